@@ -1,0 +1,303 @@
+//! `EventLog`: the in-memory projection of the append-only log. It holds
+//! every event and retraction in id order and one membership timeline per
+//! (dist, release, state), so views and log pages need no database.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::event::{Event, EventId, EventRecord, Retraction, RetractionRecord};
+use super::membership::{Entry, Timeline};
+use super::name::{Dist, Release, State};
+use super::time::Timestamp;
+
+/// Timelines of one dist, releases in natural order, states alphabetical.
+pub(crate) type DistIndex = BTreeMap<Release, BTreeMap<State, Timeline>>;
+
+/// Why the projection refused to apply a record. These mean the stored log
+/// is inconsistent (or was fed out of order), never bad client input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// Events must arrive in increasing id order.
+    #[error("event {0} arrived after event {1}")]
+    OutOfOrder(EventId, EventId),
+    /// A retraction names an event the log does not have.
+    #[error("retraction {0} names unknown event {1}")]
+    UnknownEvent(i64, EventId),
+    /// An event can be retracted once.
+    #[error("event {0} is already retracted")]
+    AlreadyRetracted(EventId),
+}
+
+/// Filters and cursor of a log page (`GET /api/v1/events`).
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    /// Only this dist.
+    pub dist: Option<Dist>,
+    /// Only this release.
+    pub release: Option<Release>,
+    /// Only this state.
+    pub state: Option<State>,
+    /// Only events with `at >= since`.
+    pub since: Option<Timestamp>,
+    /// Only events with `at <= until`.
+    pub until: Option<Timestamp>,
+    /// Only ids below this (newest-first paging).
+    pub before_id: Option<EventId>,
+    /// Only ids above this; turns the page into oldest-first (change feed).
+    pub after_id: Option<EventId>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// One page of the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogPage {
+    /// The events, newest first (or oldest first with `after_id`).
+    pub events: Vec<EventRecord>,
+    /// Newest-first paging: the `before_id` of the next page, `null` at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before_id: Option<EventId>,
+    /// Change feed: the `after_id` to poll with next (the last id seen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after_id: Option<EventId>,
+}
+
+/// A dist with the releases and states it has ever had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DistSummary {
+    /// The dist.
+    pub dist: Dist,
+    /// Its releases, in natural order.
+    pub releases: Vec<Release>,
+    /// Its states, alphabetical.
+    pub states: Vec<State>,
+}
+
+/// The projection. Apply records in id order; ask anything.
+#[derive(Debug, Default)]
+pub struct EventLog {
+    events: Vec<Event>,
+    retractions: Vec<Retraction>,
+    retraction_of: HashMap<EventId, usize>,
+    pub(crate) dists: BTreeMap<Dist, DistIndex>,
+    people: HashSet<Arc<str>>,
+    version: u64,
+}
+
+impl EventLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bumped by every applied record: equal versions mean equal answers.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The highest event id applied, 0 when empty.
+    pub fn last_event_id(&self) -> EventId {
+        self.events.last().map_or(0, |e| e.id)
+    }
+
+    /// The highest retraction id applied, 0 when none.
+    pub fn last_retraction_id(&self) -> i64 {
+        self.retractions.last().map_or(0, |r| r.id)
+    }
+
+    /// Number of events, retracted ones included.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    fn intern(&mut self, s: &Arc<str>) -> Arc<str> {
+        if let Some(existing) = self.people.get(s) {
+            return existing.clone();
+        }
+        self.people.insert(s.clone());
+        s.clone()
+    }
+
+    /// Applies a stored event. Ids must increase.
+    pub fn apply_event(&mut self, mut event: Event) -> Result<(), ApplyError> {
+        let last = self.last_event_id();
+        if event.id <= last {
+            return Err(ApplyError::OutOfOrder(event.id, last));
+        }
+        event.recorded_by = self.intern(&event.recorded_by);
+        event.source = self.intern(&event.source);
+        // Share one allocation per distinct name across the whole log.
+        if let Some((k, _)) = self.dists.get_key_value(&event.dist) {
+            event.dist.intern_from(k);
+        }
+        let index = self.dists.entry(event.dist.clone()).or_default();
+        if let Some((k, _)) = index.get_key_value(&event.release) {
+            event.release.intern_from(k);
+        }
+        let states = index.entry(event.release.clone()).or_default();
+        if let Some((k, _)) = states.get_key_value(&event.state) {
+            event.state.intern_from(k);
+        }
+        states
+            .entry(event.state.clone())
+            .or_default()
+            .insert(Entry { at: event.at, id: event.id, reached: event.reached });
+        self.events.push(event);
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Applies a stored retraction: the event stops counting everywhere.
+    pub fn apply_retraction(&mut self, mut retraction: Retraction) -> Result<(), ApplyError> {
+        let Some(pos) = self.position(retraction.event_id) else {
+            return Err(ApplyError::UnknownEvent(retraction.id, retraction.event_id));
+        };
+        if self.retraction_of.contains_key(&retraction.event_id) {
+            return Err(ApplyError::AlreadyRetracted(retraction.event_id));
+        }
+        let event = &self.events[pos];
+        if let Some(tl) = self
+            .dists
+            .get_mut(&event.dist)
+            .and_then(|d| d.get_mut(&event.release))
+            .and_then(|r| r.get_mut(&event.state))
+        {
+            tl.remove(event.at, event.id);
+        }
+        retraction.recorded_by = self.intern(&retraction.recorded_by);
+        retraction.source = self.intern(&retraction.source);
+        self.retraction_of.insert(retraction.event_id, self.retractions.len());
+        self.retractions.push(retraction);
+        self.version += 1;
+        Ok(())
+    }
+
+    fn position(&self, id: EventId) -> Option<usize> {
+        self.events.binary_search_by_key(&id, |e| e.id).ok()
+    }
+
+    pub(crate) fn timeline(&self, dist: &Dist, release: &Release, state: &State) -> Option<&Timeline> {
+        self.dists.get(dist)?.get(release)?.get(state)
+    }
+
+    /// The stored event with this id.
+    pub fn event(&self, id: EventId) -> Option<&Event> {
+        self.position(id).map(|p| &self.events[p])
+    }
+
+    /// The retraction of this event, if any.
+    pub fn retraction_of(&self, id: EventId) -> Option<&Retraction> {
+        self.retraction_of.get(&id).map(|&i| &self.retractions[i])
+    }
+
+    /// The retraction with this retraction id.
+    pub fn retraction(&self, id: i64) -> Option<&Retraction> {
+        self.retractions
+            .binary_search_by_key(&id, |r| r.id)
+            .ok()
+            .map(|p| &self.retractions[p])
+    }
+
+    /// Membership just before `event`, at its own `at`.
+    pub fn was_in_state(&self, event: &Event) -> bool {
+        self.timeline(&event.dist, &event.release, &event.state)
+            .is_some_and(|tl| tl.was_in_before(event.at, event.id))
+    }
+
+    /// The wire record of a stored event.
+    pub fn record(&self, event: &Event) -> EventRecord {
+        let was = self.was_in_state(event);
+        EventRecord {
+            id: event.id,
+            dist: event.dist.clone(),
+            release: event.release.clone(),
+            state: event.state.clone(),
+            reached: event.reached,
+            at: event.at,
+            recorded_at: event.recorded_at,
+            recorded_by: event.recorded_by.clone(),
+            source: event.source.clone(),
+            note: event.note.clone(),
+            link: event.link.clone(),
+            was_in_state: was,
+            changed: was != event.reached,
+            retraction: self.retraction_of(event.id).map(RetractionRecord::from),
+        }
+    }
+
+    /// The wire record of the event with this id.
+    pub fn event_record(&self, id: EventId) -> Option<EventRecord> {
+        self.event(id).map(|e| self.record(e))
+    }
+
+    /// Every stored event, in id order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Every stored retraction, in id order.
+    pub fn retractions(&self) -> &[Retraction] {
+        &self.retractions
+    }
+
+    /// A page of the log; see [`LogQuery`].
+    pub fn query(&self, q: &LogQuery) -> LogPage {
+        let matches = |e: &&Event| {
+            q.dist.as_ref().is_none_or(|d| &e.dist == d)
+                && q.release.as_ref().is_none_or(|r| &e.release == r)
+                && q.state.as_ref().is_none_or(|s| &e.state == s)
+                && q.since.is_none_or(|t| e.at >= t)
+                && q.until.is_none_or(|t| e.at <= t)
+        };
+        let lo = q.after_id.map_or(0, |a| self.events.partition_point(|e| e.id <= a));
+        let hi = q
+            .before_id
+            .map_or(self.events.len(), |b| self.events.partition_point(|e| e.id < b));
+        let range = self.events.get(lo..hi.max(lo)).unwrap_or(&[]);
+        let limit = q.limit.max(1);
+        if let Some(after) = q.after_id {
+            let picked: Vec<&Event> = range.iter().filter(matches).take(limit).collect();
+            let next = picked.last().map_or(after, |e| e.id);
+            LogPage {
+                events: picked.into_iter().map(|e| self.record(e)).collect(),
+                next_before_id: None,
+                next_after_id: Some(next),
+            }
+        } else {
+            let picked: Vec<&Event> = range.iter().rev().filter(matches).take(limit + 1).collect();
+            let more = picked.len() > limit;
+            let events: Vec<EventRecord> =
+                picked.into_iter().take(limit).map(|e| self.record(e)).collect();
+            let next = if more { events.last().map(|e| e.id) } else { None };
+            LogPage { events, next_before_id: next, next_after_id: None }
+        }
+    }
+
+    /// Every dist with all releases and states it has had.
+    pub fn dists(&self) -> Vec<DistSummary> {
+        self.dists
+            .iter()
+            .map(|(dist, index)| {
+                let states: std::collections::BTreeSet<&State> =
+                    index.values().flat_map(|s| s.keys()).collect();
+                DistSummary {
+                    dist: dist.clone(),
+                    releases: index.keys().cloned().collect(),
+                    states: states.into_iter().cloned().collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether this dist has any event.
+    pub fn has_dist(&self, dist: &Dist) -> bool {
+        self.dists.contains_key(dist)
+    }
+}

@@ -1,0 +1,16 @@
+//! The pure core: validated names, events, membership, natural release
+//! ordering and the views at any instant. No I/O and no Leptos live here, so
+//! the same code runs on the server, in the browser and in property tests.
+
+pub mod event;
+pub mod log;
+pub mod membership;
+pub mod name;
+pub mod order;
+pub mod time;
+pub mod views;
+
+pub use event::{Event, EventId, EventInput, NewEvent, NewRetraction, Retraction};
+pub use log::{EventLog, LogQuery, LogPage};
+pub use name::{Dist, Release, State, ValidationError};
+pub use time::{parse_at, Timestamp};

@@ -1,0 +1,141 @@
+//! `ApiError`: the one error type of the JSON API. Every variant answers
+//! `{"error": {"code", "message", "field"?}}` with its status; internal
+//! causes are logged here, once, and never sent to the client.
+
+use app::model::ValidationError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// An error answered by the JSON API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `malformed_request`: the body or query cannot be parsed at all.
+    #[error("{0}")]
+    Malformed(String),
+    /// 422 `invalid_input`: parsed, but a field is missing, of the wrong
+    /// type or breaks a rule.
+    #[error("{message}")]
+    InvalidInput {
+        /// The offending field, when one is to blame.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// 401 `unauthenticated`: no valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 403 `forbidden`: authenticated, but not allowed to write.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404 `not_found`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409 `conflict`: contradicts stored data (e.g. retracting twice).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 `payload_too_large`.
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415 `unsupported_media_type`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 503 `unavailable`: the database cannot be reached; retry later.
+    #[error("the database is unavailable; retry later")]
+    Unavailable(#[source] StoreError),
+    /// 500 `internal`: a bug or an unexpected failure; details only in logs.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The body of every error response.
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    /// A validation failure of one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidInput { field: Some(field.into()), message: message.into() }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
+            Self::InvalidInput { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+/// Builds an error response from parts; also used for errors raised by
+/// middleware (rate limits, timeouts) so every error has one shape.
+pub fn error_response(status: StatusCode, code: &str, message: String, field: Option<&str>) -> Response {
+    let body = Body { error: Detail { code, message, field } };
+    let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}".to_vec());
+    let mut response = (status, json).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+        let field = match &self {
+            Self::InvalidInput { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let mut response = error_response(status, code, self.to_string(), field);
+        if matches!(self, Self::Unauthenticated(_)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, Self::Unavailable(_)) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::invalid(e.field, e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound("not found".into()),
+            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Unavailable(_) => Self::Unavailable(e),
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The event log over HTTP: record (JSON and the form/query style for shell
+//! scripts), list with filters and cursors, read one, retract.
+
+use app::model::event::EventInput;
+use app::model::time::parse_since;
+use app::model::{parse_at, Dist, LogQuery, NewRetraction, Release, State};
+use axum::extract::{Path, Request, State as AxumState};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::cache::json_response;
+use super::error::ApiError;
+use super::extract::{body_bytes, ApiJson, ApiQuery};
+use crate::auth::Editor;
+use crate::state::AppState;
+
+/// Default and largest page of the log.
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+fn created(record: app::model::event::EventRecord) -> Response {
+    let location = format!("/api/v1/events/{}", record.id);
+    (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response()
+}
+
+/// `POST /api/v1/events`: records an event from a JSON body.
+pub async fn create(
+    AxumState(state): AxumState<AppState>,
+    Editor(who): Editor,
+    ApiJson(input): ApiJson<EventInput>,
+) -> Result<Response, ApiError> {
+    let event = input.validate(Utc::now())?;
+    Ok(created(state.record_event(event, &who).await?))
+}
+
+/// Reads `reached` the way shell scripts write it.
+fn parse_reached(value: &str) -> Result<bool, ApiError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(ApiError::invalid("reached", "reached: must be 1, 0, true or false")),
+    }
+}
+
+/// Builds an event input from `key=value` pairs (query string and/or an
+/// urlencoded body), refusing unknown and repeated keys.
+fn input_from_pairs(pairs: Vec<(String, String)>) -> Result<EventInput, ApiError> {
+    let mut input = EventInput::default();
+    for (key, value) in pairs {
+        let slot = match key.as_str() {
+            "dist" => &mut input.dist,
+            "release" => &mut input.release,
+            "state" => &mut input.state,
+            "at" => &mut input.at,
+            "note" => &mut input.note,
+            "link" => &mut input.link,
+            "reached" => {
+                if input.reached.replace(parse_reached(&value)?).is_some() {
+                    return Err(ApiError::invalid("reached", "reached: given more than once"));
+                }
+                continue;
+            }
+            _ => {
+                return Err(ApiError::InvalidInput {
+                    field: Some(key.clone()),
+                    message: format!("unknown parameter `{}`", key.chars().take(40).collect::<String>()),
+                })
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err(ApiError::invalid(key.clone(), format!("{key}: given more than once")));
+        }
+    }
+    Ok(input)
+}
+
+/// `POST /event?dist=&release=&state=&reached=1`: the same as
+/// [`create`] for shell scripts; parameters may also come as an
+/// `application/x-www-form-urlencoded` body.
+pub async fn create_from_form(
+    AxumState(state): AxumState<AppState>,
+    Editor(who): Editor,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let form_body = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let body = body_bytes(request, &()).await?;
+    if !body.is_empty() && !form_body {
+        return Err(ApiError::UnsupportedMediaType(
+            "send parameters in the query string or as application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    pairs.extend(url::form_urlencoded::parse(&body).into_owned());
+    let event = input_from_pairs(pairs)?.validate(Utc::now())?;
+    Ok(created(state.record_event(event, &who).await?))
+}
+
+/// Query parameters of `GET /api/v1/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogParams {
+    dist: Option<String>,
+    release: Option<String>,
+    state: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl LogParams {
+    fn into_query(self) -> Result<LogQuery, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
+        }
+        Ok(LogQuery {
+            dist: self.dist.as_deref().map(Dist::parse).transpose()?,
+            release: self.release.as_deref().map(Release::parse).transpose()?,
+            state: self.state.as_deref().map(State::parse).transpose()?,
+            since: self.since.as_deref().map(|s| parse_since("since", s)).transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| parse_at(s).map_err(|e| app::model::ValidationError { field: "until", ..e }))
+                .transpose()?,
+            before_id: self.before_id,
+            after_id: self.after_id,
+            limit: limit as usize,
+        })
+    }
+}
+
+/// `GET /api/v1/events`: a page of the log, newest first; with `after_id`,
+/// oldest first from there (a change feed).
+pub async fn list(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<LogParams>,
+) -> Result<Response, ApiError> {
+    let query = params.into_query()?;
+    let page = state.projection.read().await.query(&query);
+    json_response(&headers, &page)
+}
+
+/// Parses an event id from the path.
+fn event_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::invalid("id", "id: must be a positive integer"))
+}
+
+/// `GET /api/v1/events/{id}`: one event with its retraction, if any.
+pub async fn one(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = event_id(&id)?;
+    let record = state
+        .projection
+        .read()
+        .await
+        .event_record(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
+    json_response(&headers, &record)
+}
+
+/// Body of a retraction.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetractBody {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/events/{id}/retract`: retracts an event, with a reason.
+pub async fn retract(
+    AxumState(state): AxumState<AppState>,
+    Path(id): Path<String>,
+    Editor(who): Editor,
+    ApiJson(body): ApiJson<RetractBody>,
+) -> Result<Response, ApiError> {
+    let id = event_id(&id)?;
+    let retraction = NewRetraction::parse(body.reason.as_deref())?;
+    let result = state.retract_event(id, retraction, &who).await?;
+    Ok((StatusCode::CREATED, Json(result)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    }
+
+    #[test]
+    fn form_pairs_accept_script_style_booleans() {
+        let input = input_from_pairs(pairs("dist=fedora&release=44&state=branched&reached=1")).unwrap();
+        assert_eq!(input.reached, Some(true));
+        let input = input_from_pairs(pairs("reached=false")).unwrap();
+        assert_eq!(input.reached, Some(false));
+    }
+
+    #[test]
+    fn form_pairs_refuse_unknown_repeated_and_bad_values() {
+        assert!(matches!(input_from_pairs(pairs("colour=red")), Err(ApiError::InvalidInput { .. })));
+        assert!(input_from_pairs(pairs("dist=a&dist=b")).is_err());
+        assert!(input_from_pairs(pairs("reached=yes")).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use std::time::Duration;
+
+use axum::extract::State as AxumState;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::state::AppState;
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /healthz`: the process is up and answering.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers and the projection is loaded;
+/// `503` with the error shape otherwise.
+pub async fn readyz(AxumState(state): AxumState<AppState>) -> Response {
+    let ping = tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await;
+    match ping {
+        Ok(Ok(())) => {
+            let log = state.projection.read().await;
+            Json(json!({
+                "status": "ready",
+                "database": "ok",
+                "events": log.len(),
+                "last_event_id": log.last_event_id(),
+            }))
+            .into_response()
+        }
+        Ok(Err(e)) => ApiError::Unavailable(e).into_response(),
+        Err(_) => ApiError::Unavailable(crate::store::StoreError::Unavailable(sqlx::Error::PoolTimedOut))
+            .into_response(),
+    }
+}

@@ -1,0 +1,97 @@
+//! The read views of a dist — states-by-release, releases-by-state,
+//! detailed, one release — with `?at=` time travel, and the list of dists.
+//! All answered from the projection, with ETags.
+
+use app::model::{parse_at, Dist, Release, Timestamp};
+use axum::extract::{Path, State as AxumState};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::cache::json_response;
+use super::error::ApiError;
+use super::extract::ApiQuery;
+use crate::state::AppState;
+
+/// `?at=` of every view.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtParam {
+    at: Option<String>,
+}
+
+impl AtParam {
+    fn instant(&self) -> Result<Timestamp, ApiError> {
+        Ok(match &self.at {
+            Some(text) => parse_at(text)?,
+            None => Utc::now(),
+        })
+    }
+}
+
+fn unknown_dist(dist: &Dist) -> ApiError {
+    ApiError::NotFound(format!("no events for dist `{dist}`"))
+}
+
+/// `GET /api/v1/views/{dist}/{view}` for the three dist-wide views.
+pub async fn dist_view(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path((dist, view)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    let dist = Dist::parse(&dist)?;
+    let at = params.instant()?;
+    let log = state.projection.read().await;
+    match view.as_str() {
+        "states-by-release" => {
+            let v = log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
+            json_response(&headers, &v)
+        }
+        "releases-by-state" => {
+            let v = log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
+            json_response(&headers, &v)
+        }
+        "detailed" => {
+            let v = log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
+            json_response(&headers, &v)
+        }
+        _ => Err(ApiError::NotFound(
+            "no such view; try states-by-release, releases-by-state or detailed".into(),
+        )),
+    }
+}
+
+/// `GET /api/v1/views/{dist}/releases/{release}`: the detailed view of one
+/// release.
+pub async fn release_view(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path((dist, release)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    let dist = Dist::parse(&dist)?;
+    let release = Release::parse(&release)?;
+    let at = params.instant()?;
+    let log = state.projection.read().await;
+    if !log.has_dist(&dist) {
+        return Err(unknown_dist(&dist));
+    }
+    let v = log
+        .release_detail(&dist, &release, at)
+        .ok_or_else(|| ApiError::NotFound(format!("no events for release `{release}` of `{dist}`")))?;
+    json_response(&headers, &v)
+}
+
+/// Body of `GET /api/v1/dists`.
+#[derive(Serialize)]
+struct Dists {
+    dists: Vec<app::model::log::DistSummary>,
+}
+
+/// `GET /api/v1/dists`: every dist with its releases and states.
+pub async fn dists(AxumState(state): AxumState<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let dists = state.projection.read().await.dists();
+    json_response(&headers, &Dists { dists })
+}

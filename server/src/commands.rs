@@ -1,0 +1,129 @@
+//! The administrative subcommands: API tokens, export and import. Each
+//! returns a one-line reason on failure, which `main` prints to stderr.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use app::model::time::format;
+use chrono::Utc;
+
+use crate::auth::new_token;
+use crate::config::TokenCommand;
+use crate::jsonl::{self, Line};
+use crate::store::{Store, StoreError};
+
+/// Runs a `token` subcommand.
+pub async fn token(store: &Store, command: TokenCommand) -> Result<(), String> {
+    match command {
+        TokenCommand::Create { name, expires_in_days } => {
+            app::model::Dist::parse(&name).map_err(|e| format!("invalid token name: {}", e.message))?;
+            let (token, hash) = new_token();
+            let now = Utc::now();
+            let expires = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
+            store.create_token(&name, &hash, now, expires).await.map_err(|e| e.to_string())?;
+            let until = expires.map_or("never".to_owned(), |t| format(&t));
+            println!("Created API token `{name}` (expires: {until}). It is shown only now:");
+            println!("{token}");
+            Ok(())
+        }
+        TokenCommand::List => {
+            let rows = store.list_tokens().await.map_err(|e| e.to_string())?;
+            println!("{:<24} {:<8} {:<22} {:<22} {:<22}", "NAME", "STATUS", "CREATED", "EXPIRES", "LAST USED");
+            let now = Utc::now();
+            for r in rows {
+                let status = if r.revoked_at.is_some() {
+                    "revoked"
+                } else if r.expires_at.is_some_and(|t| t <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let show = |t: Option<chrono::DateTime<Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+                println!(
+                    "{:<24} {:<8} {:<22} {:<22} {:<22}",
+                    r.name,
+                    status,
+                    show(Some(r.created_at)),
+                    show(r.expires_at),
+                    show(r.last_used_at)
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => match store.revoke_token(&name, Utc::now()).await {
+            Ok(()) => {
+                println!("Revoked API token `{name}`.");
+                Ok(())
+            }
+            Err(StoreError::NotFound) => Err(format!("no active token named `{name}`")),
+            Err(e) => Err(e.to_string()),
+        },
+    }
+}
+
+/// Writes every event, then every retraction, as JSON Lines to stdout.
+pub async fn export(store: &Store) -> Result<(), String> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed: Option<std::io::Error> = None;
+    let mut write_line = |line: Line| -> Result<(), StoreError> {
+        if failed.is_some() {
+            return Ok(());
+        }
+        let result = serde_json::to_writer(&mut out, &line)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
+        if let Err(e) = result {
+            failed = Some(e);
+        }
+        Ok(())
+    };
+    store
+        .for_each_event_after(0, |e| write_line(Line::from(&e)))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut after = 0;
+    loop {
+        let batch = store.retractions_after(after, 10_000).await.map_err(|e| e.to_string())?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for r in &batch {
+            write_line(Line::from(r)).map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(e) = failed {
+        return Err(format!("cannot write to stdout: {e}"));
+    }
+    out.flush().map_err(|e| format!("cannot write to stdout: {e}"))
+}
+
+/// Reads a JSON Lines file into the log in one transaction.
+pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
+    let mut text = String::new();
+    if file == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin: {e}"))?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    }
+    let max = store.max_ids().await.map_err(|e| e.to_string())?;
+    // Events already stored that the file may retract.
+    let mut stored = std::collections::HashSet::new();
+    store
+        .for_each_event_after(0, |e| {
+            stored.insert(e.id);
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let parsed = jsonl::parse(&text, max, Utc::now(), |id| stored.contains(&id))?;
+    store
+        .import(&parsed.events, &parsed.retractions)
+        .await
+        .map_err(|e| format!("nothing was imported: {e}"))?;
+    eprintln!(
+        "Imported {} events and {} retractions.",
+        parsed.events.len(),
+        parsed.retractions.len()
+    );
+    Ok(())
+}

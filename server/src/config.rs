@@ -1,0 +1,100 @@
+//! Command line and environment: every flag of `releasetracker`, with the
+//! environment variable that can stand in for it (DESIGN.md §6).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// releasetracker: the source of truth for Linux distribution release cycles.
+#[derive(Debug, Parser)]
+#[command(name = "releasetracker", version, about)]
+pub struct Cli {
+    /// Database: `postgres://...`, `sqlite://FILE` or a file path.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://releasetracker.db", hide_env_values = true)]
+    pub database: String,
+
+    /// Log filter, e.g. `info`, `debug`, `releasetracker=debug,sqlx=warn`.
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
+    pub log_level: String,
+
+    /// Log format.
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server.
+    Serve(ServeArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Write the whole log to stdout as JSON Lines.
+    Export,
+    /// Read a JSON Lines file (as written by `export`) into the log: all or nothing.
+    Import {
+        /// The file; `-` reads stdin.
+        file: PathBuf,
+    },
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Directory with the built site (wasm, JS, CSS), as cargo-leptos writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// How often to read writes of other instances from the database, in
+    /// milliseconds.
+    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_interval_ms: u64,
+}
+
+impl ServeArgs {
+    /// The polling interval as a duration.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+}
+
+/// `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; prints it once, alone on the last line.
+    Create {
+        /// Name recorded with every write made with the token.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke the active token with this name.
+    Revoke {
+        /// Token name.
+        name: String,
+    },
+}

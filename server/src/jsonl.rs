@@ -1,0 +1,231 @@
+//! The plain-text form of the log: one JSON object per line, events then
+//! retractions in id order. `export` writes it; `parse` reads it back with
+//! every line validated, naming the first bad one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use app::model::event::EventInput;
+use app::model::name::check_text;
+use app::model::time::{self, parse_timestamp, Timestamp};
+use app::model::{Event, Retraction};
+use serde::{Deserialize, Serialize};
+
+/// One line of the file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Line {
+    /// An event with every stored field.
+    Event {
+        /// Id; assigned on import when absent.
+        #[serde(default)]
+        id: Option<i64>,
+        /// Dist.
+        dist: String,
+        /// Release.
+        release: String,
+        /// State.
+        state: String,
+        /// Entered or left.
+        reached: bool,
+        /// When it happened (RFC 3339).
+        at: String,
+        /// When it was recorded; defaults to now.
+        #[serde(default)]
+        recorded_at: Option<String>,
+        /// Who recorded it; defaults to `import`.
+        #[serde(default)]
+        recorded_by: Option<String>,
+        /// Channel; defaults to `import`.
+        #[serde(default)]
+        source: Option<String>,
+        /// Note.
+        #[serde(default)]
+        note: Option<String>,
+        /// Link.
+        #[serde(default)]
+        link: Option<String>,
+    },
+    /// A retraction.
+    Retraction {
+        /// Id; assigned on import when absent.
+        #[serde(default)]
+        id: Option<i64>,
+        /// The retracted event.
+        event_id: i64,
+        /// Why.
+        reason: String,
+        /// When; defaults to now.
+        #[serde(default)]
+        recorded_at: Option<String>,
+        /// Who; defaults to `import`.
+        #[serde(default)]
+        recorded_by: Option<String>,
+        /// Channel; defaults to `import`.
+        #[serde(default)]
+        source: Option<String>,
+    },
+}
+
+impl From<&Event> for Line {
+    fn from(e: &Event) -> Self {
+        Line::Event {
+            id: Some(e.id),
+            dist: e.dist.to_string(),
+            release: e.release.to_string(),
+            state: e.state.to_string(),
+            reached: e.reached,
+            at: time::format(&e.at),
+            recorded_at: Some(time::format(&e.recorded_at)),
+            recorded_by: Some(e.recorded_by.to_string()),
+            source: Some(e.source.to_string()),
+            note: e.note.clone(),
+            link: e.link.clone(),
+        }
+    }
+}
+
+impl From<&Retraction> for Line {
+    fn from(r: &Retraction) -> Self {
+        Line::Retraction {
+            id: Some(r.id),
+            event_id: r.event_id,
+            reason: r.reason.clone(),
+            recorded_at: Some(time::format(&r.recorded_at)),
+            recorded_by: Some(r.recorded_by.to_string()),
+            source: Some(r.source.to_string()),
+        }
+    }
+}
+
+/// What a file holds, validated and with ids assigned.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Events in id order.
+    pub events: Vec<Event>,
+    /// Retractions in id order.
+    pub retractions: Vec<Retraction>,
+}
+
+/// Reads the JSON Lines text. Ids must be above those already stored
+/// (`stored_max`: highest event and retraction ids) and increase; a
+/// retraction must name an event that is stored or earlier in the file
+/// (`stored_event` answers for the database), and no event twice.
+pub fn parse(
+    text: &str,
+    stored_max: (i64, i64),
+    now: Timestamp,
+    stored_event: impl Fn(i64) -> bool,
+) -> Result<Parsed, String> {
+    let mut out = Parsed::default();
+    let (mut last_event, mut last_retraction) = stored_max;
+    let mut retracted = HashSet::new();
+    let name = |value: Option<String>, field: &'static str, line: usize| -> Result<Arc<str>, String> {
+        let value = value.unwrap_or_else(|| "import".into());
+        app::model::Dist::parse(&value)
+            .map(|_| Arc::from(value.as_str()))
+            .map_err(|e| format!("line {line}: {field}: {}", e.message))
+    };
+    for (index, raw) in text.lines().enumerate() {
+        let n = index + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(raw).map_err(|e| format!("line {n}: {e}"))?;
+        let stamp = |value: Option<String>| -> Result<Timestamp, String> {
+            value
+                .map(|v| parse_timestamp("recorded_at", &v).map_err(|e| format!("line {n}: {e}")))
+                .unwrap_or(Ok(now))
+        };
+        match line {
+            Line::Event { id, dist, release, state, reached, at, recorded_at, recorded_by, source, note, link } => {
+                let id = id.unwrap_or(last_event + 1);
+                if id <= last_event {
+                    return Err(format!("line {n}: event id {id} is not above {last_event} (ids must increase and be new)"));
+                }
+                let recorded_at = stamp(recorded_at)?;
+                let input = EventInput {
+                    dist: Some(dist),
+                    release: Some(release),
+                    state: Some(state),
+                    reached: Some(reached),
+                    at: Some(at),
+                    note,
+                    link,
+                };
+                let valid = input.validate(recorded_at).map_err(|e| format!("line {n}: {e}"))?;
+                out.events.push(Event {
+                    id,
+                    dist: valid.dist,
+                    release: valid.release,
+                    state: valid.state,
+                    reached: valid.reached,
+                    at: valid.at,
+                    recorded_at,
+                    recorded_by: name(recorded_by, "recorded_by", n)?,
+                    source: name(source, "source", n)?,
+                    note: valid.note,
+                    link: valid.link,
+                });
+                last_event = id;
+            }
+            Line::Retraction { id, event_id, reason, recorded_at, recorded_by, source } => {
+                let id = id.unwrap_or(last_retraction + 1);
+                if id <= last_retraction {
+                    return Err(format!("line {n}: retraction id {id} is not above {last_retraction}"));
+                }
+                let known = out.events.binary_search_by_key(&event_id, |e| e.id).is_ok() || stored_event(event_id);
+                if !known {
+                    return Err(format!("line {n}: retraction of unknown event {event_id}"));
+                }
+                if !retracted.insert(event_id) {
+                    return Err(format!("line {n}: event {event_id} is retracted twice"));
+                }
+                check_text("reason", &reason, true).map_err(|e| format!("line {n}: {e}"))?;
+                out.retractions.push(Retraction {
+                    id,
+                    event_id,
+                    reason,
+                    recorded_at: stamp(recorded_at)?,
+                    recorded_by: name(recorded_by, "recorded_by", n)?,
+                    source: name(source, "source", n)?,
+                });
+                last_retraction = id;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        parse_timestamp("at", "2026-06-01T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn the_first_bad_line_is_named() {
+        let text = "{\"type\":\"event\",\"dist\":\"fedora\",\"release\":\"44\",\"state\":\"a\",\"reached\":true,\"at\":\"2026-01-01T00:00:00Z\"}\n\
+                    {\"type\":\"event\",\"dist\":\"\",\"release\":\"44\",\"state\":\"a\",\"reached\":true,\"at\":\"2026-01-01T00:00:00Z\"}\n";
+        let err = parse(text, (0, 0), now(), |_| false).unwrap_err();
+        assert!(err.starts_with("line 2: dist"), "{err}");
+        let err = parse("not json", (0, 0), now(), |_| false).unwrap_err();
+        assert!(err.starts_with("line 1:"));
+    }
+
+    #[test]
+    fn ids_are_assigned_and_retractions_checked() {
+        let text = "{\"type\":\"event\",\"dist\":\"fedora\",\"release\":\"44\",\"state\":\"a\",\"reached\":true,\"at\":\"2026-01-01T00:00:00Z\"}\n\
+                    {\"type\":\"retraction\",\"event_id\":8,\"reason\":\"typo\"}\n";
+        let parsed = parse(text, (7, 0), now(), |_| false).unwrap();
+        assert_eq!(parsed.events[0].id, 8);
+        assert_eq!(parsed.retractions[0].id, 1);
+        let twice = format!("{text}{{\"type\":\"retraction\",\"event_id\":8,\"reason\":\"again\"}}\n");
+        assert!(parse(&twice, (7, 0), now(), |_| false).unwrap_err().contains("twice"));
+        let unknown = "{\"type\":\"retraction\",\"event_id\":3,\"reason\":\"x\"}";
+        assert!(parse(unknown, (0, 0), now(), |_| false).is_err());
+        assert!(parse(unknown, (5, 0), now(), |id| id == 3).is_ok());
+    }
+}

@@ -1,0 +1,50 @@
+//! The releasetracker server: configuration, the JSON API, storage and the
+//! Leptos pages, assembled into one axum router. The only crate that knows
+//! infrastructure (SQL, HTTP plumbing).
+
+pub mod api;
+pub mod auth;
+pub mod commands;
+pub mod config;
+pub mod jsonl;
+pub mod projection;
+pub mod serve;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+pub use state::AppState;
+
+/// Leptos options for a site served from `site_root` at `addr`. Built here
+/// rather than read from Cargo.toml so the binary runs outside cargo-leptos.
+pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("releasetracker")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// The whole application: API, pages, static files, and the layers every
+/// request passes (body limit, compression, tracing).
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(api::router())
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

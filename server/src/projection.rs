@@ -1,0 +1,99 @@
+//! `Projection`: the server's in-memory `EventLog`, rebuilt from the store
+//! on start and brought up to date after every commit — its own and, by
+//! polling, those of other instances sharing the database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::model::EventLog;
+use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{Store, StoreError};
+
+/// Rows fetched per round when catching up.
+const CATCH_UP_BATCH: i64 = 10_000;
+
+/// The projection and the lock that serialises catching up.
+#[derive(Debug, Default)]
+pub struct Projection {
+    log: RwLock<EventLog>,
+    catching_up: Mutex<()>,
+}
+
+impl Projection {
+    /// Loads the whole log from the store.
+    pub async fn load(store: &Store) -> Result<Arc<Self>, StoreError> {
+        let projection = Arc::new(Self::default());
+        {
+            let mut log = projection.log.write().await;
+            store
+                .for_each_event_after(0, |e| {
+                    log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))
+                })
+                .await?;
+        }
+        projection.catch_up(store).await?;
+        Ok(projection)
+    }
+
+    /// Read access to the log; hold it briefly.
+    pub async fn read(&self) -> RwLockReadGuard<'_, EventLog> {
+        self.log.read().await
+    }
+
+    /// Applies every event and retraction stored since the last call.
+    /// Returns how many records were applied.
+    pub async fn catch_up(&self, store: &Store) -> Result<usize, StoreError> {
+        let _one_at_a_time = self.catching_up.lock().await;
+        let mut applied = 0;
+        loop {
+            let (last_event, last_retraction) = {
+                let log = self.log.read().await;
+                (log.last_event_id(), log.last_retraction_id())
+            };
+            let events = store.events_after(last_event, CATCH_UP_BATCH).await?;
+            let retractions = store.retractions_after(last_retraction, CATCH_UP_BATCH).await?;
+            if events.is_empty() && retractions.is_empty() {
+                return Ok(applied);
+            }
+            let more = events.len() as i64 == CATCH_UP_BATCH;
+            let mut log = self.log.write().await;
+            for e in events {
+                log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                applied += 1;
+            }
+            for r in retractions {
+                // A retraction of an event committed after our events query
+                // waits for the next round, which will have its event.
+                if r.event_id > log.last_event_id() {
+                    break;
+                }
+                log.apply_retraction(r).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                applied += 1;
+            }
+            if !more {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Polls the store every `interval` until `stop`, so writes of other
+    /// instances show up here.
+    pub async fn follow(self: Arc<Self>, store: Store, interval: Duration, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {
+                    match self.catch_up(&store).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(applied = n, "caught up with the log"),
+                        Err(e) => tracing::warn!(error = %e, "could not poll the log"),
+                    }
+                }
+            }
+        }
+    }
+}

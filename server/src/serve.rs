@@ -1,0 +1,81 @@
+//! `releasetracker serve`: opens the store, loads the projection, follows
+//! other instances' writes and serves until SIGTERM or Ctrl-C, letting
+//! in-flight requests (writes included) finish.
+
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServeArgs;
+use crate::projection::Projection;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// Runs the server until a shutdown signal.
+pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
+    let started = Instant::now();
+    let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
+    let events = projection.read().await.len();
+    tracing::info!(
+        database = %store.describe(),
+        events,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "log loaded"
+    );
+
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let options = crate::leptos_options(&args.site_root, args.bind);
+    let state = AppState::new(store.clone(), projection.clone(), options);
+
+    let stop = CancellationToken::new();
+    let follower = tokio::spawn(projection.follow(store.clone(), args.poll_interval(), stop.clone()));
+
+    tracing::info!(
+        "releasetracker listening on http://{} (database: {}, site files: {})",
+        args.bind,
+        store.describe(),
+        args.site_root
+    );
+    let app = crate::router(state);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"));
+    stop.cancel();
+    let _ = follower.await;
+    store.close().await;
+    tracing::info!("stopped");
+    served
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

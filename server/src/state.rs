@@ -1,0 +1,91 @@
+//! `AppState`: what every handler shares (store, projection, Leptos
+//! options), and the two writes of the log — record and retract — which
+//! commit to the store, then bring the projection up to date.
+
+use std::sync::Arc;
+
+use app::model::event::{EventRecord, RetractionRecord};
+use app::model::{NewEvent, NewRetraction};
+use axum::extract::FromRef;
+use app::model::time::to_stored_precision;
+use chrono::Utc;
+use leptos::config::LeptosOptions;
+use tokio::sync::Mutex;
+
+use crate::api::error::ApiError;
+use crate::auth::Identity;
+use crate::projection::Projection;
+use crate::store::Store;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The in-memory log that answers reads.
+    pub projection: Arc<Projection>,
+    /// Site files and addresses for Leptos.
+    pub leptos_options: LeptosOptions,
+    /// Serialises this instance's writes, so a burst of scripts queues here
+    /// instead of fighting over the database's write lock.
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A stored retraction with the event it retracts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RetractionResult {
+    /// The retraction.
+    #[serde(flatten)]
+    pub retraction: RetractionRecord,
+    /// The retracted event, as it reads now.
+    pub event: EventRecord,
+}
+
+/// The clock, at the precision the log stores.
+fn now() -> app::model::Timestamp {
+    to_stored_precision(Utc::now())
+}
+
+impl AppState {
+    /// Builds the state around an open store and its loaded projection.
+    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
+        Self { store, projection, leptos_options, write_lock: Arc::default() }
+    }
+
+    /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
+    pub async fn record_event(&self, event: NewEvent, who: &Identity) -> Result<EventRecord, ApiError> {
+        let _serialised = self.write_lock.lock().await;
+        let id = self.store.insert_event(&event, &who.actor(), now()).await?;
+        self.projection.catch_up(&self.store).await?;
+        let log = self.projection.read().await;
+        log.event_record(id)
+            .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))
+    }
+
+    /// Retracts an event; 404 if unknown, 409 if already retracted.
+    pub async fn retract_event(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        who: &Identity,
+    ) -> Result<RetractionResult, ApiError> {
+        let _serialised = self.write_lock.lock().await;
+        let id = self
+            .store
+            .insert_retraction(event_id, &retraction.reason, &who.actor(), now())
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
+                other => other.into(),
+            })?;
+        self.projection.catch_up(&self.store).await?;
+        let log = self.projection.read().await;
+        let stored = log
+            .retraction(id)
+            .ok_or_else(|| ApiError::Internal(format!("retraction {id} missing after commit").into()))?;
+        let event = log
+            .event_record(event_id)
+            .ok_or_else(|| ApiError::Internal(format!("event {event_id} missing").into()))?;
+        Ok(RetractionResult { retraction: RetractionRecord::from(stored), event })
+    }
+}

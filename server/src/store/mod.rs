@@ -1,0 +1,417 @@
+//! `Store`: the append-only log, its retractions and API tokens in SQLite
+//! or PostgreSQL. The only module that speaks SQL. Both dialects run the
+//! same statements (`$n` placeholders work in both); the backend is chosen
+//! from the database URL.
+
+mod rows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use app::model::{Event, NewEvent, Retraction, Timestamp};
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use rows::TokenRow;
+use rows::{EventRow, RetractionRow};
+
+/// Key of the PostgreSQL advisory lock that serialises writes, so ids
+/// become visible in commit order and pollers reading "id > last" miss
+/// nothing.
+const WRITE_LOCK_KEY: i64 = 0x7265_6c74_726b; // "reltrk"
+
+/// Rows per INSERT statement during import (well under both dialects'
+/// bind-parameter limits).
+const IMPORT_BATCH: usize = 1000;
+
+/// What can go wrong in the store, by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist (404).
+    #[error("not found")]
+    NotFound,
+    /// The write contradicts what is stored, e.g. a second retraction (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot be reached or timed out (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// Stored data that does not pass the model's rules.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// Any other database failure (500, logged).
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(e)
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict("that value already exists".into())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// The database behind the log.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// The embedded default.
+    Sqlite(SqlitePool),
+    /// For several instances and larger installations.
+    Postgres(PgPool),
+}
+
+/// Runs the same body against whichever pool the store has.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Who recorded a write and through what (`api`, `web`, `import`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Login or token name.
+    pub name: String,
+    /// Channel of the write.
+    pub source: String,
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Store {
+    /// Connects (creating the SQLite file if needed) and applies migrations.
+    /// `url` is `postgres://...`, `sqlite://path` or a plain file path.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let store = if is_postgres_url(url) {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(3))
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Unavailable)?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            Store::Postgres(pool)
+        } else {
+            let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+            // NORMAL in WAL mode survives a process crash (kill -9) without
+            // losing commits; only an OS crash may drop the last ones.
+            let options = SqliteConnectOptions::from_str(&url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(3))
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Unavailable)?;
+            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+            Store::Sqlite(pool)
+        };
+        Ok(store)
+    }
+
+    /// Says which database this is, without secrets: for start-up logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Sqlite(pool) => {
+                let options = pool.connect_options();
+                format!("SQLite file {}", options.get_filename().display())
+            }
+            Store::Postgres(pool) => {
+                let o = pool.connect_options();
+                format!(
+                    "PostgreSQL {}:{}/{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or("(default)")
+                )
+            }
+        }
+    }
+
+    /// Closes every connection; in-flight queries finish first.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+
+    /// A round trip to the database, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Appends an event; returns its id.
+    pub async fn insert_event(&self, e: &NewEvent, actor: &Actor, recorded_at: Timestamp) -> Result<i64, StoreError> {
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if matches!(self, Store::Postgres(_)) {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
+                 recorded_at, recorded_by, source, note, link) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(e.dist.as_str())
+            .bind(e.release.as_str())
+            .bind(e.state.as_str())
+            .bind(e.reached)
+            .bind(e.at)
+            .bind(recorded_at)
+            .bind(&actor.name)
+            .bind(&actor.source)
+            .bind(e.note.as_deref())
+            .bind(e.link.as_deref())
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Retracts an event; returns the retraction's id. `NotFound` for an
+    /// unknown event, `Conflict` when it is already retracted.
+    pub async fn insert_retraction(
+        &self,
+        event_id: i64,
+        reason: &str,
+        actor: &Actor,
+        recorded_at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if matches!(self, Store::Postgres(_)) {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+            }
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id = $1")
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let already: Option<i64> = sqlx::query_scalar("SELECT id FROM retractions WHERE event_id = $1")
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(r) = already {
+                return Err(StoreError::Conflict(format!("event {event_id} is already retracted (retraction {r})")));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO retractions (event_id, reason, recorded_at, recorded_by, source) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(event_id)
+            .bind(reason)
+            .bind(recorded_at)
+            .bind(&actor.name)
+            .bind(&actor.source)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Events with id above `after`, in id order, at most `limit`.
+    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        let rows: Vec<EventRow> = with_pool!(self, pool => {
+            sqlx::query_as(rows::SELECT_EVENTS_AFTER).bind(after).bind(limit).fetch_all(pool).await?
+        });
+        rows.into_iter().map(Event::try_from).collect()
+    }
+
+    /// Streams every event with id above `after` into `apply`, in id order,
+    /// without holding the whole result in memory.
+    pub async fn for_each_event_after(
+        &self,
+        after: i64,
+        mut apply: impl FnMut(Event) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut rows = sqlx::query_as::<_, EventRow>(rows::SELECT_EVENTS_AFTER)
+                .bind(after)
+                .bind(i64::MAX)
+                .fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                apply(Event::try_from(row)?)?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Retractions with id above `after`, in id order, at most `limit`.
+    pub async fn retractions_after(&self, after: i64, limit: i64) -> Result<Vec<Retraction>, StoreError> {
+        let rows: Vec<RetractionRow> = with_pool!(self, pool => {
+            sqlx::query_as(rows::SELECT_RETRACTIONS_AFTER).bind(after).bind(limit).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(Retraction::from).collect())
+    }
+
+    /// The highest event and retraction ids stored (0 when none).
+    pub async fn max_ids(&self) -> Result<(i64, i64), StoreError> {
+        let ids = with_pool!(self, pool => {
+            let e: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(pool).await?;
+            let r: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM retractions").fetch_one(pool).await?;
+            (e.unwrap_or(0), r.unwrap_or(0))
+        });
+        Ok(ids)
+    }
+
+    /// Writes events and retractions with their ids, all in one
+    /// transaction: either everything is stored or nothing.
+    pub async fn import(&self, events: &[Event], retractions: &[Retraction]) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if matches!(self, Store::Postgres(_)) {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+            }
+            for chunk in events.chunks(IMPORT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO events (id, dist_name, release_name, state_name, reached, happened_at, \
+                     recorded_at, recorded_by, source, note, link) ",
+                );
+                q.push_values(chunk, |mut b, e| {
+                    b.push_bind(e.id)
+                        .push_bind(e.dist.as_str())
+                        .push_bind(e.release.as_str())
+                        .push_bind(e.state.as_str())
+                        .push_bind(e.reached)
+                        .push_bind(e.at)
+                        .push_bind(e.recorded_at)
+                        .push_bind(&*e.recorded_by)
+                        .push_bind(&*e.source)
+                        .push_bind(e.note.as_deref())
+                        .push_bind(e.link.as_deref());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in retractions.chunks(IMPORT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO retractions (id, event_id, reason, recorded_at, recorded_by, source) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.id)
+                        .push_bind(r.event_id)
+                        .push_bind(&r.reason)
+                        .push_bind(r.recorded_at)
+                        .push_bind(&*r.recorded_by)
+                        .push_bind(&*r.source);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            if matches!(self, Store::Postgres(_)) {
+                // Explicit ids do not move PostgreSQL's sequences; SQLite's
+                // AUTOINCREMENT follows by itself.
+                for table in ["events", "retractions"] {
+                    sqlx::query(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                         GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                    ))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a new API token (its hash only). `Conflict` when an active
+    /// token already has that name.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        created_at: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> Result<i64, StoreError> {
+        let id = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(name)
+            .bind(token_hash)
+            .bind(created_at)
+            .bind(expires_at)
+            .fetch_one(pool)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("an active token named `{name}` exists")),
+                other => other,
+            })?
+        });
+        Ok(id)
+    }
+
+    /// Every token, newest first (hashes are not returned).
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        let rows = with_pool!(self, pool => {
+            sqlx::query_as(&format!("{} ORDER BY id DESC", rows::SELECT_TOKENS)).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Revokes the active token with this name; `NotFound` if none.
+    pub async fn revoke_token(&self, name: &str, at: Timestamp) -> Result<(), StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(name)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    /// The token with this hash, revoked or not.
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as(&format!("{} WHERE token_hash = $1", rows::SELECT_TOKENS))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row)
+    }
+
+    /// Records that a token was used.
+    pub async fn touch_token(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! Database rows and their conversion into model types. Rows never leave
+//! the store; conversion re-validates names so bad stored data is reported,
+//! not trusted.
+
+use std::sync::Arc;
+
+use app::model::{Dist, Event, Release, Retraction, State, Timestamp};
+
+use super::StoreError;
+
+pub(super) const SELECT_EVENTS_AFTER: &str = "SELECT id, dist_name, release_name, state_name, reached, \
+     happened_at, recorded_at, recorded_by, source, note, link FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+
+pub(super) const SELECT_RETRACTIONS_AFTER: &str = "SELECT id, event_id, reason, recorded_at, recorded_by, source \
+     FROM retractions WHERE id > $1 ORDER BY id LIMIT $2";
+
+pub(super) const SELECT_TOKENS: &str =
+    "SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    id: i64,
+    dist_name: String,
+    release_name: String,
+    state_name: String,
+    reached: bool,
+    happened_at: Timestamp,
+    recorded_at: Timestamp,
+    recorded_by: String,
+    source: String,
+    note: Option<String>,
+    link: Option<String>,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        let corrupt = |e: app::model::ValidationError| StoreError::Corrupt(format!("event {}: {e}", r.id));
+        Ok(Event {
+            id: r.id,
+            dist: Dist::parse(&r.dist_name).map_err(corrupt)?,
+            release: Release::parse(&r.release_name).map_err(corrupt)?,
+            state: State::parse(&r.state_name).map_err(corrupt)?,
+            reached: r.reached,
+            at: r.happened_at,
+            recorded_at: r.recorded_at,
+            recorded_by: Arc::from(r.recorded_by),
+            source: Arc::from(r.source),
+            note: r.note,
+            link: r.link,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RetractionRow {
+    id: i64,
+    event_id: i64,
+    reason: String,
+    recorded_at: Timestamp,
+    recorded_by: String,
+    source: String,
+}
+
+impl From<RetractionRow> for Retraction {
+    fn from(r: RetractionRow) -> Self {
+        Retraction {
+            id: r.id,
+            event_id: r.event_id,
+            reason: r.reason,
+            recorded_at: r.recorded_at,
+            recorded_by: Arc::from(r.recorded_by),
+            source: Arc::from(r.source),
+        }
+    }
+}
+
+/// An API token as stored, without its hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    /// Row id.
+    pub id: i64,
+    /// Its name, shown as `recorded_by`.
+    pub name: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it stops working, if ever.
+    pub expires_at: Option<Timestamp>,
+    /// When it was last used to authenticate.
+    pub last_used_at: Option<Timestamp>,
+    /// When it was revoked.
+    pub revoked_at: Option<Timestamp>,
+}
