@@ -1,0 +1,91 @@
+// Starts releasetracker for the Playwright run (see `webServer` in
+// playwright.config.ts): a fresh SQLite database in a new temporary
+// directory, one API token for the tests, then the server itself.
+//
+// Environment:
+//   E2E_PORT        port to listen on (default 3900)
+//   E2E_TOKEN_FILE  where to write the API token (default end2end/.e2e-token)
+//   E2E_SERVER_BIN  server binary (default target/debug/releasetracker)
+//   E2E_SITE_ROOT   built site (default target/site)
+//   E2E_KEEP_DB     if set, keep the temporary directory after the run
+//
+// Paths are relative to the repository root; Playwright starts this script
+// with the repository root as its working directory.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..');
+
+const port = process.env.E2E_PORT || '3900';
+const tokenFile = resolve(process.env.E2E_TOKEN_FILE || join(here, '.e2e-token'));
+const bin = resolve(repoRoot, process.env.E2E_SERVER_BIN || 'target/debug/releasetracker');
+const siteRoot = resolve(repoRoot, process.env.E2E_SITE_ROOT || 'target/site');
+
+function fail(message) {
+  console.error(`[e2e] ${message}`);
+  process.exit(1);
+}
+
+if (!existsSync(bin)) fail(`no server binary at ${bin}: run \`cargo leptos build\` in ${repoRoot} first`);
+if (!existsSync(join(siteRoot, 'pkg'))) fail(`no ${siteRoot}/pkg: run \`cargo leptos build\` in ${repoRoot} first`);
+
+// Never read a token left over from an earlier run.
+rmSync(tokenFile, { force: true });
+
+const dir = mkdtempSync(join(tmpdir(), 'releasetracker-e2e-'));
+const database = `sqlite://${join(dir, 'e2e.db')}`;
+console.log(`[e2e] database ${database}`);
+
+function cleanup() {
+  rmSync(tokenFile, { force: true });
+  if (!process.env.E2E_KEEP_DB) rmSync(dir, { recursive: true, force: true });
+}
+
+// Settings from the caller's environment must not leak into the run.
+const env = { ...process.env };
+for (const name of ['DATABASE_URL', 'LEPTOS_SITE_ADDR', 'LEPTOS_SITE_ROOT', 'LOG_FORMAT']) delete env[name];
+
+let token;
+try {
+  const out = execFileSync(bin, ['--database', database, 'token', 'create', '--name', 'e2e'], {
+    cwd: repoRoot,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  token = out.trim().split('\n').pop().trim();
+} catch (err) {
+  cleanup();
+  fail(`\`releasetracker token create\` failed: ${err.message}`);
+}
+if (!token) {
+  cleanup();
+  fail('`releasetracker token create` printed no token');
+}
+writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+
+const server = spawn(
+  bin,
+  ['--database', database, 'serve', '--bind', `127.0.0.1:${port}`, '--site-root', siteRoot],
+  { cwd: repoRoot, env, stdio: 'inherit' },
+);
+
+// Playwright stops the web server with a signal: pass it on, and leave
+// once the server is gone.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => server.kill(signal));
+}
+server.on('error', (err) => {
+  cleanup();
+  fail(`could not start ${bin}: ${err.message}`);
+});
+server.on('exit', (code, signal) => {
+  cleanup();
+  if (signal) console.log(`[e2e] server stopped by ${signal}`);
+  process.exit(code ?? 0);
+});
