@@ -1,0 +1,138 @@
+//! The real binary: token CLI, serve, SIGTERM during a burst of writes
+//! (every 201 is stored, nothing else), export, and clean failures.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BIN: &str = env!("CARGO_BIN_EXE_releasetracker");
+
+fn cli(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(["--database", db, "--log-level", "warn"])
+        .args(args)
+        .output()
+        .expect("run releasetracker")
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+async fn http(port: u16, method: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn cli_serve_sigterm_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+
+    let out = cli(&db, &["token", "create", "--name", "proc"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().to_owned();
+    assert!(token.starts_with("rt_") && token.len() == 67, "{stdout}");
+
+    let again = cli(&db, &["token", "create", "--name", "proc"]);
+    assert!(!again.status.success());
+    let err = String::from_utf8(again.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("active token named `proc`"), "{err}");
+
+    let list = String::from_utf8(cli(&db, &["token", "list"]).stdout).unwrap();
+    assert!(list.contains("proc") && list.contains("active"), "{list}");
+    assert!(!list.contains(&token[3..]), "the list must not show secrets");
+
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .args(["--database", &db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while http(port, "GET", "/healthz", "", "").await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "server did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A burst of writers; SIGTERM arrives in the middle of it.
+    let mut writers = Vec::new();
+    for w in 0..16 {
+        let token = token.clone();
+        writers.push(tokio::spawn(async move {
+            let mut created = Vec::new();
+            for i in 0..400 {
+                let body = format!(r#"{{"dist":"fedora","release":"{w}","state":"s{i}","reached":true}}"#);
+                match http(port, "POST", "/api/v1/events", &token, &body).await {
+                    Ok((201, body)) => {
+                        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        created.push(v["id"].as_i64().unwrap());
+                    }
+                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                    Err(_) => break, // the listener closed: shutdown began
+                }
+            }
+            created
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kill = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let mut acknowledged = BTreeSet::new();
+    for w in writers {
+        acknowledged.extend(w.await.unwrap());
+    }
+    let status = server.wait().unwrap();
+    assert!(status.success(), "server exit: {status:?}");
+    assert!(!acknowledged.is_empty(), "no write got through before SIGTERM");
+
+    let export = cli(&db, &["export"]);
+    assert!(export.status.success());
+    let stored: BTreeSet<i64> = String::from_utf8(export.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(stored, acknowledged, "every acknowledged write, and nothing else, is stored");
+
+    assert!(cli(&db, &["token", "revoke", "proc"]).status.success());
+    let gone = cli(&db, &["token", "revoke", "proc"]);
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no active token"));
+}
+
+#[test]
+fn failures_exit_non_zero_with_one_line() {
+    let out = cli("postgres://nobody@127.0.0.1:1/none", &["export"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.starts_with("releasetracker: cannot open the database"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    let out = cli(&db, &["import", "/nonexistent/file.jsonl"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
