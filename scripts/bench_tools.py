@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""Helpers for scripts/bench: data generators, wrk output parsing, report.
+
+Subcommands (all write to stdout unless told otherwise):
+  free-port                      a free TCP port on 127.0.0.1
+  gen-seed FILE                  ~50 fedora releases x a handful of states
+  gen-big N FILE                 N events, ~200 releases x 10 states, ids 1..N
+  wrk-lua TOKEN FILE             the wrk script that POSTs events
+  wrk-parse PREFIX WRK_OUTPUT    key=value lines (PREFIX_rps=..., ...)
+  report RESULTS_FILE DOC|-      prints the table; writes DOC unless '-'
+"""
+
+import datetime as _dt
+import json
+import os
+import random
+import re
+import socket
+import sys
+
+# --------------------------------------------------------------------------
+# data
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    print(port)
+
+
+def _event_line(i, dist, release, state, reached, at):
+    # The exact shape `releasetracker export` writes.
+    return (
+        '{"type":"event","id":%d,"dist":"%s","release":"%s","state":"%s",'
+        '"reached":%s,"at":"%s","recorded_at":"2026-01-01T00:00:00Z",'
+        '"recorded_by":"bench","source":"import","note":null,"link":null}'
+        % (i, dist, release, state, "true" if reached else "false", at)
+    )
+
+
+def gen_seed(path):
+    """Fedora-like history: releases 1..50, each walking through the cycle
+    development -> branched -> beta -> active -> eol, about 9 events each."""
+    base = _dt.datetime(2003, 11, 6, tzinfo=_dt.timezone.utc)
+    events = []
+    for r in range(1, 51):
+        start = base + _dt.timedelta(days=183 * (r - 1))
+        d = lambda days: start + _dt.timedelta(days=days)  # noqa: E731
+        steps = [
+            ("development", True, d(0)),
+            ("branched", True, d(120)),
+            ("development", False, d(120)),
+            ("beta", True, d(150)),
+            ("beta", False, d(180)),
+            ("branched", False, d(180)),
+            ("active", True, d(180)),
+        ]
+        if r <= 48:  # the newest two releases are still supported
+            steps += [("active", False, d(180 + 395)), ("eol", True, d(180 + 395))]
+        events += [(at, r, s, reached) for (s, reached, at) in steps]
+    events.sort(key=lambda e: (e[0], e[1]))
+    now = _dt.datetime.now(_dt.timezone.utc)
+    with open(path, "w") as f:
+        i = 0
+        for at, r, s, reached in events:
+            if at > now:
+                continue
+            i += 1
+            f.write(_event_line(i, "fedora", str(r), s, reached, at.strftime("%Y-%m-%dT%H:%M:%SZ")) + "\n")
+    print(i)
+
+
+STATES = ["development", "branched", "pre-beta", "beta", "pre-final",
+          "final", "active", "eol", "frozen", "archived"]
+
+
+def gen_big(n, path):
+    """n events from 2020-01-01 on, 150 s apart (1M events end in 2024-10).
+    Release activity slides over time, like real release cycles: event i
+    mostly concerns the ~10 releases around 200*i/n. Each (release, state)
+    pair alternates entered/left, so the log is consistent."""
+    rng = random.Random(20260101)
+    step = 150
+    epoch = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc).timestamp()
+    inside = {}
+    out = []
+    rand = rng.random
+    n_releases = 200
+    fmt = _dt.datetime.utcfromtimestamp
+    for i in range(1, n + 1):
+        centre = n_releases * i / n
+        r = int(centre + (rand() - 0.5) * 10)
+        r = min(max(r, 0), n_releases - 1) + 1
+        s = STATES[int(rand() * 10)]
+        key = (r, s)
+        reached = not inside.get(key, False)
+        inside[key] = reached
+        at = fmt(epoch + i * step).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(_event_line(i, "fedora", str(r), s, reached, at))
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+        f.write("\n")
+    print(n)
+
+
+def wrk_lua(token, path):
+    lua = r'''-- scripts/bench: POST /api/v1/events, a new release on every request.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+function request()
+  counter = counter + 1
+  local release = tostring(tid * 10000000 + counter)
+  return wrk.format(nil, nil, nil,
+    '{"dist":"bench","release":"' .. release .. '","state":"active","reached":true}')
+end
+''' % token
+    with open(path, "w") as f:
+        f.write(lua)
+
+
+# --------------------------------------------------------------------------
+# wrk output
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text.strip())
+    if not m:
+        return None
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def wrk_parse(prefix, path):
+    text = open(path).read()
+    vals = {}
+    m = re.search(r"Requests/sec:\s*([0-9.]+)", text)
+    vals["rps"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"(\d+) requests in ([0-9.]+)(us|ms|s|m)", text)
+    if m:
+        vals["requests"] = int(m.group(1))
+        vals["seconds"] = _ms(m.group(2) + m.group(3)) / 1000.0
+    for pct in ("50", "75", "90", "99"):
+        m = re.search(r"^\s*%s(?:\.0+)?%%\s+([0-9.]+(?:us|ms|s|m))" % pct, text, re.M)
+        if m:
+            vals["p" + pct] = _ms(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
+    vals["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    vals["sockerr"] = sum(int(x) for x in m.groups()) if m else 0
+    if "requests" in vals and vals.get("seconds"):
+        vals["ok_per_s"] = (vals["requests"] - vals["non2xx"]) / vals["seconds"]
+    for k, v in vals.items():
+        print("%s_%s=%s" % (prefix, k, v))
+
+
+# --------------------------------------------------------------------------
+# report
+
+
+def _load(path):
+    r = {}
+    for line in open(path):
+        line = line.rstrip("\n")
+        if "=" in line:
+            k, v = line.split("=", 1)
+            r[k] = v
+    return r
+
+
+def _f(r, key, fmt="%.0f", unit=""):
+    v = r.get(key)
+    if v is None or v == "":
+        return "n/a"
+    try:
+        return (fmt % float(v)) + unit
+    except ValueError:
+        return v
+
+
+def _num(r, key):
+    try:
+        return float(r[key])
+    except (KeyError, ValueError):
+        return None
+
+
+def _lat(r, key):
+    v = _num(r, key)
+    if v is None:
+        return "n/a"
+    return "%.3f ms" % v if v < 10 else "%.1f ms" % v
+
+
+def report(results, doc):
+    r = _load(results)
+    big = r.get("big_events", "?")
+    big_label = "{:,}".format(int(big)) if big.isdigit() else big
+    dur_v, dur_w, dur_t = r.get("dur_view", "?"), r.get("dur_write", "?"), r.get("dur_tt", "?")
+
+    # Targets: (name, met?, how it went)
+    targets = []
+    rt, ng = _num(r, "view_rps"), _num(r, "nginx_rps")
+    if rt is not None and ng:
+        targets.append(("views at least as fast as nginx's static file", rt >= ng,
+                        "%.0f vs %.0f req/s (%.0f%%)" % (rt, ng, 100 * rt / ng)))
+    for db, label in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
+        if r.get(db + "_skipped"):
+            targets.append(("≥ 2,000 writes/s on " + label, None, "skipped: " + r[db + "_skipped"]))
+            continue
+        ok = _num(r, db + "_ok_per_s")
+        if ok is not None:
+            bad = int(_num(r, db + "_non2xx") or 0) + int(_num(r, db + "_sockerr") or 0)
+            targets.append(("≥ 2,000 writes/s on " + label, ok >= 2000 and bad == 0,
+                            "%.0f successful writes/s, %d failed" % (ok, bad)))
+    st, rss = _num(r, "start_s"), _num(r, "start_rss_mb")
+    if st is not None:
+        targets.append(("start-up < 3 s with %s events" % big_label, st < 3, "%.2f s" % st))
+    if rss is not None:
+        targets.append(("peak memory < 300 MB with %s events" % big_label, rss < 300, "%.0f MB" % rss))
+    for key, label in (("tt_rbs", "releases-by-state"), ("tt_det", "detailed")):
+        p99 = _num(r, key + "_p99")
+        if p99 is not None:
+            targets.append(("time travel < 1 ms (%s, p99)" % label, p99 < 1.0, "p99 %s" % _lat(r, key + "_p99")))
+
+    rows = [
+        ("(a) view releases-by-state, %s conns, %ss" % (r.get("view_conns", "64"), dur_v),
+         "%s req/s" % _f(r, "view_rps"), "p99 " + _lat(r, "view_p99"),
+         "%s bytes" % r.get("view_bytes", "?")),
+        ("(a) same bytes, nginx static file", "%s req/s" % _f(r, "nginx_rps"),
+         "p99 " + _lat(r, "nginx_p99"), ""),
+    ]
+    for db, label in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
+        if r.get(db + "_skipped"):
+            rows.append(("(b) POST /api/v1/events, " + label, "SKIPPED", r[db + "_skipped"], ""))
+        else:
+            rows.append(("(b) POST /api/v1/events, %s, %s conns, %ss" % (label, r.get("write_conns", "16"), dur_w),
+                         "%s req/s" % _f(r, db + "_rps"), "p99 " + _lat(r, db + "_p99"),
+                         "non-2xx %s, socket errors %s, stored %s" % (
+                             r.get(db + "_non2xx", "?"), r.get(db + "_sockerr", "?"), r.get(db + "_stored", "?"))))
+    rows += [
+        ("(c) import %s events (SQLite)" % big_label, _f(r, "import_s", "%.1f", " s"), "", "file %s MB" % _f(r, "big_file_mb", "%.0f")),
+        ("(c) start-up with %s events until /readyz 200" % big_label, _f(r, "start_s", "%.2f", " s"),
+         "peak RSS %s" % _f(r, "start_rss_mb", "%.0f", " MB"), "database %s MB" % _f(r, "big_db_mb", "%.0f")),
+        ("(d) ?at=2022-06-01 releases-by-state, 1 conn, %ss" % dur_tt if False else
+         "(d) ?at=2022-06-01 releases-by-state, 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "tt_rbs_p50"), "p99 " + _lat(r, "tt_rbs_p99"), "%s req/s" % _f(r, "tt_rbs_rps")),
+        ("(d) ?at=2022-06-01 detailed, 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "tt_det_p50"), "p99 " + _lat(r, "tt_det_p99"),
+         "%s req/s, %s bytes" % (_f(r, "tt_det_rps"), r.get("tt_det_bytes", "?"))),
+        ("(d') no ?at= releases-by-state on the big log, 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "now_rbs_p50"), "p99 " + _lat(r, "now_rbs_p99"), "%s req/s" % _f(r, "now_rbs_rps")),
+    ]
+
+    w0 = max(len(x[0]) for x in rows)
+    w1 = max(len(x[1]) for x in rows)
+    w2 = max(len(x[2]) for x in rows)
+    lines = ["%-*s  %*s  %-*s  %s" % (w0, a, w1, b, w2, c, d) for a, b, c, d in rows]
+    print("\n".join(lines))
+    print()
+    for name, met, how in targets:
+        print("  %-8s %s: %s" % ({True: "MET", False: "MISSED", None: "SKIPPED"}[met], name, how))
+    print()
+    print("total bench time: %s s" % r.get("total_s", "?"))
+
+    if doc == "-":
+        return
+    machine = "%s cores, %s, Linux %s" % (r.get("nproc", "?"), r.get("cpu", "?"), r.get("kernel", "?"))
+    md = []
+    md.append("## Latest run\n")
+    md.append("- date: %s" % r.get("date", "?"))
+    md.append("- machine: %s; server, load generator (and nginx, PostgreSQL) share these cores" % machine)
+    md.append("- commit: %s%s" % (r.get("commit", "?"), " (with uncommitted changes)" if r.get("dirty") == "1" else ""))
+    md.append("- mode: %s; wrk %s; nginx %s; PostgreSQL %s" % (
+        "quick (smoke run)" if r.get("quick") == "1" else "full",
+        r.get("wrk_version", "?"), r.get("nginx_version", "?"), r.get("pg_version", "n/a")))
+    md.append("- total time of `scripts/bench`: %s s\n" % r.get("total_s", "?"))
+    md.append("| measurement | result | latency | notes |")
+    md.append("|---|---|---|---|")
+    for a, b, c, d in rows:
+        md.append("| %s | %s | %s | %s |" % (a, b, c, d))
+    md.append("")
+    md.append("| target | verdict | this run |")
+    md.append("|---|---|---|")
+    for name, met, how in targets:
+        md.append("| %s | %s | %s |" % (name, {True: "met", False: "**missed**", None: "skipped"}[met], how))
+    md.append("")
+    section = "\n".join(md) + "\n"
+
+    head = ""
+    if os.path.exists(doc):
+        text = open(doc).read()
+        i = text.find("## Latest run")
+        head = text[:i] if i >= 0 else text.rstrip("\n") + "\n\n"
+    if not head.strip():
+        head = "# Benchmarks\n\nRun `scripts/bench` (see the script's header for options).\n\n"
+    with open(doc, "w") as f:
+        f.write(head + section)
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "free-port":
+        free_port()
+    elif cmd == "gen-seed":
+        gen_seed(argv[2])
+    elif cmd == "gen-big":
+        gen_big(int(argv[2]), argv[3])
+    elif cmd == "wrk-lua":
+        wrk_lua(argv[2], argv[3])
+    elif cmd == "wrk-parse":
+        wrk_parse(argv[2], argv[3])
+    elif cmd == "report":
+        report(argv[2], argv[3])
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
