@@ -12,6 +12,7 @@ use chrono::Utc;
 use leptos::config::LeptosOptions;
 use tokio::sync::Mutex;
 
+use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
 use crate::auth::Identity;
 use crate::projection::Projection;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub store: Store,
     /// The in-memory log that answers reads.
     pub projection: Arc<Projection>,
+    /// Encoded views for "now", until the log changes.
+    pub views: Arc<ViewCache>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
     /// Serialises this instance's writes, so a burst of scripts queues here
@@ -49,7 +52,7 @@ fn now() -> app::model::Timestamp {
 impl AppState {
     /// Builds the state around an open store and its loaded projection.
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
-        Self { store, projection, leptos_options, write_lock: Arc::default() }
+        Self { store, projection, views: Arc::default(), leptos_options, write_lock: Arc::default() }
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.

@@ -84,6 +84,7 @@ pub struct EventLog {
     pub(crate) dists: BTreeMap<Dist, DistIndex>,
     people: HashSet<Arc<str>>,
     version: u64,
+    max_at: Option<Timestamp>,
 }
 
 impl EventLog {
@@ -95,6 +96,12 @@ impl EventLog {
     /// Bumped by every applied record: equal versions mean equal answers.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// The latest `at` of any event. While the clock is past it, answers
+    /// for "now" only change when a record is applied.
+    pub fn max_at(&self) -> Option<Timestamp> {
+        self.max_at
     }
 
     /// The highest event id applied, 0 when empty.
@@ -149,6 +156,7 @@ impl EventLog {
             .entry(event.state.clone())
             .or_default()
             .insert(Entry { at: event.at, id: event.id, reached: event.reached });
+        self.max_at = self.max_at.max(Some(event.at));
         self.events.push(event);
         self.version += 1;
         Ok(())

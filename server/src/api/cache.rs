@@ -1,6 +1,11 @@
-//! Conditional GET for JSON reads: a strong-enough `ETag` over the exact
-//! bytes sent, `Cache-Control`, and `304 Not Modified` on a match.
+//! Conditional GET for JSON reads: an `ETag` over the exact bytes sent,
+//! `Cache-Control`, `304 Not Modified` on a match — and `ViewCache`, which
+//! keeps the encoded answers for "now" until the log changes.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -21,29 +26,66 @@ fn matches(headers: &HeaderMap, etag: &str) -> bool {
         .any(|candidate| candidate.trim() == "*" || bare(candidate) == ours)
 }
 
+/// A JSON body ready to send, with its tag.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Encoded {
+    /// Serialises `value` and tags the bytes.
+    pub fn of<T: Serialize>(value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        // Weak, because compression may change the bytes on the wire.
+        let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
+        let etag = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        Ok(Self { body: Bytes::from(body), etag })
+    }
+
+    /// Answers the body, or `304` when the client already has these bytes.
+    pub fn respond(&self, request: &HeaderMap) -> Response {
+        let cache = HeaderValue::from_static("public, no-cache");
+        if matches(request, self.etag.to_str().unwrap_or_default()) {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, self.etag.clone()), (header::CACHE_CONTROL, cache)])
+                .into_response();
+        }
+        (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::ETAG, self.etag.clone()),
+                (header::CACHE_CONTROL, cache),
+            ],
+            self.body.clone(),
+        )
+            .into_response()
+    }
+}
+
 /// Serialises `value` and answers it with an `ETag`, or `304` when the
 /// client already has these bytes.
 pub fn json_response<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    // Weak, because compression may change the bytes on the wire.
-    let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let cache = HeaderValue::from_static("public, no-cache");
-    if matches(request, &etag) {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)],
-        )
-            .into_response());
+    Ok(Encoded::of(value)?.respond(request))
+}
+
+/// Encoded answers for "now", each valid for one version of the log. Keys
+/// name a view of a dist that exists, so the cache is bounded by the log.
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    entries: RwLock<HashMap<String, (u64, Encoded)>>,
+}
+
+impl ViewCache {
+    /// The cached answer for `key` if it was made at `version`.
+    pub fn get(&self, key: &str, version: u64) -> Option<Encoded> {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.get(key).filter(|(v, _)| *v == version).map(|(_, e)| e.clone())
     }
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::ETAG, etag_value),
-            (header::CACHE_CONTROL, cache),
-        ],
-        body,
-    )
-        .into_response())
+
+    /// Remembers the answer for `key` at `version`.
+    pub fn put(&self, key: String, version: u64, encoded: Encoded) {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.insert(key, (version, encoded));
+    }
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::cache::json_response;
+use super::cache::{json_response, Encoded};
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use crate::state::AppState;
@@ -28,6 +28,12 @@ impl AtParam {
             None => Utc::now(),
         })
     }
+
+    /// Whether the answer may come from (and go to) the cache: a question
+    /// about "now" when no event lies ahead of the clock.
+    fn cacheable(&self, log: &app::model::EventLog, at: Timestamp) -> bool {
+        self.at.is_none() && log.max_at().is_none_or(|latest| latest <= at)
+    }
 }
 
 fn unknown_dist(dist: &Dist) -> ApiError {
@@ -44,23 +50,27 @@ pub async fn dist_view(
     let dist = Dist::parse(&dist)?;
     let at = params.instant()?;
     let log = state.projection.read().await;
-    match view.as_str() {
-        "states-by-release" => {
-            let v = log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
-            json_response(&headers, &v)
+    let cacheable = params.cacheable(&log, at);
+    let key = format!("{dist}\n{view}");
+    if cacheable {
+        if let Some(hit) = state.views.get(&key, log.version()) {
+            return Ok(hit.respond(&headers));
         }
-        "releases-by-state" => {
-            let v = log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
-            json_response(&headers, &v)
-        }
-        "detailed" => {
-            let v = log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
-            json_response(&headers, &v)
-        }
-        _ => Err(ApiError::NotFound(
-            "no such view; try states-by-release, releases-by-state or detailed".into(),
-        )),
     }
+    let encoded = match view.as_str() {
+        "states-by-release" => Encoded::of(&log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        "releases-by-state" => Encoded::of(&log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        "detailed" => Encoded::of(&log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        _ => {
+            return Err(ApiError::NotFound(
+                "no such view; try states-by-release, releases-by-state or detailed".into(),
+            ))
+        }
+    };
+    if cacheable {
+        state.views.put(key, log.version(), encoded.clone());
+    }
+    Ok(encoded.respond(&headers))
 }
 
 /// `GET /api/v1/views/{dist}/releases/{release}`: the detailed view of one

@@ -56,16 +56,14 @@ impl Naive {
     fn is_in(&self, dist: &str, release: &str, state: &str, t: Timestamp) -> bool {
         self.live(dist, release, state)
             .into_iter()
-            .filter(|e| e.at <= t)
-            .last()
+            .rfind(|e| e.at <= t)
             .is_some_and(|e| e.reached)
     }
 
     fn was_in_state(&self, e: &Event) -> bool {
         self.live(e.dist.as_str(), e.release.as_str(), e.state.as_str())
             .into_iter()
-            .filter(|o| (o.at, o.id) < (e.at, e.id))
-            .last()
+            .rfind(|o| (o.at, o.id) < (e.at, e.id))
             .is_some_and(|o| o.reached)
     }
 
