@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::EventLog;
-use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::RwLockReadGuard;
+
+use app::model::{EventLog, SharedLog};
+use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError};
@@ -17,29 +19,30 @@ const CATCH_UP_BATCH: i64 = 10_000;
 /// The projection and the lock that serialises catching up.
 #[derive(Debug, Default)]
 pub struct Projection {
-    log: RwLock<EventLog>,
+    log: SharedLog,
     catching_up: Mutex<()>,
 }
 
 impl Projection {
     /// Loads the whole log from the store.
     pub async fn load(store: &Store) -> Result<Arc<Self>, StoreError> {
-        let projection = Arc::new(Self::default());
-        {
-            let mut log = projection.log.write().await;
-            store
-                .for_each_event_after(0, |e| {
-                    log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))
-                })
-                .await?;
-        }
+        let mut log = EventLog::new();
+        store
+            .for_each_event_after(0, |e| log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string())))
+            .await?;
+        let projection = Arc::new(Self { log: SharedLog::new(log), catching_up: Mutex::default() });
         projection.catch_up(store).await?;
         Ok(projection)
     }
 
-    /// Read access to the log; hold it briefly.
-    pub async fn read(&self) -> RwLockReadGuard<'_, EventLog> {
-        self.log.read().await
+    /// Read access to the log; hold it briefly, never across an `await`.
+    pub fn read(&self) -> RwLockReadGuard<'_, EventLog> {
+        self.log.read()
+    }
+
+    /// A handle on the log for the pages.
+    pub fn shared(&self) -> SharedLog {
+        self.log.clone()
     }
 
     /// Applies every event and retraction stored since the last call.
@@ -49,7 +52,7 @@ impl Projection {
         let mut applied = 0;
         loop {
             let (last_event, last_retraction) = {
-                let log = self.log.read().await;
+                let log = self.log.read();
                 (log.last_event_id(), log.last_retraction_id())
             };
             let events = store.events_after(last_event, CATCH_UP_BATCH).await?;
@@ -58,7 +61,7 @@ impl Projection {
                 return Ok(applied);
             }
             let more = events.len() as i64 == CATCH_UP_BATCH;
-            let mut log = self.log.write().await;
+            let mut log = self.log.write();
             for e in events {
                 log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
                 applied += 1;

@@ -16,7 +16,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let started = Instant::now();
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
-    let events = projection.read().await.len();
+    let events = projection.read().len();
     tracing::info!(
         database = %store.describe(),
         events,

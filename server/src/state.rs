@@ -60,7 +60,7 @@ impl AppState {
         let _serialised = self.write_lock.lock().await;
         let id = self.store.insert_event(&event, &who.actor(), now()).await?;
         self.projection.catch_up(&self.store).await?;
-        let log = self.projection.read().await;
+        let log = self.projection.read();
         log.event_record(id)
             .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))
     }
@@ -82,7 +82,7 @@ impl AppState {
                 other => other.into(),
             })?;
         self.projection.catch_up(&self.store).await?;
-        let log = self.projection.read().await;
+        let log = self.projection.read();
         let stored = log
             .retraction(id)
             .ok_or_else(|| ApiError::Internal(format!("retraction {id} missing after commit").into()))?;

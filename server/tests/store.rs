@@ -65,7 +65,7 @@ async fn restart_gives_identical_views(db: TestDb) {
     drop(first);
     let second = TestApp::start(&db).await;
     assert_eq!(snapshot(&second).await, before);
-    assert_eq!(second.state.projection.read().await.len(), 7);
+    assert_eq!(second.state.projection.read().len(), 7);
 }
 
 #[tokio::test]

@@ -7,10 +7,12 @@ pub mod log;
 pub mod membership;
 pub mod name;
 pub mod order;
+pub mod shared;
 pub mod time;
 pub mod views;
 
 pub use event::{Event, EventId, EventInput, NewEvent, NewRetraction, Retraction};
 pub use log::{EventLog, LogQuery, LogPage};
 pub use name::{Dist, Release, State, ValidationError};
+pub use shared::SharedLog;
 pub use time::{parse_at, Timestamp};

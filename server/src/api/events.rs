@@ -148,7 +148,7 @@ pub async fn list(
     ApiQuery(params): ApiQuery<LogParams>,
 ) -> Result<Response, ApiError> {
     let query = params.into_query()?;
-    let page = state.projection.read().await.query(&query);
+    let page = state.projection.read().query(&query);
     json_response(&headers, &page)
 }
 
@@ -170,7 +170,6 @@ pub async fn one(
     let record = state
         .projection
         .read()
-        .await
         .event_record(id)
         .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
     json_response(&headers, &record)

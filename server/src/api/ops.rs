@@ -24,7 +24,7 @@ pub async fn readyz(AxumState(state): AxumState<AppState>) -> Response {
     let ping = tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await;
     match ping {
         Ok(Ok(())) => {
-            let log = state.projection.read().await;
+            let log = state.projection.read();
             Json(json!({
                 "status": "ready",
                 "database": "ok",

@@ -49,7 +49,7 @@ pub async fn dist_view(
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
     let at = params.instant()?;
-    let log = state.projection.read().await;
+    let log = state.projection.read();
     let cacheable = params.cacheable(&log, at);
     let key = format!("{dist}\n{view}");
     if cacheable {
@@ -84,7 +84,7 @@ pub async fn release_view(
     let dist = Dist::parse(&dist)?;
     let release = Release::parse(&release)?;
     let at = params.instant()?;
-    let log = state.projection.read().await;
+    let log = state.projection.read();
     if !log.has_dist(&dist) {
         return Err(unknown_dist(&dist));
     }
@@ -102,6 +102,6 @@ struct Dists {
 
 /// `GET /api/v1/dists`: every dist with its releases and states.
 pub async fn dists(AxumState(state): AxumState<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let dists = state.projection.read().await.dists();
+    let dists = state.projection.read().dists();
     json_response(&headers, &Dists { dists })
 }
