@@ -1,9 +1,13 @@
-//! releasetracker's shared crate: the pure core (`model`) and the Leptos
-//! application (`App`, `shell`), compiled for the server (`ssr`) and the
-//! browser (`hydrate`).
+//! releasetracker's shared crate: the pure core (`model`) and the web UI,
+//! compiled for the server (`ssr`) and, in islands mode, for the browser
+//! (`hydrate`: only the interactive islands).
 
 pub mod model;
 
-mod pages;
+pub mod calendar;
+pub mod events;
+pub mod matrix;
+pub mod release;
+pub mod ui;
 
-pub use pages::{shell, App};
+pub use ui::{shell, App};

@@ -127,3 +127,18 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
     );
     Ok(())
 }
+
+/// Imports a release-history CSV as events of `dist`.
+pub async fn import_history(store: &Store, dist: &str, file: &Path) -> Result<(), String> {
+    let dist = app::model::Dist::parse(dist).map_err(|e| format!("invalid dist: {}", e.message))?;
+    let now = app::model::time::to_stored_precision(Utc::now());
+    let summary = crate::history::import(store, &dist, file, now).await?;
+    eprintln!(
+        "{}: added {} events; {} were already recorded; {} future dates skipped (plans, not facts yet).",
+        file.display(),
+        summary.added,
+        summary.present,
+        summary.planned
+    );
+    Ok(())
+}

@@ -52,6 +52,14 @@ pub enum Command {
         /// The file; `-` reads stdin.
         file: PathBuf,
     },
+    /// Turn a public release-history CSV (Fedora's, or distro-info-data's
+    /// Debian/Ubuntu) into events; running it again adds only what is missing.
+    ImportHistory {
+        /// The dist the events belong to, e.g. `fedora`.
+        dist: String,
+        /// The CSV file, e.g. `data/fedora-releases.csv`.
+        file: PathBuf,
+    },
 }
 
 /// Flags of `serve`.

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod history;
 pub mod jsonl;
 pub mod projection;
 pub mod serve;
@@ -39,9 +40,12 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let log = state.projection.shared();
     Router::new()
         .merge(api::router())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(&state, routes, move || leptos::context::provide_context(log.clone()), move || {
+            shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         .layer(CompressionLayer::new())

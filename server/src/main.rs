@@ -19,6 +19,7 @@ async fn main() -> std::process::ExitCode {
                     Command::Token(t) => commands::token(&store, t).await,
                     Command::Export => commands::export(&store).await,
                     Command::Import { file } => commands::import(&store, &file).await,
+                    Command::ImportHistory { dist, file } => commands::import_history(&store, &dist, &file).await,
                     Command::Serve(_) => Ok(()),
                 };
                 store.close().await;

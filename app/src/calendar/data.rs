@@ -1,0 +1,209 @@
+//! The release calendar: a month grid with each event on its day, and a
+//! year of stays in states as bars. Pure; built from the `EventLog`.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
+
+use crate::model::{Dist, Event, EventLog, Release, State, Timestamp};
+
+/// One event placed on the calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarEvent {
+    /// Event id, for the link.
+    pub id: i64,
+    /// Dist.
+    pub dist: Dist,
+    /// Release.
+    pub release: Release,
+    /// State.
+    pub state: State,
+    /// Entered or left.
+    pub reached: bool,
+    /// When.
+    pub at: Timestamp,
+    /// Whether it was retracted (shown struck through).
+    pub retracted: bool,
+}
+
+/// A day cell of the month grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCell {
+    /// The date.
+    pub date: NaiveDate,
+    /// Its events, in time order.
+    pub events: Vec<CalendarEvent>,
+}
+
+/// A month as weeks (Monday first); `None` pads days of other months.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthGrid {
+    /// First day of the month.
+    pub first: NaiveDate,
+    /// Weeks of seven cells.
+    pub weeks: Vec<[Option<DayCell>; 7]>,
+}
+
+/// The first day of the month after `first`.
+pub fn next_month(first: NaiveDate) -> NaiveDate {
+    let (y, m) = if first.month() == 12 { (first.year() + 1, 1) } else { (first.year(), first.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(first)
+}
+
+/// The first day of the month before `first`.
+pub fn previous_month(first: NaiveDate) -> NaiveDate {
+    let (y, m) = if first.month() == 1 { (first.year() - 1, 12) } else { (first.year(), first.month() - 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(first)
+}
+
+fn start_of(date: NaiveDate) -> Timestamp {
+    date.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Events with `from <= at < to`, of `dist` when given, in time order.
+pub fn events_between(log: &EventLog, dist: Option<&Dist>, from: Timestamp, to: Timestamp) -> Vec<CalendarEvent> {
+    let mut out: Vec<CalendarEvent> = log
+        .events()
+        .iter()
+        .filter(|e| e.at >= from && e.at < to && dist.is_none_or(|d| &e.dist == d))
+        .map(|e: &Event| CalendarEvent {
+            id: e.id,
+            dist: e.dist.clone(),
+            release: e.release.clone(),
+            state: e.state.clone(),
+            reached: e.reached,
+            at: e.at,
+            retracted: log.retraction_of(e.id).is_some(),
+        })
+        .collect();
+    out.sort_by_key(|e| (e.at, e.id));
+    out
+}
+
+/// The grid of the month starting at `first`, with its events.
+pub fn month_grid(log: &EventLog, dist: Option<&Dist>, first: NaiveDate) -> MonthGrid {
+    let after = next_month(first);
+    let events = events_between(log, dist, start_of(first), start_of(after));
+    let lead = first.weekday().num_days_from_monday() as usize;
+    let days = (after - first).num_days() as usize;
+    let mut cells: Vec<Option<DayCell>> = vec![None; lead];
+    for offset in 0..days {
+        let date = first + Duration::days(offset as i64);
+        let on_day = events.iter().filter(|e| e.at.date_naive() == date).cloned().collect();
+        cells.push(Some(DayCell { date, events: on_day }));
+    }
+    while cells.len() % 7 != 0 {
+        cells.push(None);
+    }
+    let weeks = cells
+        .chunks(7)
+        .map(|w| std::array::from_fn(|i| w[i].clone()))
+        .collect();
+    MonthGrid { first, weeks }
+}
+
+/// One row of the year chart: a release's stays in one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearRow {
+    /// Dist.
+    pub dist: Dist,
+    /// Release.
+    pub release: Release,
+    /// State.
+    pub state: State,
+    /// Stays overlapping the year, clipped to it: (from, to, still in at
+    /// the end of the shown span).
+    pub bars: Vec<(Timestamp, Timestamp, bool)>,
+}
+
+/// The stays overlapping `[from, to)`, as of `now` (open stays end at
+/// `min(now, to)`), for `dist` or every dist.
+pub fn year_rows(log: &EventLog, dist: Option<&Dist>, from: Timestamp, to: Timestamp, now: Timestamp) -> Vec<YearRow> {
+    let until = now.min(to);
+    let mut rows = Vec::new();
+    let dists: Vec<Dist> = log.dists().into_iter().map(|d| d.dist).filter(|d| dist.is_none_or(|x| x == d)).collect();
+    for d in dists {
+        let Some(detailed) = log.detailed(&d, until) else { continue };
+        // Newest releases first, like the matrix.
+        for (release, states) in detailed.iter().rev() {
+            for (state, detail) in states {
+                let bars: Vec<(Timestamp, Timestamp, bool)> = detail
+                    .history
+                    .iter()
+                    .filter_map(|i| {
+                        let end = i.left.unwrap_or(until);
+                        (i.entered < to && end >= from).then(|| (i.entered.max(from), end.min(to), i.left.is_none()))
+                    })
+                    .collect();
+                if !bars.is_empty() {
+                    rows.push(YearRow { dist: d.clone(), release: release.clone(), state: state.clone(), bars });
+                }
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::time::parse_timestamp;
+    use std::sync::Arc;
+
+    fn t(s: &str) -> Timestamp {
+        parse_timestamp("at", s).unwrap()
+    }
+
+    fn log() -> EventLog {
+        let mut log = EventLog::new();
+        for (i, (release, state, reached, at)) in [
+            ("44", "branched", true, "2026-02-10T14:00:00Z"),
+            ("44", "branched", false, "2026-04-28T00:00:00Z"),
+            ("44", "stable", true, "2026-04-28T00:00:00Z"),
+            ("43", "stable", true, "2025-10-28T00:00:00Z"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            log.apply_event(Event {
+                id: i as i64 + 1,
+                dist: Dist::parse("fedora").unwrap(),
+                release: Release::parse(release).unwrap(),
+                state: State::parse(state).unwrap(),
+                reached,
+                at: t(at),
+                recorded_at: t(at),
+                recorded_by: Arc::from("t"),
+                source: Arc::from("api"),
+                note: None,
+                link: None,
+            })
+            .unwrap();
+        }
+        log
+    }
+
+    #[test]
+    fn month_grid_places_events_on_their_days() {
+        let feb = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        let grid = month_grid(&log(), None, feb);
+        // February 2026 starts on a Sunday: six blank cells first.
+        assert!(grid.weeks[0][..6].iter().all(Option::is_none));
+        assert_eq!(grid.weeks[0][6].as_ref().unwrap().date, feb);
+        let cells: Vec<&DayCell> = grid.weeks.iter().flatten().flatten().collect();
+        assert_eq!(cells.len(), 28);
+        let tenth = cells.iter().find(|c| c.date.day() == 10).unwrap();
+        assert_eq!(tenth.events.len(), 1);
+        assert_eq!(tenth.events[0].state.as_str(), "branched");
+        assert_eq!(next_month(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+        assert_eq!(previous_month(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()), NaiveDate::from_ymd_opt(2025, 12, 1).unwrap());
+    }
+
+    #[test]
+    fn year_rows_clip_stays_to_the_year() {
+        let rows = year_rows(&log(), None, t("2026-01-01T00:00:00Z"), t("2027-01-01T00:00:00Z"), t("2026-11-22T00:00:00Z"));
+        let labels: Vec<String> = rows.iter().map(|r| format!("{} {}", r.release, r.state)).collect();
+        assert_eq!(labels, vec!["44 branched", "44 stable", "43 stable"]);
+        assert_eq!(rows[0].bars, vec![(t("2026-02-10T14:00:00Z"), t("2026-04-28T00:00:00Z"), false)]);
+        // 43 was stable before the year began: the bar starts on Jan 1 and is still open.
+        assert_eq!(rows[2].bars, vec![(t("2026-01-01T00:00:00Z"), t("2026-11-22T00:00:00Z"), true)]);
+    }
+}

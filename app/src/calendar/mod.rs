@@ -1,0 +1,252 @@
+//! The release calendar (`/calendar`): a month grid of events with
+//! previous/next month and a dist filter, and a year view that draws each
+//! release's stays in states as bars (SVG rendered on the server).
+
+pub mod data;
+
+use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::model::{Dist, SharedLog};
+use crate::ui::format::{day, dist_title, release_title, verb, when};
+use crate::ui::{query, set_status, InputError};
+use data::{month_grid, next_month, previous_month, year_rows, MonthGrid, YearRow};
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+];
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// What the query string asks for.
+struct CalendarQuery {
+    year: i32,
+    month: u32,
+    dist: Option<Dist>,
+    year_view: bool,
+}
+
+fn read_query(today: NaiveDate) -> Result<CalendarQuery, String> {
+    let year = match query("year") {
+        None => today.year(),
+        Some(v) => v.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or("year: must be between 1900 and 2200")?,
+    };
+    let month = match query("month") {
+        None => today.month(),
+        Some(v) => v.parse::<u32>().ok().filter(|m| (1..=12).contains(m)).ok_or("month: must be between 1 and 12")?,
+    };
+    let dist = query("dist").map(|d| Dist::parse(&d)).transpose().map_err(|e| e.to_string())?;
+    let year_view = match query("view").as_deref() {
+        None | Some("month") => false,
+        Some("year") => true,
+        Some(_) => return Err("view: must be month or year".to_owned()),
+    };
+    Ok(CalendarQuery { year, month, dist, year_view })
+}
+
+fn href(year: i32, month: Option<u32>, dist: Option<&Dist>, year_view: bool) -> String {
+    let mut h = format!("/calendar?year={year}");
+    if let Some(m) = month {
+        h.push_str(&format!("&month={m}"));
+    }
+    if year_view {
+        h.push_str("&view=year");
+    }
+    if let Some(d) = dist {
+        h.push_str(&format!("&dist={d}"));
+    }
+    h
+}
+
+/// `/calendar?year=&month=&dist=&view=month|year`.
+#[component]
+pub fn CalendarPage() -> impl IntoView {
+    let now = Utc::now();
+    let today = now.date_naive();
+    let (q, error) = match read_query(today) {
+        Ok(q) => (q, None),
+        Err(e) => {
+            set_status(400);
+            (CalendarQuery { year: today.year(), month: today.month(), dist: None, year_view: false }, Some(e))
+        }
+    };
+    let log = expect_context::<SharedLog>();
+    let dists: Vec<Dist> = log.read().dists().into_iter().map(|d| d.dist).collect();
+    let first = NaiveDate::from_ymd_opt(q.year, q.month, 1).unwrap_or(today);
+    let body = if q.year_view {
+        let start = NaiveDate::from_ymd_opt(q.year, 1, 1).unwrap_or(first);
+        let end = NaiveDate::from_ymd_opt(q.year + 1, 1, 1).unwrap_or(first);
+        let rows = {
+            let log = log.read();
+            year_rows(&log, q.dist.as_ref(), start.and_time(NaiveTime::MIN).and_utc(), end.and_time(NaiveTime::MIN).and_utc(), now)
+        };
+        // Stays that neither began nor ended this year (old releases long
+        // at end of life) would bury the year's changes: fold them away.
+        let (year_start, year_end) = (start.and_time(NaiveTime::MIN).and_utc(), end.and_time(NaiveTime::MIN).and_utc());
+        let (changed, unchanged): (Vec<YearRow>, Vec<YearRow>) = rows.into_iter().partition(|r| {
+            r.bars.iter().any(|(from, to, open)| *from > year_start || (*to < year_end && !open))
+        });
+        view! {
+            <nav class="pager" aria-label="Years">
+                <a href=href(q.year - 1, None, q.dist.as_ref(), true) rel="prev">{format!("← {}", q.year - 1)}</a>
+                <a href=href(q.year + 1, None, q.dist.as_ref(), true) rel="next">{format!("{} →", q.year + 1)}</a>
+                <a href=href(q.year, Some(q.month), q.dist.as_ref(), false)>"Month view"</a>
+            </nav>
+            <h2>{q.year}</h2>
+            <YearChart rows=changed year=q.year start=start id="year-chart"/>
+            {(!unchanged.is_empty()).then(|| view! {
+                <details class="unchanged">
+                    <summary>{format!("{} more stays that lasted the whole year", unchanged.len())}</summary>
+                    <YearChart rows=unchanged year=q.year start=start id="year-chart-unchanged"/>
+                </details>
+            })}
+        }
+        .into_any()
+    } else {
+        let grid = {
+            let log = log.read();
+            month_grid(&log, q.dist.as_ref(), first)
+        };
+        let (prev, next) = (previous_month(first), next_month(first));
+        view! {
+            <nav class="pager" aria-label="Months">
+                <a href=href(prev.year(), Some(prev.month()), q.dist.as_ref(), false) rel="prev">"← Previous month"</a>
+                <a href=href(next.year(), Some(next.month()), q.dist.as_ref(), false) rel="next">"Next month →"</a>
+                <a href=href(today.year(), Some(today.month()), q.dist.as_ref(), false)>"Today"</a>
+                <a href=href(q.year, None, q.dist.as_ref(), true)>"Year view"</a>
+            </nav>
+            <MonthTable grid today/>
+        }
+        .into_any()
+    };
+    let chosen = q.dist.as_ref().map(ToString::to_string);
+    view! {
+        <Title text="Calendar · releasetracker"/>
+        <h1>"Release calendar"</h1>
+        {error.map(|e| view! { <InputError message=format!("Could not read the calendar request: {e}")/> })}
+        <form class="filters" method="get" action="/calendar">
+            <input type="hidden" name="year" value=q.year/>
+            {(!q.year_view).then(|| view! { <input type="hidden" name="month" value=q.month/> })}
+            {q.year_view.then(|| view! { <input type="hidden" name="view" value="year"/> })}
+            <label>"Dist "
+                <select name="dist">
+                    <option value="">"all"</option>
+                    {dists.into_iter().map(|d| {
+                        let name = d.to_string();
+                        let selected = chosen.as_deref() == Some(name.as_str());
+                        view! { <option value=name.clone() selected=selected>{dist_title(&d)}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Show"</button>
+        </form>
+        {body}
+    }
+}
+
+/// The month grid.
+#[component]
+fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
+    let title = format!("{} {}", MONTHS[grid.first.month0() as usize], grid.first.year());
+    view! {
+        <h2 id="month-title">{title.clone()}</h2>
+        <div class="table-scroll">
+            <table class="month" aria-labelledby="month-title" data-month=grid.first.format("%Y-%m").to_string()>
+                <thead><tr>{WEEKDAYS.iter().map(|d| view! { <th scope="col">{*d}</th> }).collect_view()}</tr></thead>
+                <tbody>
+                    {grid.weeks.into_iter().map(|week| view! {
+                        <tr>
+                            {week.into_iter().map(|cell| match cell {
+                                None => view! { <td class="pad"></td> }.into_any(),
+                                Some(c) => {
+                                    let is_today = c.date == today;
+                                    view! {
+                                        <td class:today=is_today data-date=c.date.to_string()>
+                                            <span class="day-number">{c.date.day()}</span>
+                                            {is_today.then(|| view! { <span class="visually-hidden">" (today)"</span> })}
+                                            <ul>
+                                                {c.events.into_iter().map(|e| view! {
+                                                    <li class:retracted=e.retracted>
+                                                        <a href=format!("/events/{}", e.id) title=when(&e.at)>
+                                                            {format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state)}
+                                                        </a>
+                                                    </li>
+                                                }).collect_view()}
+                                            </ul>
+                                        </td>
+                                    }.into_any()
+                                }
+                            }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Geometry of the year chart (SVG user units).
+const LABEL_WIDTH: f64 = 190.0;
+const CHART_WIDTH: f64 = 760.0;
+const ROW_HEIGHT: f64 = 20.0;
+const TOP: f64 = 24.0;
+
+/// The year as horizontal bars, one row per release and state.
+#[component]
+fn YearChart(rows: Vec<YearRow>, year: i32, start: NaiveDate, id: &'static str) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No release was in any state during this year."</p> }.into_any();
+    }
+    let year_start = start.and_time(NaiveTime::MIN).and_utc();
+    let year_end = NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or(start).and_time(NaiveTime::MIN).and_utc();
+    let span = (year_end - year_start).num_seconds().max(1) as f64;
+    let x = move |t: chrono::DateTime<Utc>| LABEL_WIDTH + (t - year_start).num_seconds() as f64 / span * CHART_WIDTH;
+    let height = TOP + ROW_HEIGHT * rows.len() as f64 + 4.0;
+    let width = LABEL_WIDTH + CHART_WIDTH + 10.0;
+    let months = (1..=12u32).filter_map(move |m| NaiveDate::from_ymd_opt(year, m, 1)).map(move |d| {
+        let px = x(d.and_time(NaiveTime::MIN).and_utc());
+        view! {
+            <line class="tick" x1=px y1=TOP - 4.0 x2=px y2=height/>
+            <text class="month-label" x=px + 3.0 y=TOP - 8.0>{MONTHS[d.month0() as usize][..3].to_owned()}</text>
+        }
+    });
+    view! {
+        <figure class="year-chart" id=id>
+            <svg
+                viewBox=format!("0 0 {width} {height}")
+                role="img"
+                aria-labelledby=format!("{id}-title")
+                preserveAspectRatio="xMinYMin meet"
+            >
+                <title id=format!("{id}-title")>{format!("Release states during {year}")}</title>
+                {months.collect_view()}
+                {rows.into_iter().enumerate().map(|(i, row)| {
+                    let y = TOP + ROW_HEIGHT * i as f64;
+                    let label = format!("{} {}", release_title(&row.dist, &row.release), row.state);
+                    let class = format!("bar state-{}", state_class(row.state.as_str()));
+                    view! {
+                        <g class="row" data-release=row.release.to_string() data-state=row.state.to_string()>
+                            <text class="row-label" x="4" y=y + 14.0>{label.clone()}</text>
+                            {row.bars.into_iter().map(|(from, to, open)| {
+                                let (x1, x2) = (x(from), x(to));
+                                let tip = format!("{label}: {} → {}", day(&from), if open { "now".to_owned() } else { day(&to) });
+                                view! {
+                                    <rect class=class.clone() x=x1 y=y + 3.0 width=(x2 - x1).max(2.0) height=ROW_HEIGHT - 6.0 rx="2">
+                                        <title>{tip}</title>
+                                    </rect>
+                                }
+                            }).collect_view()}
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+            <figcaption>"Each bar is a stay in a state; hover for its dates."</figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+/// A CSS class fragment for a state name (only letters, digits and dashes).
+fn state_class(state: &str) -> String {
+    state.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}

@@ -1,0 +1,181 @@
+//! The event log (`/events`, with filters and pages) and the page of one
+//! event (`/events/{id}`), with its retraction.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::model::event::EventRecord;
+use crate::model::time::{format as rfc3339, parse_since};
+use crate::model::{parse_at, Dist, LogQuery, Release, SharedLog, State};
+use crate::ui::format::{release_title, verb, when};
+use crate::ui::{param, query, set_status, InputError, NotFound};
+
+/// Events per page of the log.
+const PAGE: usize = 50;
+
+/// A table of events, newest first as given; retracted ones struck through.
+#[component]
+pub fn EventTable(events: Vec<EventRecord>) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <p class="empty">"No events."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="events">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Release"</th>
+                        <th scope="col">"Change"</th>
+                        <th scope="col">"Recorded by"</th>
+                        <th scope="col">"Event"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {events.into_iter().map(|e| {
+                        let retracted = e.retraction.is_some();
+                        view! {
+                            <tr class:retracted=retracted data-id=e.id>
+                                <td><time datetime=rfc3339(&e.at)>{when(&e.at)}</time></td>
+                                <td><a href=format!("/dists/{}/releases/{}", e.dist, e.release)>{release_title(&e.dist, &e.release)}</a></td>
+                                <td>
+                                    {format!("{} {}", verb(e.reached), e.state)}
+                                    {(!e.changed).then(|| view! { <span class="badge">"no change"</span> })}
+                                    {retracted.then(|| view! { <span class="badge">"retracted"</span> })}
+                                </td>
+                                <td>{format!("{} ({})", e.recorded_by, e.source)}</td>
+                                <td><a href=format!("/events/{}", e.id)>{format!("#{}", e.id)}</a></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Reads the filters of `/events` from the query string.
+fn filters() -> Result<LogQuery, String> {
+    let err = |e: crate::model::ValidationError| e.to_string();
+    Ok(LogQuery {
+        dist: query("dist").map(|v| Dist::parse(&v)).transpose().map_err(err)?,
+        release: query("release").map(|v| Release::parse(&v)).transpose().map_err(err)?,
+        state: query("state").map(|v| State::parse(&v)).transpose().map_err(err)?,
+        since: query("since").map(|v| parse_since("since", &v)).transpose().map_err(err)?,
+        until: query("until")
+            .map(|v| parse_at(&v).map_err(|e| format!("until: {}", e.message)))
+            .transpose()?,
+        before_id: query("before_id")
+            .map(|v| v.parse::<i64>().map_err(|_| "before_id: must be a number".to_owned()))
+            .transpose()?,
+        after_id: None,
+        limit: PAGE,
+    })
+}
+
+/// `/events`: the log, newest first, with filters and pages.
+#[component]
+pub fn EventLogPage() -> impl IntoView {
+    let log = expect_context::<SharedLog>();
+    let (filter, error) = match filters() {
+        Ok(f) => (f, None),
+        Err(e) => {
+            set_status(400);
+            (LogQuery { limit: PAGE, ..Default::default() }, Some(format!("Could not read the filters: {e}")))
+        }
+    };
+    let (page, dists) = {
+        let log = log.read();
+        (log.query(&filter), log.dists())
+    };
+    let keep = |key: &str| query(key).map(|v| format!("&{key}={}", urlencode(&v))).unwrap_or_default();
+    let older = page.next_before_id.map(|id| {
+        format!("/events?before_id={id}{}{}{}{}{}", keep("dist"), keep("release"), keep("state"), keep("since"), keep("until"))
+    });
+    let chosen = query("dist");
+    view! {
+        <Title text="Event log · releasetracker"/>
+        <h1>"Event log"</h1>
+        {error.map(|message| view! { <InputError message/> })}
+        <form class="filters" method="get" action="/events">
+            <label>"Dist "
+                <select name="dist">
+                    <option value="">"all"</option>
+                    {dists.into_iter().map(|d| {
+                        let name = d.dist.to_string();
+                        let selected = chosen.as_deref() == Some(name.as_str());
+                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Release " <input type="text" name="release" value=query("release") size="8"/></label>
+            <label>"State " <input type="text" name="state" value=query("state") size="12"/></label>
+            <label>"From " <input type="date" name="since" value=query("since")/></label>
+            <label>"To " <input type="date" name="until" value=query("until")/></label>
+            <button type="submit">"Filter"</button>
+        </form>
+        <EventTable events=page.events/>
+        <nav class="pager" aria-label="Pages">
+            {query("before_id").map(|_| view! { <a href="/events">"Newest"</a> })}
+            {older.map(|href| view! { <a href=href rel="next">"Older events"</a> })}
+        </nav>
+    }
+}
+
+/// Percent-encodes a query value.
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `/events/{id}`: who recorded an event, when, why, and its retraction.
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let id = param("id").and_then(|v| v.parse::<i64>().ok());
+    let log = expect_context::<SharedLog>();
+    let Some(e) = id.and_then(|id| log.read().event_record(id)) else {
+        return view! { <NotFound what="There is no event with this number.".to_owned()/> }.into_any();
+    };
+    let title = format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state);
+    let was = if e.was_in_state { "it was already in" } else { "it was not in" };
+    view! {
+        <Title text=format!("Event #{} · releasetracker", e.id)/>
+        <h1>{title}</h1>
+        {e.retraction.as_ref().map(|r| view! {
+            <section class="retraction" role="note">
+                <h2>"Retracted"</h2>
+                <p>{format!("Retracted by {} ({}) on {}:", r.recorded_by, r.source, when(&r.recorded_at))}</p>
+                <blockquote class="text">{r.reason.clone()}</blockquote>
+                <p>"This event no longer counts in any view."</p>
+            </section>
+        })}
+        <dl class="event">
+            <dt>"Event"</dt><dd>{format!("#{}", e.id)} " · " <a href=format!("/api/v1/events/{}", e.id)>"JSON"</a></dd>
+            <dt>"Release"</dt><dd><a href=format!("/dists/{}/releases/{}", e.dist, e.release)>{release_title(&e.dist, &e.release)}</a></dd>
+            <dt>"Change"</dt><dd>{format!("{} {} — {was} {} before", verb(e.reached), e.state, e.state)}
+                {(!e.changed).then(|| view! { <span class="badge">"no change"</span> })}</dd>
+            <dt>"When"</dt><dd><time datetime=rfc3339(&e.at)>{when(&e.at)}</time></dd>
+            <dt>"Recorded"</dt><dd>{format!("{} by {} ({})", when(&e.recorded_at), e.recorded_by, e.source)}</dd>
+            {e.note.clone().map(|note| view! { <dt>"Note"</dt><dd class="text">{note}</dd> })}
+            {e.link.clone().map(|link| view! { <dt>"Link"</dt><dd><a href=link.clone() rel="nofollow noopener noreferrer">{link.clone()}</a></dd> })}
+        </dl>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urlencode;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(urlencode("a b&c=<d>"), "a%20b%26c%3D%3Cd%3E");
+        assert_eq!(urlencode("44"), "44");
+    }
+}

@@ -1,0 +1,104 @@
+//! The state matrix pages (`/` and `/dists/{dist}`): one table per dist,
+//! releases × states, as of now or `?at=`.
+
+pub mod data;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::model::{Dist, SharedLog};
+use crate::ui::format::{dist_title, release_label, when};
+use crate::ui::islands::AtPicker;
+use crate::ui::{param, AsOf, AsOfBanner, InputError, NotFound};
+use data::{matrix, Matrix};
+
+/// `/` (every dist) and `/dists/{dist}` (one).
+#[component]
+pub fn MatrixPage() -> impl IntoView {
+    let dist_param = param("dist");
+    let as_of = AsOf::from_query();
+    let log = expect_context::<SharedLog>();
+    let matrices: Vec<Matrix> = {
+        let log = log.read();
+        match &dist_param {
+            Some(raw) => Dist::parse(raw).ok().and_then(|d| matrix(&log, &d, as_of.at)).into_iter().collect(),
+            None => log.dists().iter().filter_map(|d| matrix(&log, &d.dist, as_of.at)).collect(),
+        }
+    };
+    if let (Some(raw), true) = (&dist_param, matrices.is_empty()) {
+        return view! { <NotFound what=format!("No events were recorded for the dist “{raw}”.")/> }.into_any();
+    }
+    let path = match &dist_param {
+        Some(d) => format!("/dists/{d}"),
+        None => "/".to_owned(),
+    };
+    let heading = match matrices.first() {
+        Some(m) if dist_param.is_some() => format!("{} release states", dist_title(&m.dist)),
+        _ => "Release states".to_owned(),
+    };
+    let empty = matrices.is_empty();
+    view! {
+        <Title text=format!("{heading} · releasetracker")/>
+        <h1>{heading}</h1>
+        {as_of.error.clone().map(|message| view! { <InputError message/> })}
+        <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
+        <AtPicker action=path at=as_of.input_value()/>
+        {empty.then(|| view! {
+            <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
+        })}
+        {matrices.into_iter().map(|m| view! { <MatrixTable matrix=m/> }).collect_view()}
+    }
+    .into_any()
+}
+
+/// One dist's table.
+#[component]
+fn MatrixTable(matrix: Matrix) -> impl IntoView {
+    let dist = matrix.dist.clone();
+    let title = dist_title(&dist);
+    let heading_id = format!("matrix-{dist}");
+    let labelled_by = heading_id.clone();
+    let states = matrix.states.clone();
+    view! {
+        <section class="matrix" aria-labelledby=labelled_by data-dist=dist.to_string()>
+            <h2 id=heading_id>
+                <a href=format!("/dists/{dist}")>{title.clone()}</a>
+            </h2>
+            <div class="table-scroll">
+                <table>
+                    <caption class="visually-hidden">{format!("{title}: releases and the states they are in")}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Release"</th>
+                            {states.iter().map(|s| view! { <th scope="col">{s.to_string()}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {matrix.rows.into_iter().map(|row| {
+                            let href = format!("/dists/{dist}/releases/{}", row.release);
+                            let label = release_label(&row.release);
+                            let cells = row.cells.into_iter().zip(states.clone()).map(|(cell, state)| {
+                                match cell {
+                                    Some(since) => view! {
+                                        <td class="in" data-state=state.to_string() data-in="true" title=format!("in {state} since {}", when(&since))>
+                                            <span aria-hidden="true">"●"</span>
+                                            <span class="visually-hidden">{format!("in {state} since ")}</span>
+                                            <time datetime=crate::model::time::format(&since)>{crate::ui::format::day(&since)}</time>
+                                        </td>
+                                    }.into_any(),
+                                    None => view! { <td data-state=state.to_string() data-in="false"></td> }.into_any(),
+                                }
+                            }).collect_view();
+                            view! {
+                                <tr data-release=row.release.to_string()>
+                                    <th scope="row"><a href=href>{label}</a></th>
+                                    {cells}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

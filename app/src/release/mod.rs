@@ -1,0 +1,91 @@
+//! The release page (`/dists/{dist}/releases/{release}`): the states a
+//! release is in, every stay per state with the events that made it, and
+//! its events.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::events::EventTable;
+use crate::model::event::EventRecord;
+use crate::model::views::ReleaseDetail;
+use crate::model::{Dist, LogQuery, Release, SharedLog};
+use crate::ui::format::{release_title, when};
+use crate::ui::islands::AtPicker;
+use crate::ui::{param, AsOf, AsOfBanner, InputError, NotFound};
+
+/// Most events listed on a release page.
+const EVENT_LIMIT: usize = 500;
+
+/// `/dists/{dist}/releases/{release}`.
+#[component]
+pub fn ReleasePage() -> impl IntoView {
+    let (Some(raw_dist), Some(raw_release)) = (param("dist"), param("release")) else {
+        return view! { <NotFound/> }.into_any();
+    };
+    let (Ok(dist), Ok(release)) = (Dist::parse(&raw_dist), Release::parse(&raw_release)) else {
+        return view! { <NotFound/> }.into_any();
+    };
+    let as_of = AsOf::from_query();
+    let log = expect_context::<SharedLog>();
+    let found: Option<(ReleaseDetail, Vec<EventRecord>)> = {
+        let log = log.read();
+        log.release_detail(&dist, &release, as_of.at).map(|detail| {
+            let query = LogQuery {
+                dist: Some(dist.clone()),
+                release: Some(release.clone()),
+                until: Some(as_of.at),
+                limit: EVENT_LIMIT,
+                ..Default::default()
+            };
+            (detail, log.query(&query).events)
+        })
+    };
+    let Some((detail, events)) = found else {
+        return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }.into_any();
+    };
+    let title = release_title(&dist, &release);
+    let path = format!("/dists/{dist}/releases/{release}");
+    let current: Vec<String> = detail
+        .iter()
+        .filter(|(_, d)| d.is_in)
+        .map(|(s, d)| format!("{s} (since {})", d.entered.as_ref().map(when).unwrap_or_default()))
+        .collect();
+    view! {
+        <Title text=format!("{title} · releasetracker")/>
+        <p class="breadcrumb"><a href=format!("/dists/{dist}")>{crate::ui::format::dist_title(&dist)}</a></p>
+        <h1>{title.clone()}</h1>
+        {as_of.error.clone().map(|message| view! { <InputError message/> })}
+        <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
+        <AtPicker action=path at=as_of.input_value()/>
+        <p class="current">
+            {if current.is_empty() {
+                "In no state.".to_owned()
+            } else {
+                format!("In {}.", current.join(", "))
+            }}
+        </p>
+        <h2>"History by state"</h2>
+        {detail.into_iter().map(|(state, d)| view! {
+            <section class="state-history" data-state=state.to_string()>
+                <h3>{state.to_string()} {d.is_in.then(|| view! { <span class="badge">"now"</span> })}</h3>
+                <table>
+                    <thead><tr><th scope="col">"Entered"</th><th scope="col">"Left"</th></tr></thead>
+                    <tbody>
+                        {d.history.into_iter().map(|i| view! {
+                            <tr>
+                                <td><a href=format!("/events/{}", i.entered_by)>{when(&i.entered)}</a></td>
+                                <td>{match (i.left, i.left_by) {
+                                    (Some(left), Some(by)) => view! { <a href=format!("/events/{by}")>{when(&left)}</a> }.into_any(),
+                                    _ => view! { <span>"—"</span> }.into_any(),
+                                }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }).collect_view()}
+        <h2>"Events"</h2>
+        <EventTable events/>
+    }
+    .into_any()
+}

@@ -1,0 +1,30 @@
+//! The only interactive parts, shipped as wasm islands. Each one enhances a
+//! form that already works without JavaScript.
+
+use leptos::prelude::*;
+
+/// The "as of" date picker: a GET form that works without JavaScript; with
+/// it, choosing a date submits the form at once.
+#[island]
+pub fn AtPicker(
+    /// Where the form goes (the current page's path).
+    action: String,
+    /// The current day (`YYYY-MM-DD`), if the page shows the past.
+    at: Option<String>,
+) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    let submit = move |_| {
+        if let Some(form) = form.get() {
+            let _ = form.submit();
+        }
+    };
+    view! {
+        <form class="at-picker" method="get" action=action node_ref=form>
+            <label>
+                "Show as of "
+                <input type="date" name="at" value=at on:change=submit/>
+            </label>
+            <button type="submit">"Show"</button>
+        </form>
+    }
+}

@@ -1,0 +1,237 @@
+//! `import-history`: turns public release-history tables (Fedora's, and
+//! distro-info-data's Debian and Ubuntu CSVs) into events, each linked to
+//! its source. Running it again adds only what is missing.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use app::model::event::FUTURE_TOLERANCE;
+use app::model::{Dist, Event, Release, State, Timestamp};
+use chrono::{NaiveDate, NaiveTime};
+
+use crate::store::Store;
+
+/// Who the imported events are recorded by.
+const IMPORTER: &str = "import-history";
+
+/// A fact read from a table, before it becomes an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    /// Release id.
+    pub release: Release,
+    /// State.
+    pub state: State,
+    /// Entered or left.
+    pub reached: bool,
+    /// When (midnight UTC of the table's date).
+    pub at: Timestamp,
+    /// Where the date comes from.
+    pub link: &'static str,
+    /// A line for the event's note.
+    pub note: String,
+}
+
+const FEDORA_GA: &str = "https://endoflife.date/fedora";
+const FEDORA_EOL: &str = "https://docs.fedoraproject.org/en-US/releases/eol/";
+const DEBIAN: &str = "https://salsa.debian.org/debian/distro-info-data/-/blob/debian/0.60/debian.csv";
+const UBUNTU: &str = "https://salsa.debian.org/debian/distro-info-data/-/blob/debian/0.60/ubuntu.csv";
+
+fn date(field: &str, value: &str, line: usize) -> Result<Option<Timestamp>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|d| Some(d.and_time(NaiveTime::MIN).and_utc()))
+        .map_err(|_| format!("line {line}: {field}: `{value}` is not a date (YYYY-MM-DD)"))
+}
+
+fn state(name: &str) -> State {
+    State::parse(name).unwrap_or_else(|_| unreachable!("constant state names are valid"))
+}
+
+/// Adds the facts of one release's life: development from `created` to
+/// `release`, stable from `release` to `eol`, eol from `eol` on.
+fn lifecycle(
+    out: &mut Vec<Fact>,
+    release: &Release,
+    created: Option<Timestamp>,
+    ga: Option<Timestamp>,
+    eol: Option<Timestamp>,
+    links: (&'static str, &'static str),
+    file: &str,
+) {
+    let mut fact = |state_name: &str, reached: bool, at: Timestamp, link: &'static str, what: &str| {
+        out.push(Fact {
+            release: release.clone(),
+            state: state(state_name),
+            reached,
+            at,
+            link,
+            note: format!("Imported from {file}: {what}."),
+        });
+    };
+    if let Some(at) = created {
+        fact("development", true, at, links.0, "development opened");
+        if let Some(ga) = ga {
+            fact("development", false, ga, links.0, "released");
+        }
+    }
+    if let Some(at) = ga {
+        fact("stable", true, at, links.0, "released");
+        if let Some(eol) = eol {
+            fact("stable", false, eol, links.1, "end of life");
+        }
+    }
+    if let Some(at) = eol {
+        fact("eol", true, at, links.1, "end of life");
+    }
+}
+
+/// Reads a table: Fedora's (`release,name,codename,release_date,eol_date,...`)
+/// or distro-info-data's (`version,codename,series,created,release,eol,...`).
+pub fn parse(text: &str, file: &str) -> Result<Vec<Fact>, String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("cannot read the header: {e}"))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let fedora = column("release_date").is_some();
+    let ubuntu = file.contains("ubuntu");
+    let mut out = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = record.map_err(|e| format!("line {line}: {e}"))?;
+        let get = |name: &str| column(name).and_then(|i| record.get(i)).unwrap_or("").trim();
+        if fedora {
+            let release = Release::parse(get("release")).map_err(|e| format!("line {line}: {e}"))?;
+            let ga = date("release_date", get("release_date"), line)?;
+            let eol = date("eol_date", get("eol_date"), line)?;
+            let eol_link = if get("eol_source").contains("docs.fedoraproject.org") { FEDORA_EOL } else { FEDORA_GA };
+            lifecycle(&mut out, &release, None, ga, eol, (FEDORA_GA, eol_link), file);
+        } else {
+            // "22.04 LTS" is release 22.04; unnumbered streams (sid) go by series.
+            let version = get("version").trim_end_matches(" LTS");
+            let id = if version.is_empty() { get("series") } else { version };
+            let release = Release::parse(id).map_err(|e| format!("line {line}: {e}"))?;
+            let link = if ubuntu { UBUNTU } else { DEBIAN };
+            lifecycle(
+                &mut out,
+                &release,
+                date("created", get("created"), line)?,
+                date("release", get("release"), line)?,
+                date("eol", get("eol"), line)?,
+                (link, link),
+                file,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// New events stored.
+    pub added: usize,
+    /// Facts already in the log.
+    pub present: usize,
+    /// Facts dated in the future (plans, not facts yet).
+    pub planned: usize,
+}
+
+/// Imports `file` as events of `dist`, in one transaction; facts already
+/// recorded (same dist, release, state, direction and instant, not
+/// retracted) are skipped, and so are future dates.
+pub async fn import(store: &Store, dist: &Dist, file: &Path, now: Timestamp) -> Result<Summary, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let facts = parse(&text, &name).map_err(|e| format!("{name}: {e}"))?;
+
+    let mut known = HashSet::new();
+    let mut retracted = HashSet::new();
+    let mut after = 0;
+    loop {
+        let batch = store.retractions_after(after, 10_000).await.map_err(|e| e.to_string())?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        retracted.extend(batch.iter().map(|r| r.event_id));
+    }
+    store
+        .for_each_event_after(0, |e| {
+            if !retracted.contains(&e.id) {
+                known.insert((e.dist, e.release, e.state, e.reached, e.at));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let (mut next_id, _) = store.max_ids().await.map_err(|e| e.to_string())?;
+    let mut summary = Summary::default();
+    let mut events = Vec::new();
+    let who: Arc<str> = Arc::from(IMPORTER);
+    let source: Arc<str> = Arc::from("import");
+    for fact in facts {
+        if fact.at > now + FUTURE_TOLERANCE {
+            summary.planned += 1;
+            continue;
+        }
+        let key = (dist.clone(), fact.release.clone(), fact.state.clone(), fact.reached, fact.at);
+        if !known.insert(key) {
+            summary.present += 1;
+            continue;
+        }
+        next_id += 1;
+        events.push(Event {
+            id: next_id,
+            dist: dist.clone(),
+            release: fact.release,
+            state: fact.state,
+            reached: fact.reached,
+            at: fact.at,
+            recorded_at: now,
+            recorded_by: who.clone(),
+            source: source.clone(),
+            note: Some(fact.note),
+            link: Some(fact.link.to_owned()),
+        });
+    }
+    summary.added = events.len();
+    store.import(&events, &[]).await.map_err(|e| format!("nothing was imported: {e}"))?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fedora_rows_become_stable_and_eol() {
+        let text = "release,name,codename,release_date,eol_date,eol_source,maintained_for_days\n\
+                    41,Fedora Linux 41,,2024-10-29,2025-12-15,docs.fedoraproject.org/en-US/releases/eol (actual),412\n";
+        let facts = parse(text, "fedora-releases.csv").unwrap();
+        let summary: Vec<String> = facts.iter().map(|f| format!("{} {} {}", f.state, f.reached, app::model::time::format(&f.at))).collect();
+        assert_eq!(summary, vec!["stable true 2024-10-29T00:00:00Z", "stable false 2025-12-15T00:00:00Z", "eol true 2025-12-15T00:00:00Z"]);
+        assert_eq!(facts[0].link, FEDORA_GA);
+        assert_eq!(facts[2].link, FEDORA_EOL);
+    }
+
+    #[test]
+    fn distro_info_rows_have_development_and_lts_is_dropped() {
+        let text = "version,codename,series,created,release,eol,eol-server,eol-esm\n\
+                    6.06 LTS,Dapper Drake,dapper,2005-10-12,2006-06-01,2009-07-14,2011-06-01\n\
+                    ,Sid,sid,1993-08-16\n";
+        let facts = parse(text, "ubuntu.csv").unwrap();
+        assert_eq!(facts[0].release.as_str(), "6.06");
+        assert_eq!(facts.len(), 6 + 1);
+        assert_eq!(facts[6].release.as_str(), "sid");
+        assert_eq!(facts[6].state.as_str(), "development");
+        assert!(facts.iter().all(|f| f.link == UBUNTU));
+    }
+
+    #[test]
+    fn bad_dates_name_the_line() {
+        let text = "version,codename,series,created,release,eol\n1.0,X,x,2001-02-30,,\n";
+        assert!(parse(text, "debian.csv").unwrap_err().starts_with("line 2: created"));
+    }
+}

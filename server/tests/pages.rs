@@ -1,0 +1,175 @@
+//! The web pages rendered on the server through the real router, over the
+//! real Fedora, Debian and Ubuntu history: key content, time travel, the
+//! matrix agreeing with the JSON view, escaping, and error statuses.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use common::*;
+
+async fn app_with_history() -> (TestDb, TestApp) {
+    let db = sqlite_db();
+    let store = server::store::Store::connect(&db.url).await.unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    for (dist, file) in [("fedora", "fedora-releases.csv"), ("debian", "debian.csv"), ("ubuntu", "ubuntu.csv")] {
+        let dist = app::model::Dist::parse(dist).unwrap();
+        server::history::import(&store, &dist, &data.join(file), Utc::now()).await.unwrap();
+    }
+    store.close().await;
+    let app = TestApp::start(&db).await;
+    (db, app)
+}
+
+/// `release → states it is in`, read from the matrix HTML of one dist.
+fn matrix_cells(html: &str, dist: &str) -> BTreeMap<String, Vec<String>> {
+    let section = html.split(&format!("data-dist=\"{dist}\"")).nth(1).expect("dist section");
+    let section = section.split("</section>").next().unwrap();
+    let mut out = BTreeMap::new();
+    for row in section.split("<tr data-release=\"").skip(1) {
+        let release = row.split('"').next().unwrap().to_owned();
+        let states: Vec<String> = row
+            .split("data-state=\"")
+            .skip(1)
+            .filter(|cell| cell.contains("data-in=\"true\""))
+            .map(|cell| cell.split('"').next().unwrap().to_owned())
+            .collect();
+        if !states.is_empty() {
+            out.insert(release, states);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn matrix_agrees_with_the_json_view_now_and_in_the_past() {
+    let (_db, app) = app_with_history().await;
+    for at in ["", "?at=2021-03-01", "?at=2010-06-30", "?at=2024-11-01T12:00:00Z"] {
+        for dist in ["fedora", "debian", "ubuntu"] {
+            let page = app.get(&format!("/dists/{dist}{at}")).await;
+            assert_eq!(page.status, StatusCode::OK);
+            let json = app.get(&format!("/api/v1/views/{dist}/states-by-release{at}")).await.json();
+            let expected: BTreeMap<String, Vec<String>> = serde_json::from_value(json).unwrap();
+            assert_eq!(matrix_cells(&page.text(), dist), expected, "{dist}{at}");
+        }
+    }
+    let html = app.get("/dists/fedora?at=2021-03-01").await.text();
+    assert!(html.contains("As of <strong>2021-03-01</strong>"), "banner missing");
+    assert!(html.contains("href=\"/dists/fedora\">Back to now"));
+    // F34 was released on 2021-04-27: not there yet on 2021-03-01.
+    assert!(!html.contains("data-release=\"34\""));
+    assert_eq!(matrix_cells(&html, "fedora")["33"], vec!["stable"]);
+
+    let home = app.get("/").await.text();
+    for dist in ["fedora", "debian", "ubuntu"] {
+        assert!(home.contains(&format!("data-dist=\"{dist}\"")), "{dist} missing on /");
+    }
+}
+
+#[tokio::test]
+async fn release_page_shows_states_history_and_events() {
+    let (_db, app) = app_with_history().await;
+    let html = app.get("/dists/fedora/releases/34").await.text();
+    assert!(html.contains("<h1>Fedora 34</h1>"));
+    assert!(html.contains("In eol (since 2022-06-07)."), "{html}");
+    assert!(html.contains("data-state=\"stable\""));
+    assert!(html.contains(">2021-04-27</a>"), "stay with its entering event");
+    assert!(html.contains("entered stable"));
+    let past = app.get("/dists/fedora/releases/34?at=2021-05-01").await.text();
+    assert!(past.contains("In stable (since 2021-04-27)."));
+    assert_eq!(app.get("/dists/fedora/releases/999").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn calendar_month_and_year() {
+    let (_db, app) = app_with_history().await;
+    let html = app.get("/calendar?year=2021&month=4&dist=fedora").await.text();
+    assert!(html.contains("April 2021"));
+    assert!(html.contains("Fedora 34 entered stable"));
+    assert!(html.contains("href=\"/calendar?year=2021&amp;month=3&amp;dist=fedora\""), "previous month link");
+    assert!(html.contains("href=\"/calendar?year=2021&amp;month=5&amp;dist=fedora\""), "next month link");
+    let december = app.get("/calendar?year=2020&month=12").await.text();
+    assert!(december.contains("href=\"/calendar?year=2021&amp;month=1\""), "December → January");
+    assert!(!app.get("/calendar?year=2021&month=4&dist=debian").await.text().contains("Fedora 34"));
+
+    let year = app.get("/calendar?year=2021&view=year&dist=fedora").await.text();
+    assert!(year.contains("<svg"));
+    assert!(year.contains("Fedora 34 stable"));
+    assert!(year.contains("Fedora 34 stable: 2021-04-27 → now") || year.contains("Fedora 34 stable: 2021-04-27 → 2021"), "bar tooltip");
+    assert!(year.contains("more stays that lasted the whole year"));
+
+    assert_eq!(app.get("/calendar?month=13").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/calendar?view=decade").await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn event_log_filters_and_pages() {
+    let (_db, app) = app_with_history().await;
+    let html = app.get("/events?dist=debian").await.text();
+    assert!(html.contains("Debian"));
+    assert!(!html.contains("Fedora 3"));
+    assert!(html.contains("rel=\"next\""), "debian has more than one page of events");
+    let older = html.split("href=\"/events?before_id=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let page2 = app.get(&format!("/events?before_id={older}")).await;
+    assert_eq!(page2.status, StatusCode::OK);
+    assert!(page2.text().contains("Newest"));
+    let filtered = app.get("/events?dist=fedora&release=34&state=stable").await.text();
+    assert_eq!(filtered.matches(" data-id=").count(), 2, "{filtered}");
+    assert_eq!(app.get("/events?since=yesterday").await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn event_page_escapes_freeform_text_and_shows_retraction() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let t = app.token("<b>bot</b>").await;
+    let body = serde_json::json!({"dist":"fedora","release":"44","state":"<script>alert(1)</script>","reached":true,
+        "note":"<img src=x onerror=alert(1)> & more","link":"https://example.org/?a=1&b=\"><script>"}).to_string();
+    let e = app.post_json("/api/v1/events", Some(&t), &body).await.json();
+    let id = e["id"].as_i64().unwrap();
+    app.post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), r#"{"reason":"<i>oops</i>"}"#).await;
+    for path in [format!("/events/{id}"), "/events".to_owned(), "/".to_owned(), "/dists/fedora/releases/44".to_owned(), "/calendar".to_owned()] {
+        let html = app.get(&path).await.text();
+        assert!(!html.contains("<script>alert(1)</script>"), "{path} renders raw markup");
+        assert!(!html.contains("<img src=x"), "{path}");
+        assert!(!html.contains("<b>bot</b>"), "{path}");
+    }
+    let html = app.get(&format!("/events/{id}")).await.text();
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; &amp; more"));
+    assert!(html.contains("Retracted by &lt;b&gt;bot&lt;/b&gt;"));
+    assert!(html.contains("&lt;i&gt;oops&lt;/i&gt;"));
+    assert!(html.contains("it was not in"));
+}
+
+#[tokio::test]
+async fn unknown_things_are_404_and_bad_dates_400() {
+    let (_db, app) = app_with_history().await;
+    for path in ["/dists/nope", "/events/999999", "/events/abc", "/no/such/page", "/dists/fedora/releases/nope"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.text().contains("Not found"));
+    }
+    let r = app.get("/dists/fedora?at=garbage").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("Could not read the date"));
+    assert!(r.text().contains("data-dist=\"fedora\""), "the page still shows now");
+}
+
+#[tokio::test]
+async fn import_history_twice_adds_nothing() {
+    let (db, app) = app_with_history().await;
+    let before = app.stored_events().await;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let dist = app::model::Dist::parse("fedora").unwrap();
+    let summary = server::history::import(&app.store, &dist, &data.join("fedora-releases.csv"), Utc::now()).await.unwrap();
+    assert_eq!(summary.added, 0);
+    assert!(summary.present > 100);
+    assert_eq!(app.stored_events().await, before);
+    // Every imported event links to its source.
+    let events = app.store.events_after(0, i64::MAX).await.unwrap();
+    assert!(events.iter().all(|e| e.link.as_deref().is_some_and(|l| l.starts_with("https://"))));
+    drop(db);
+}
