@@ -43,7 +43,7 @@ def _event_line(i, dist, release, state, reached, at):
 def gen_seed(path):
     """Fedora-like history: releases 1..50, each walking through the cycle
     development -> branched -> beta -> active -> eol, about 9 events each."""
-    base = _dt.datetime(2003, 11, 6, tzinfo=_dt.timezone.utc)
+    base = _dt.datetime(2000, 1, 4, tzinfo=_dt.timezone.utc)
     events = []
     for r in range(1, 51):
         start = base + _dt.timedelta(days=183 * (r - 1))
@@ -251,8 +251,7 @@ def report(results, doc):
         ("(c) import %s events (SQLite)" % big_label, _f(r, "import_s", "%.1f", " s"), "", "file %s MB" % _f(r, "big_file_mb", "%.0f")),
         ("(c) start-up with %s events until /readyz 200" % big_label, _f(r, "start_s", "%.2f", " s"),
          "peak RSS %s" % _f(r, "start_rss_mb", "%.0f", " MB"), "database %s MB" % _f(r, "big_db_mb", "%.0f")),
-        ("(d) ?at=2022-06-01 releases-by-state, 1 conn, %ss" % dur_tt if False else
-         "(d) ?at=2022-06-01 releases-by-state, 1 conn, %ss" % dur_t,
+        ("(d) ?at=2022-06-01 releases-by-state, 1 conn, %ss" % dur_t,
          "p50 " + _lat(r, "tt_rbs_p50"), "p99 " + _lat(r, "tt_rbs_p99"), "%s req/s" % _f(r, "tt_rbs_rps")),
         ("(d) ?at=2022-06-01 detailed, 1 conn, %ss" % dur_t,
          "p50 " + _lat(r, "tt_det_p50"), "p99 " + _lat(r, "tt_det_p99"),
@@ -270,6 +269,7 @@ def report(results, doc):
     for name, met, how in targets:
         print("  %-8s %s: %s" % ({True: "MET", False: "MISSED", None: "SKIPPED"}[met], name, how))
     print()
+    print("load average before: %s, after: %s" % (r.get("load_before", "?"), r.get("load_after", "?")))
     print("total bench time: %s s" % r.get("total_s", "?"))
 
     if doc == "-":
@@ -283,6 +283,9 @@ def report(results, doc):
     md.append("- mode: %s; wrk %s; nginx %s; PostgreSQL %s" % (
         "quick (smoke run)" if r.get("quick") == "1" else "full",
         r.get("wrk_version", "?"), r.get("nginx_version", "?"), r.get("pg_version", "n/a")))
+    md.append("- load average (1, 5, 15 min) before: %s; after: %s (the machine has %s cores; "
+              "anything well above 0 means other work shared them)" % (
+                  r.get("load_before", "?"), r.get("load_after", "?"), r.get("nproc", "?")))
     md.append("- total time of `scripts/bench`: %s s\n" % r.get("total_s", "?"))
     md.append("| measurement | result | latency | notes |")
     md.append("|---|---|---|---|")
