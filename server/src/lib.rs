@@ -13,6 +13,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod writer;
 
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;

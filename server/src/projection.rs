@@ -15,6 +15,8 @@ use crate::store::{Store, StoreError};
 
 /// Rows fetched per round when catching up.
 const CATCH_UP_BATCH: i64 = 10_000;
+/// Rows fetched per round when loading the whole log.
+const LOAD_BATCH: i64 = 100_000;
 
 /// The projection and the lock that serialises catching up.
 #[derive(Debug, Default)]
@@ -26,10 +28,19 @@ pub struct Projection {
 impl Projection {
     /// Loads the whole log from the store.
     pub async fn load(store: &Store) -> Result<Arc<Self>, StoreError> {
+        // Large batches, not a row-by-row stream: sqlx hands SQLite rows over
+        // from its worker thread one at a time, which costs more than the query.
         let mut log = EventLog::new();
-        store
-            .for_each_event_after(0, |e| log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string())))
-            .await?;
+        loop {
+            let batch = store.events_after(log.last_event_id(), LOAD_BATCH).await?;
+            let done = (batch.len() as i64) < LOAD_BATCH;
+            for e in batch {
+                log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            }
+            if done {
+                break;
+            }
+        }
         let projection = Arc::new(Self { log: SharedLog::new(log), catching_up: Mutex::default() });
         projection.catch_up(store).await?;
         Ok(projection)

@@ -17,6 +17,7 @@ use crate::api::error::ApiError;
 use crate::auth::Identity;
 use crate::projection::Projection;
 use crate::store::Store;
+use crate::writer::EventWriter;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone, Debug, FromRef)]
@@ -29,8 +30,9 @@ pub struct AppState {
     pub views: Arc<ViewCache>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
-    /// Serialises this instance's writes, so a burst of scripts queues here
-    /// instead of fighting over the database's write lock.
+    /// Group-commits new events.
+    writer: EventWriter,
+    /// Serialises this instance's retractions.
     write_lock: Arc<Mutex<()>>,
 }
 
@@ -50,16 +52,20 @@ fn now() -> app::model::Timestamp {
 }
 
 impl AppState {
-    /// Builds the state around an open store and its loaded projection.
+    /// Builds the state around an open store and its loaded projection, and
+    /// starts the writer task (so it needs a Tokio runtime).
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
-        Self { store, projection, views: Arc::default(), leptos_options, write_lock: Arc::default() }
+        let writer = EventWriter::start(store.clone(), projection.clone());
+        Self { store, projection, views: Arc::default(), leptos_options, writer, write_lock: Arc::default() }
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
     pub async fn record_event(&self, event: NewEvent, who: &Identity) -> Result<EventRecord, ApiError> {
-        let _serialised = self.write_lock.lock().await;
-        let id = self.store.insert_event(&event, &who.actor(), now()).await?;
-        self.projection.catch_up(&self.store).await?;
+        let id = self.writer.write(event, who.actor()).await?;
+        if self.projection.read().event(id).is_none() {
+            // The writer could not read its own commit back; try once more.
+            self.projection.catch_up(&self.store).await?;
+        }
         let log = self.projection.read();
         log.event_record(id)
             .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))

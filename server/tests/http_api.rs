@@ -182,7 +182,7 @@ async fn etags_give_304_and_bodies_are_gzipped() {
 }
 
 #[tokio::test]
-async fn health_readiness_and_the_placeholder_page() {
+async fn health_readiness_and_the_home_page() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     assert_eq!(app.get("/healthz").await.json()["status"], "ok");
@@ -193,9 +193,9 @@ async fn health_readiness_and_the_placeholder_page() {
     let r = app.get("/").await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
-    assert!(html.contains("<h1>releasetracker</h1>"), "{html}");
+    assert!(html.contains("<h1>Release states</h1>"), "{html}");
     assert!(html.contains("/pkg/releasetracker.js"), "hydration script missing");
-    assert!(html.contains("Clicked "));
+    assert!(html.contains("<leptos-island"), "the date picker island is missing");
 
     app.store.close().await;
     let r = app.get("/readyz").await;

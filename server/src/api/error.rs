@@ -44,7 +44,7 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 503 `unavailable`: the database cannot be reached; retry later.
     #[error("the database is unavailable; retry later")]
-    Unavailable(#[source] StoreError),
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// 500 `internal`: a bug or an unexpected failure; details only in logs.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -129,12 +129,22 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+impl From<std::sync::Arc<StoreError>> for ApiError {
+    /// A failure shared by a batch of writes: each request reports it.
+    fn from(e: std::sync::Arc<StoreError>) -> Self {
+        match &*e {
+            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
+            _ => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound("not found".into()),
             StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Unavailable(_) => Self::Unavailable(e),
+            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
             other => Self::Internal(Box::new(other)),
         }
     }

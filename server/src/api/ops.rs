@@ -33,8 +33,7 @@ pub async fn readyz(AxumState(state): AxumState<AppState>) -> Response {
             }))
             .into_response()
         }
-        Ok(Err(e)) => ApiError::Unavailable(e).into_response(),
-        Err(_) => ApiError::Unavailable(crate::store::StoreError::Unavailable(sqlx::Error::PoolTimedOut))
-            .into_response(),
+        Ok(Err(e)) => ApiError::Unavailable(Box::new(e)).into_response(),
+        Err(_) => ApiError::Unavailable("no answer from the database within 2 s".into()).into_response(),
     }
 }

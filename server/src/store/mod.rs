@@ -165,34 +165,39 @@ impl Store {
         Ok(())
     }
 
-    /// Appends an event; returns its id.
-    pub async fn insert_event(&self, e: &NewEvent, actor: &Actor, recorded_at: Timestamp) -> Result<i64, StoreError> {
-        let id = with_pool!(self, pool => {
+    /// Appends events in one transaction (one commit for the whole batch);
+    /// returns their ids in order. All are stored or none.
+    pub async fn insert_events(&self, batch: &[(NewEvent, Actor)], recorded_at: Timestamp) -> Result<Vec<i64>, StoreError> {
+        let ids = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
-                 recorded_at, recorded_by, source, note, link) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-            )
-            .bind(e.dist.as_str())
-            .bind(e.release.as_str())
-            .bind(e.state.as_str())
-            .bind(e.reached)
-            .bind(e.at)
-            .bind(recorded_at)
-            .bind(&actor.name)
-            .bind(&actor.source)
-            .bind(e.note.as_deref())
-            .bind(e.link.as_deref())
-            .fetch_one(&mut *tx)
-            .await?;
+            let mut ids = Vec::with_capacity(batch.len());
+            for (e, actor) in batch {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
+                     recorded_at, recorded_by, source, note, link) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(e.dist.as_str())
+                .bind(e.release.as_str())
+                .bind(e.state.as_str())
+                .bind(e.reached)
+                .bind(e.at)
+                .bind(recorded_at)
+                .bind(&actor.name)
+                .bind(&actor.source)
+                .bind(e.note.as_deref())
+                .bind(e.link.as_deref())
+                .fetch_one(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
             tx.commit().await?;
-            id
+            ids
         });
-        Ok(id)
+        Ok(ids)
     }
 
     /// Retracts an event; returns the retraction's id. `NotFound` for an
