@@ -16,7 +16,7 @@ use crate::store::{Store, StoreError};
 /// Rows fetched per round when catching up.
 const CATCH_UP_BATCH: i64 = 10_000;
 /// Rows fetched per round when loading the whole log.
-const LOAD_BATCH: i64 = 100_000;
+const LOAD_BATCH: i64 = 20_000;
 
 /// The projection and the lock that serialises catching up.
 #[derive(Debug, Default)]
@@ -28,19 +28,30 @@ pub struct Projection {
 impl Projection {
     /// Loads the whole log from the store.
     pub async fn load(store: &Store) -> Result<Arc<Self>, StoreError> {
-        // Large batches, not a row-by-row stream: sqlx hands SQLite rows over
-        // from its worker thread one at a time, which costs more than the query.
+        // Reading and applying overlap: one task fetches batches while this
+        // one applies the previous batch.
+        let (batches, mut arriving) = tokio::sync::mpsc::channel::<Vec<app::model::Event>>(2);
+        let reader = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let mut last = 0;
+                loop {
+                    let batch = store.events_after(last, LOAD_BATCH).await?;
+                    let full = batch.len() as i64 == LOAD_BATCH;
+                    last = batch.last().map_or(last, |e| e.id);
+                    if batches.send(batch).await.is_err() || !full {
+                        return Ok::<(), StoreError>(());
+                    }
+                }
+            }
+        });
         let mut log = EventLog::new();
-        loop {
-            let batch = store.events_after(log.last_event_id(), LOAD_BATCH).await?;
-            let done = (batch.len() as i64) < LOAD_BATCH;
+        while let Some(batch) = arriving.recv().await {
             for e in batch {
                 log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
             }
-            if done {
-                break;
-            }
         }
+        reader.await.map_err(|e| StoreError::Corrupt(format!("log reader failed: {e}")))??;
         let projection = Arc::new(Self { log: SharedLog::new(log), catching_up: Mutex::default() });
         projection.catch_up(store).await?;
         Ok(projection)

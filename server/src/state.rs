@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
 use app::model::{NewEvent, NewRetraction};
-use axum::extract::FromRef;
 use app::model::time::to_stored_precision;
+use axum::extract::FromRef;
 use chrono::Utc;
 use leptos::config::LeptosOptions;
 use tokio::sync::Mutex;
@@ -19,9 +19,14 @@ use crate::projection::Projection;
 use crate::store::Store;
 use crate::writer::EventWriter;
 
-/// Shared by every handler; cheap to clone.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
+/// Shared by every handler. One `Arc`, because axum clones the state for
+/// every request.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     /// The database.
     pub store: Store,
     /// The in-memory log that answers reads.
@@ -34,6 +39,26 @@ pub struct AppState {
     writer: EventWriter,
     /// Serialises this instance's retractions.
     write_lock: Arc<Mutex<()>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 /// A stored retraction with the event it retracts.
@@ -56,7 +81,7 @@ impl AppState {
     /// starts the writer task (so it needs a Tokio runtime).
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
         let writer = EventWriter::start(store.clone(), projection.clone());
-        Self { store, projection, views: Arc::default(), leptos_options, writer, write_lock: Arc::default() }
+        Self(Arc::new(Shared { store, projection, views: Arc::default(), leptos_options, writer, write_lock: Arc::default() }))
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
