@@ -1,6 +1,8 @@
 // Starts releasetracker for the Playwright run (see `webServer` in
 // playwright.config.ts): a fresh SQLite database in a new temporary
-// directory, one API token for the tests, then the server itself.
+// directory, one API token for the tests, the real release histories of
+// Fedora, Debian and Ubuntu (data/*.csv, via `import-history`), then the
+// server itself.
 //
 // Environment:
 //   E2E_PORT        port to listen on (default 3900)
@@ -68,6 +70,30 @@ if (!token) {
   fail('`releasetracker token create` printed no token');
 }
 writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+
+// The real histories, so that the pages show what they show in production.
+// `import-history` prints its summary on stderr, passed on to the log.
+const histories = [
+  ['fedora', 'data/fedora-releases.csv'],
+  ['debian', 'data/debian.csv'],
+  ['ubuntu', 'data/ubuntu.csv'],
+];
+for (const [dist, file] of histories) {
+  if (!existsSync(resolve(repoRoot, file))) {
+    cleanup();
+    fail(`no ${file} in ${repoRoot}: cannot import the ${dist} history`);
+  }
+  try {
+    execFileSync(bin, ['--database', database, 'import-history', dist, file], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  } catch (err) {
+    cleanup();
+    fail(`\`releasetracker import-history ${dist} ${file}\` failed: ${err.message}`);
+  }
+}
 
 const server = spawn(
   bin,

@@ -229,7 +229,12 @@ fn YearChart(rows: Vec<YearRow>, year: i32, start: NaiveDate, id: &'static str) 
                             <text class="row-label" x="4" y=y + 14.0>{label.clone()}</text>
                             {row.bars.into_iter().map(|(from, to, open)| {
                                 let (x1, x2) = (x(from), x(to));
-                                let tip = format!("{label}: {} → {}", day(&from), if open { "now".to_owned() } else { day(&to) });
+                                let end = match (open, to == year_end) {
+                                    (false, _) => day(&to),
+                                    (true, true) => format!("beyond {year}"),
+                                    (true, false) => "now".to_owned(),
+                                };
+                                let tip = format!("{label}: {} → {end}", day(&from));
                                 view! {
                                     <rect class=class.clone() x=x1 y=y + 3.0 width=(x2 - x1).max(2.0) height=ROW_HEIGHT - 6.0 rx="2">
                                         <title>{tip}</title>

@@ -22,7 +22,9 @@ pub fn AtPicker(
         <form class="at-picker" method="get" action=action node_ref=form>
             <label>
                 "Show as of "
-                <input type="date" name="at" value=at on:change=submit/>
+                // A plain String: an `Option` value on this void element
+                // breaks island hydration in leptos 0.8.23.
+                <input type="date" name="at" value=at.unwrap_or_default() on:change=submit/>
             </label>
             <button type="submit">"Show"</button>
         </form>

@@ -1,0 +1,127 @@
+import { expect, test, todayUtc } from './fixtures';
+import { CalendarPage, monthNames } from './pages/calendar-page';
+
+const april2021 = { year: 2021, month: 4, dist: 'fedora' } as const;
+
+/** The month after (or before) `year`/`month`. */
+function step(year: number, month: number, by: 1 | -1): [number, number] {
+  const index = year * 12 + (month - 1) + by;
+  return [Math.floor(index / 12), (index % 12) + 1];
+}
+
+test.describe('calendar', () => {
+  test('steps through the months, across the turn of the year both ways', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto(april2021);
+    await calendar.expectMonth(2021, 4);
+
+    // April 2021 → May 2021 → back to December 2020 → forward to January 2021.
+    const moves: (1 | -1)[] = [1, -1, -1, -1, -1, -1, 1];
+    let [year, month] = [2021, 4];
+    for (const by of moves) {
+      if (by === 1) await calendar.goToNextMonth();
+      else await calendar.goToPreviousMonth();
+      [year, month] = step(year, month, by);
+      await calendar.expectMonth(year, month);
+      expect(new URL(page.url()).searchParams.get('dist'), 'the dist stays chosen').toBe('fedora');
+    }
+    expect([year, month]).toEqual([2021, 1]);
+    await expect(calendar.distSelect).toHaveValue('fedora');
+  });
+
+  test('shows an event on its day and leads to its page', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto(april2021);
+
+    const day = calendar.day('2021-04-27');
+    await expect(day.getByRole('link', { name: 'Fedora 34 entered stable' })).toBeVisible();
+    // The fedora calendar shows nothing of the other dists.
+    await expect(calendar.eventLinks.filter({ hasNotText: /^Fedora / })).toHaveCount(0);
+
+    const event = await calendar.openEvent('2021-04-27', 'Fedora 34 entered stable');
+
+    await expect(event.heading).toHaveText('Fedora 34 entered stable');
+    await expect(event.value('When')).toHaveText('2021-04-27');
+    await expect(event.value('Release')).toHaveText('Fedora 34');
+    await expect(event.retraction).toHaveCount(0);
+  });
+
+  test('the current month marks today', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto(april2021);
+    await expect(calendar.todayCells).toHaveCount(0);
+
+    await calendar.goToToday();
+
+    const today = todayUtc();
+    const [year, month] = today.split('-').map(Number);
+    await calendar.expectMonth(year, month);
+    await expect(calendar.title).toHaveText(`${monthNames[month - 1]} ${year}`);
+    await expect(calendar.todayCells).toHaveCount(1);
+    await expect(calendar.todayCells).toHaveAttribute('data-date', today);
+    await expect(calendar.todayCells).toContainText('(today)');
+  });
+
+  test('year view draws a bar for each stay that changed in the year', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto(april2021);
+
+    await calendar.goToYearView();
+
+    const url = new URL(page.url());
+    expect(Object.fromEntries(url.searchParams)).toEqual({ year: '2021', view: 'year', dist: 'fedora' });
+    await expect(calendar.title).toHaveText('2021');
+    await expect(calendar.yearChart.locator('svg')).toBeVisible();
+
+    const bar = calendar.bars('34', 'stable');
+    await expect(bar).toHaveCount(1);
+    await expect(bar).toBeVisible();
+    await expect(bar.locator('title')).toContainText('Fedora 34 stable: 2021-04-27');
+    const box = await bar.boundingBox();
+    const chart = await calendar.yearChart.locator('svg').boundingBox();
+    expect(box && chart, 'bar and chart are laid out').toBeTruthy();
+    // Released on April 27th: the bar starts about a third into the year.
+    expect(box!.width).toBeGreaterThan(0);
+    expect(box!.x).toBeGreaterThan(chart!.x + chart!.width * 0.3);
+
+    // Other stays that began or ended in 2021.
+    for (const [release, state] of [['35', 'stable'], ['33', 'stable'], ['33', 'eol'], ['32', 'eol']]) {
+      await expect(calendar.bars(release, state), `Fedora ${release} ${state}`).toHaveCount(1);
+    }
+    // Fedora 31 was eol all year: folded away.
+    await expect(calendar.chartRow('31', 'eol')).toHaveCount(0);
+  });
+
+  test('year view folds the stays that lasted the whole year', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto({ year: 2021, view: 'year', dist: 'fedora' });
+
+    await expect(calendar.unchanged).not.toHaveAttribute('open');
+    await expect(calendar.unchanged.locator('summary')).toHaveText(/^\d+ more stays that lasted the whole year$/);
+    const folded = calendar.bars('31', 'eol', calendar.unchanged);
+    await expect(folded).toBeHidden();
+
+    await calendar.unchanged.locator('summary').click();
+
+    await expect(folded).toBeVisible();
+    await expect(calendar.chartRow('34', 'stable', calendar.unchanged)).toHaveCount(0);
+  });
+
+  test('the dist filter shows the events of the chosen dist', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto(april2021);
+
+    await calendar.showDist('ubuntu');
+
+    await calendar.expectMonth(2021, 4);
+    await expect(calendar.distSelect).toHaveValue('ubuntu');
+    await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04 entered stable' })).toBeVisible();
+    await expect(calendar.eventLinks.filter({ hasNotText: /^Ubuntu / })).toHaveCount(0);
+
+    await calendar.showDist('');
+
+    await calendar.expectMonth(2021, 4);
+    await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04 entered stable' })).toBeVisible();
+    await expect(calendar.day('2021-04-27').getByRole('link', { name: 'Fedora 34 entered stable' })).toBeVisible();
+  });
+});

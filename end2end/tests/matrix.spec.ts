@@ -1,0 +1,139 @@
+import { expect, importedDists, jsonDists, jsonStates, test, whileStill } from './fixtures';
+import { MatrixPage, type StatesByRelease } from './pages/matrix-page';
+
+/** What the JSON view says for each imported dist. */
+async function allJsonStates(request: Parameters<typeof jsonStates>[0], at?: string) {
+  const states: Record<string, StatesByRelease> = {};
+  for (const dist of importedDists) states[dist] = await jsonStates(request, dist, at);
+  return states;
+}
+
+/** What the matrix shows for each imported dist. */
+async function allShownStates(matrix: MatrixPage) {
+  const states: Record<string, StatesByRelease> = {};
+  for (const dist of importedDists) states[dist] = await matrix.states(dist);
+  return states;
+}
+
+test.describe('state matrix', () => {
+  test('shows a section for every dist', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    const { truth, read } = await whileStill(
+      () => jsonDists(page.request),
+      async () => {
+        await matrix.goto();
+        return matrix.dists();
+      },
+    );
+
+    await expect(matrix.heading).toHaveText('Release states');
+    expect(truth).toEqual(expect.arrayContaining([...importedDists]));
+    expect(read).toEqual(truth);
+    for (const dist of importedDists) {
+      await expect(matrix.section(dist).getByRole('heading', { level: 2 }).getByRole('link')).toHaveAttribute(
+        'href',
+        `/dists/${dist}`,
+      );
+    }
+  });
+
+  for (const at of [undefined, '2021-03-01', '2010-06-30']) {
+    test(`shows the states of the JSON view ${at ? `as of ${at}` : 'now'}`, async ({ page }) => {
+      const matrix = new MatrixPage(page);
+      const { truth, read } = await whileStill(
+        () => allJsonStates(page.request, at),
+        async () => {
+          await matrix.goto({ at });
+          return allShownStates(matrix);
+        },
+      );
+
+      for (const dist of importedDists) {
+        expect(Object.keys(truth[dist]).length, `${dist} has releases in some state`).toBeGreaterThan(0);
+        expect(read[dist], `the ${dist} matrix ${at ? `as of ${at}` : 'now'}`).toEqual(truth[dist]);
+        // Each "in" cell says since when.
+        await expect(matrix.section(dist).locator('td[data-in="true"]:not(:has(time))')).toHaveCount(0);
+      }
+    });
+  }
+
+  test('lists the releases newest first', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto();
+
+    for (const dist of ['fedora', 'ubuntu']) {
+      const releases = await matrix.releases(dist);
+      // Rawhide ("0") first, if there is one, then descending versions.
+      const numbered = releases[0] === '0' ? releases.slice(1) : releases;
+      expect(numbered.length).toBeGreaterThan(10);
+      const versions = numbered.map((r) => Number.parseFloat(r));
+      expect(versions.every((v) => !Number.isNaN(v)), `${dist} releases are numbers`).toBe(true);
+      expect(versions, `${dist} releases`).toEqual([...versions].sort((a, b) => b - a));
+    }
+  });
+
+  test('a dist page shows only that dist', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto({ dist: 'fedora' });
+
+    await expect(matrix.heading).toHaveText('Fedora release states');
+    expect(await matrix.dists()).toEqual(['fedora']);
+  });
+
+  test('says which day it shows, and leads back to now', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto({ at: '2021-03-01' });
+
+    await expect(matrix.banner).toContainText('As of 2021-03-01');
+    await expect(matrix.banner.locator('strong')).toHaveText('2021-03-01');
+    await expect(matrix.dateInput).toHaveValue('2021-03-01');
+
+    await matrix.goBackToNow();
+
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(new URL(page.url()).search).toBe('');
+    await expect(matrix.banner).toHaveCount(0);
+    await expect(matrix.heading).toHaveText('Release states');
+    await expect(matrix.dateInput).toHaveValue('');
+  });
+
+  test('date picker shows the chosen day as soon as it is picked (the island hydrated)', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto();
+    const now = await matrix.states('fedora');
+
+    // No click on Show: only the hydrated island submits on change. Until the
+    // wasm has run, filling the field does nothing, hence the retries.
+    await expect(async () => {
+      await matrix.chooseDate('2021-03-01');
+      await page.waitForURL((url) => url.searchParams.get('at') === '2021-03-01', { timeout: 2_000 });
+    }, matrix.problems.diagnostics()).toPass({ timeout: 20_000 });
+    await matrix.settle();
+
+    expect(new URL(page.url()).pathname).toBe('/');
+    await expect(matrix.banner).toContainText('As of 2021-03-01');
+    const then = await matrix.states('fedora');
+    expect(then).toEqual(await jsonStates(page.request, 'fedora', '2021-03-01'));
+    expect(then).not.toEqual(now);
+    expect(then['34'], 'Fedora 34 was not out yet').toBeUndefined();
+    expect(then['33']).toEqual(['stable']);
+  });
+
+  test.describe('without JavaScript', () => {
+    test.use({ javaScriptEnabled: false });
+
+    test('date picker works with the Show button', async ({ page }) => {
+      const matrix = new MatrixPage(page);
+      await matrix.goto({ dist: 'fedora' });
+
+      await matrix.chooseDate('2010-06-30');
+      await matrix.show('2010-06-30');
+
+      expect(new URL(page.url()).pathname).toBe('/dists/fedora');
+      await expect(matrix.banner).toContainText('As of 2010-06-30');
+      const shown = await matrix.states('fedora');
+      expect(shown).toEqual(await jsonStates(page.request, 'fedora', '2010-06-30'));
+      expect(shown['13']).toEqual(['stable']);
+    });
+  });
+});
