@@ -105,6 +105,27 @@ def gen_big(n, path):
     print(n)
 
 
+def gen_pages(path):
+    """50 releases x 20 states of dist "pages": every release enters every
+    state, one event every 12 hours from 2025-01-01 on, and leaves every
+    third state again 30 days later (so a calendar month holds ~120 events)."""
+    import datetime
+    base = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+    n = 0
+    with open(path, "w") as f:
+        for r in range(1, 51):
+            for s in range(20):
+                k = (r - 1) * 20 + s
+                at = base + datetime.timedelta(hours=12 * k)
+                n += 1
+                f.write(_event_line(n, "pages", str(r), "state-%02d" % s, True, at.strftime("%Y-%m-%dT%H:%M:%SZ")) + "\n")
+                if s % 3 == 0:
+                    n += 1
+                    left = at + datetime.timedelta(days=30)
+                    f.write(_event_line(n, "pages", str(r), "state-%02d" % s, False, left.strftime("%Y-%m-%dT%H:%M:%SZ")) + "\n")
+    print(n)
+
+
 def wrk_lua(token, path):
     lua = r'''-- scripts/bench: POST /api/v1/events, a new release on every request.
 wrk.method = "POST"
@@ -232,6 +253,14 @@ def report(results, doc):
         if p99 is not None:
             targets.append(("time travel < 1 ms (%s, p99)" % label, p99 < 1.0, "p99 %s" % _lat(r, key + "_p99")))
 
+    for key, label in (("page_matrix", "state matrix (50 releases x 20 states)"), ("page_month", "calendar month")):
+        p50 = _num(r, key + "_p50")
+        if p50 is not None:
+            targets.append(("page render < 5 ms (%s, p50)" % label, p50 < 5.0, "p50 %s, p99 %s" % (_lat(r, key + "_p50"), _lat(r, key + "_p99"))))
+    wz, jz = _num(r, "wasm_gz"), _num(r, "js_gz")
+    if wz is not None and jz is not None:
+        targets.append(("wasm + JS < 250 KB gzip", wz + jz < 250 * 1024, "%.1f KB gzip" % ((wz + jz) / 1024)))
+
     rows = [
         ("(a) view releases-by-state, %s conns, %ss" % (r.get("view_conns", "64"), dur_v),
          "%s req/s" % _f(r, "view_rps"), "p99 " + _lat(r, "view_p99"),
@@ -258,6 +287,15 @@ def report(results, doc):
          "%s req/s, %s bytes" % (_f(r, "tt_det_rps"), r.get("tt_det_bytes", "?"))),
         ("(d') no ?at= releases-by-state on the big log, 1 conn, %ss" % dur_t,
          "p50 " + _lat(r, "now_rbs_p50"), "p99 " + _lat(r, "now_rbs_p99"), "%s req/s" % _f(r, "now_rbs_rps")),
+        ("(e) page /dists/pages (50 releases x 20 states), 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "page_matrix_p50"), "p99 " + _lat(r, "page_matrix_p99"),
+         "%s req/s, %s bytes" % (_f(r, "page_matrix_rps"), r.get("page_matrix_bytes", "?"))),
+        ("(e) page /calendar month, 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "page_month_p50"), "p99 " + _lat(r, "page_month_p99"), "%s req/s" % _f(r, "page_month_rps")),
+        ("(e) wasm shipped (release, wasm-opt)", "%s KB" % _f(r, "wasm_bytes", "%.1f") if False else "%.1f KB" % ((_num(r, "wasm_bytes") or 0) / 1024),
+         "gzip %.1f KB" % ((_num(r, "wasm_gz") or 0) / 1024), ""),
+        ("(e) JS shipped", "%.1f KB" % ((_num(r, "js_bytes") or 0) / 1024),
+         "gzip %.1f KB" % ((_num(r, "js_gz") or 0) / 1024), ""),
     ]
 
     w0 = max(len(x[0]) for x in rows)
@@ -316,6 +354,8 @@ def main(argv):
         free_port()
     elif cmd == "gen-seed":
         gen_seed(argv[2])
+    elif cmd == "gen-pages":
+        gen_pages(argv[2])
     elif cmd == "gen-big":
         gen_big(int(argv[2]), argv[3])
     elif cmd == "wrk-lua":
