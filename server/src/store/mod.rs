@@ -247,10 +247,24 @@ impl Store {
 
     /// Events with id above `after`, in id order, at most `limit`.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
-        let rows: Vec<EventRow> = with_pool!(self, pool => {
-            sqlx::query_as(rows::SELECT_EVENTS_AFTER).bind(after).bind(limit).fetch_all(pool).await?
-        });
-        rows.into_iter().map(Event::try_from).collect()
+        match self {
+            // One JSON column per row: sqlx copies every SQLite value it hands
+            // over, and at a million rows that per-column cost dominated
+            // start-up (see docs/benchmarks.md).
+            Store::Sqlite(pool) => {
+                let rows: Vec<(i64, String)> = sqlx::query_as(rows::SELECT_EVENTS_AFTER_PACKED)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.into_iter().map(|(id, packed)| rows::unpack_event(id, &packed)).collect()
+            }
+            Store::Postgres(pool) => {
+                let rows: Vec<EventRow> =
+                    sqlx::query_as(rows::SELECT_EVENTS_AFTER).bind(after).bind(limit).fetch_all(pool).await?;
+                rows.into_iter().map(Event::try_from).collect()
+            }
+        }
     }
 
     /// Streams every event with id above `after` into `apply`, in id order,

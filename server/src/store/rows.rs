@@ -2,6 +2,7 @@
 //! the store; conversion re-validates names so bad stored data is reported,
 //! not trusted.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use app::model::{Dist, Event, Release, Retraction, State, Timestamp};
@@ -10,6 +11,50 @@ use super::StoreError;
 
 pub(super) const SELECT_EVENTS_AFTER: &str = "SELECT id, dist_name, release_name, state_name, reached, \
      happened_at, recorded_at, recorded_by, source, note, link FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+
+/// SQLite only: the same columns packed into one JSON array per row.
+pub(super) const SELECT_EVENTS_AFTER_PACKED: &str = "SELECT id, json_array(dist_name, release_name, state_name, \
+     reached, happened_at, recorded_at, recorded_by, source, note, link) FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+
+/// The fields of [`SELECT_EVENTS_AFTER_PACKED`]'s array, in order.
+type Packed<'a> = (
+    Cow<'a, str>,
+    Cow<'a, str>,
+    Cow<'a, str>,
+    i64,
+    Cow<'a, str>,
+    Cow<'a, str>,
+    Cow<'a, str>,
+    Cow<'a, str>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Decodes one packed SQLite row into an event.
+pub(super) fn unpack_event(id: i64, packed: &str) -> Result<Event, StoreError> {
+    let corrupt = |what: String| StoreError::Corrupt(format!("event {id}: {what}"));
+    let (dist, release, state, reached, at, recorded_at, recorded_by, source, note, link): Packed<'_> =
+        serde_json::from_str(packed).map_err(|e| corrupt(e.to_string()))?;
+    let instant = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| corrupt(format!("{text}: {e}")))
+    };
+    let invalid = |e: app::model::ValidationError| corrupt(e.to_string());
+    Ok(Event {
+        id,
+        dist: Dist::parse(&dist).map_err(invalid)?,
+        release: Release::parse(&release).map_err(invalid)?,
+        state: State::parse(&state).map_err(invalid)?,
+        reached: reached != 0,
+        at: instant(&at)?,
+        recorded_at: instant(&recorded_at)?,
+        recorded_by: Arc::from(recorded_by.as_ref()),
+        source: Arc::from(source.as_ref()),
+        note,
+        link,
+    })
+}
 
 pub(super) const SELECT_RETRACTIONS_AFTER: &str = "SELECT id, event_id, reason, recorded_at, recorded_by, source \
      FROM retractions WHERE id > $1 ORDER BY id LIMIT $2";
