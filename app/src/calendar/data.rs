@@ -145,40 +145,20 @@ pub fn year_rows(log: &EventLog, dist: Option<&Dist>, from: Timestamp, to: Times
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fixtures::fedora_log;
     use crate::model::time::parse_timestamp;
-    use std::sync::Arc;
 
     fn t(s: &str) -> Timestamp {
         parse_timestamp("at", s).unwrap()
     }
 
     fn log() -> EventLog {
-        let mut log = EventLog::new();
-        for (i, (release, state, reached, at)) in [
+        fedora_log(&[
             ("44", "branched", true, "2026-02-10T14:00:00Z"),
             ("44", "branched", false, "2026-04-28T00:00:00Z"),
             ("44", "stable", true, "2026-04-28T00:00:00Z"),
             ("43", "stable", true, "2025-10-28T00:00:00Z"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            log.apply_event(Event {
-                id: i as i64 + 1,
-                dist: Dist::parse("fedora").unwrap(),
-                release: Release::parse(release).unwrap(),
-                state: State::parse(state).unwrap(),
-                reached,
-                at: t(at),
-                recorded_at: t(at),
-                recorded_by: Arc::from("t"),
-                source: Arc::from("api"),
-                note: None,
-                link: None,
-            })
-            .unwrap();
-        }
-        log
+        ])
     }
 
     #[test]

@@ -54,30 +54,8 @@ pub fn matrix(log: &EventLog, dist: &Dist, at: Timestamp) -> Option<Matrix> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fixtures::fedora_log as log;
     use crate::model::time::parse_timestamp;
-    use crate::model::Event;
-    use std::sync::Arc;
-
-    fn log(events: &[(&str, &str, bool, &str)]) -> EventLog {
-        let mut log = EventLog::new();
-        for (i, (release, state, reached, at)) in events.iter().enumerate() {
-            log.apply_event(Event {
-                id: i as i64 + 1,
-                dist: Dist::parse("fedora").unwrap(),
-                release: Release::parse(release).unwrap(),
-                state: State::parse(state).unwrap(),
-                reached: *reached,
-                at: parse_timestamp("at", at).unwrap(),
-                recorded_at: parse_timestamp("at", at).unwrap(),
-                recorded_by: Arc::from("t"),
-                source: Arc::from("api"),
-                note: None,
-                link: None,
-            })
-            .unwrap();
-        }
-        log
-    }
 
     #[test]
     fn rawhide_on_top_then_newest_first() {

@@ -3,6 +3,8 @@
 //! the same code runs on the server, in the browser and in property tests.
 
 pub mod event;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod log;
 pub mod membership;
 pub mod name;
