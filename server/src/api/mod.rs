@@ -54,7 +54,7 @@ async fn errors_as_json(request: Request, next: Next) -> Response {
     }
     let (code, message) = match status {
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is larger than 65536 bytes"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
         StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests; slow down"),
         s if s.is_server_error() => ("internal", "internal error"),
