@@ -173,3 +173,18 @@ async fn import_history_twice_adds_nothing() {
     assert!(events.iter().all(|e| e.link.as_deref().is_some_and(|l| l.starts_with("https://"))));
     drop(db);
 }
+
+#[tokio::test]
+async fn api_overview_is_linked_from_every_page() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let home = app.get("/").await.text();
+    assert!(home.contains("href=\"/api\">API docs"));
+    let page = app.get("/api").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("<h1>JSON API</h1>"));
+    assert!(html.contains("/api/v1/views/{dist}/states-by-release"));
+    // The API itself keeps its JSON 404 under /api/v1.
+    assert_eq!(app.get("/api/v1/nothing").await.error_code(), "not_found");
+}

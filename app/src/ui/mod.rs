@@ -2,6 +2,7 @@
 //! the "not found" page, and small helpers the pages share (query
 //! parameters, `?at=`, HTTP status).
 
+pub mod api_docs;
 pub mod format;
 pub mod islands;
 
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                         view=release::ReleasePage
                     />
                     <Route path=StaticSegment("calendar") view=calendar::CalendarPage/>
+                    <Route path=StaticSegment("api") view=api_docs::ApiDocsPage/>
                     <Route path=StaticSegment("events") view=events::EventLogPage/>
                     <Route path=(StaticSegment("events"), ParamSegment("id")) view=events::EventPage/>
                 </Routes>
@@ -71,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <a href="/api/v1/events">"event log"</a>
                 <a href="/api/v1/views/fedora/states-by-release">"states by release"</a>
                 <a href="/api/v1/views/fedora/releases-by-state">"releases by state"</a>
+                <a href="/api">"API docs"</a>
             </footer>
         </Router>
     }

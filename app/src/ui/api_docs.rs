@@ -1,0 +1,47 @@
+//! `/api`: the JSON API at a glance, for people who find it from the
+//! footer. The full contract lives in `docs/api.md`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// One documented route: method, path, what it does.
+const ROUTES: [(&str, &str, &str); 10] = [
+    ("GET", "/api/v1/views/{dist}/states-by-release", "the states each release is in; ?at= for any past moment"),
+    ("GET", "/api/v1/views/{dist}/releases-by-state", "the releases in each state; ?at="),
+    ("GET", "/api/v1/views/{dist}/detailed", "per release and state: in, entered, left, and every stay; ?at="),
+    ("GET", "/api/v1/views/{dist}/releases/{release}", "the detailed view of one release; ?at="),
+    ("GET", "/api/v1/dists", "every dist with its releases and states"),
+    ("GET", "/api/v1/events", "the log, newest first; dist, release, state, since, until, limit, before_id; after_id for a change feed"),
+    ("GET", "/api/v1/events/{id}", "one event with its retraction"),
+    ("POST", "/api/v1/events", "record an event (JSON, API token)"),
+    ("POST", "/event?dist=&release=&state=&reached=1", "the same for shell scripts"),
+    ("POST", "/api/v1/events/{id}/retract", "retract an event with a reason (API token)"),
+];
+
+/// The API overview page.
+#[component]
+pub fn ApiDocsPage() -> impl IntoView {
+    view! {
+        <Title text="JSON API · releasetracker"/>
+        <h1>"JSON API"</h1>
+        <p>
+            "Reads are public; writes need " <code>"Authorization: Bearer <token>"</code>
+            " (tokens come from " <code>"releasetracker token create"</code> "). Every view answers with an "
+            <code>"ETag"</code> " and honours " <code>"If-None-Match"</code> ". Errors have one shape: "
+            <code>"{\"error\": {\"code\", \"message\", \"field\"}}"</code> "."
+        </p>
+        <div class="table-scroll">
+            <table>
+                <thead><tr><th scope="col">"Method"</th><th scope="col">"Path"</th><th scope="col">"What"</th></tr></thead>
+                <tbody>
+                    {ROUTES.iter().map(|(method, path, what)| view! {
+                        <tr><td>{*method}</td><td><code>{*path}</code></td><td>{*what}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <h2>"Example"</h2>
+        <pre class="text"><code>{"curl -s -X POST http://HOST/api/v1/events \\\n  -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n  -d '{\"dist\":\"fedora\",\"release\":\"44\",\"state\":\"branched\",\"reached\":true}'\ncurl -s http://HOST/api/v1/views/fedora/releases-by-state?at=2026-02-10"}</code></pre>
+        <p>"The whole contract, with every field and error, is " <code>"docs/api.md"</code> " in the source."</p>
+    }
+}
