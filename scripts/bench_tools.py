@@ -107,7 +107,7 @@ def gen_big(n, path):
 
 def gen_pages(path):
     """50 releases x 20 states of dist "pages": every release enters every
-    state, one event every 12 hours from 2025-01-01 on, and leaves every
+    state, one event every 6 hours from 2025-01-01 on, and leaves every
     third state again 30 days later (so a calendar month holds ~120 events)."""
     import datetime
     base = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
@@ -116,7 +116,7 @@ def gen_pages(path):
         for r in range(1, 51):
             for s in range(20):
                 k = (r - 1) * 20 + s
-                at = base + datetime.timedelta(hours=12 * k)
+                at = base + datetime.timedelta(hours=6 * k)
                 n += 1
                 f.write(_event_line(n, "pages", str(r), "state-%02d" % s, True, at.strftime("%Y-%m-%dT%H:%M:%SZ")) + "\n")
                 if s % 3 == 0:
