@@ -1,5 +1,5 @@
-//! `Store`: the append-only log, its retractions and API tokens in SQLite
-//! or PostgreSQL. The only module that speaks SQL. Both dialects run the
+//! `Store`: the append-only log, its retractions, the outbox of the message
+//! bus and API tokens in SQLite or PostgreSQL. The only module that speaks SQL. Both dialects run the
 //! same statements (`$n` placeholders work in both); the backend is chosen
 //! from the database URL.
 
@@ -83,6 +83,10 @@ macro_rules! with_pool {
     };
 }
 
+mod outbox;
+
+pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind};
+
 /// Who recorded a write and through what (`api`, `web`, `import`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -165,7 +169,9 @@ impl Store {
         Ok(())
     }
 
-    /// Appends an event; returns its id.
+    /// Appends an event and, in the same transaction, its outbox row (so
+    /// the message bus hears of every committed event and of nothing
+    /// else); returns the event id. Never touches the broker.
     pub async fn insert_event(&self, e: &NewEvent, actor: &Actor, recorded_at: Timestamp) -> Result<i64, StoreError> {
         let id = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -189,14 +195,22 @@ impl Store {
             .bind(e.link.as_deref())
             .fetch_one(&mut *tx)
             .await?;
+            sqlx::query(outbox::INSERT_OUTBOX)
+                .bind(OutboxKind::Event.as_str())
+                .bind(id)
+                .bind(outbox::new_message_id())
+                .bind(recorded_at)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             id
         });
         Ok(id)
     }
 
-    /// Retracts an event; returns the retraction's id. `NotFound` for an
-    /// unknown event, `Conflict` when it is already retracted.
+    /// Retracts an event, with its outbox row in the same transaction;
+    /// returns the retraction's id. `NotFound` for an unknown event,
+    /// `Conflict` when it is already retracted.
     pub async fn insert_retraction(
         &self,
         event_id: i64,
@@ -234,6 +248,13 @@ impl Store {
             .bind(&actor.source)
             .fetch_one(&mut *tx)
             .await?;
+            sqlx::query(outbox::INSERT_OUTBOX)
+                .bind(OutboxKind::Retraction.as_str())
+                .bind(id)
+                .bind(outbox::new_message_id())
+                .bind(recorded_at)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             id
         });
@@ -286,7 +307,8 @@ impl Store {
     }
 
     /// Writes events and retractions with their ids, all in one
-    /// transaction: either everything is stored or nothing.
+    /// transaction: either everything is stored or nothing. Imports add no
+    /// outbox rows: restoring or moving history is not news for the bus.
     pub async fn import(&self, events: &[Event], retractions: &[Retraction]) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
