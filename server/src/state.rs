@@ -1,6 +1,7 @@
-//! `AppState`: what every handler shares (store, projection, Leptos
-//! options), and the two writes of the log — record and retract — which
-//! commit to the store, then bring the projection up to date.
+//! `AppState`: what every handler shares (store, projection, bus handle,
+//! Leptos options), and the two writes of the log — record and retract —
+//! which commit to the store (with their outbox rows), bring the projection
+//! up to date and wake the bus publisher.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tokio::sync::Mutex;
 use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
 use crate::auth::Identity;
+use crate::bus::Bus;
 use crate::projection::Projection;
 use crate::store::Store;
 
@@ -27,6 +29,8 @@ pub struct AppState {
     pub projection: Arc<Projection>,
     /// Encoded views for "now", until the log changes.
     pub views: Arc<ViewCache>,
+    /// Wakes the message bus publisher and holds its counters.
+    pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
     /// Serialises this instance's writes, so a burst of scripts queues here
@@ -52,14 +56,18 @@ fn now() -> app::model::Timestamp {
 impl AppState {
     /// Builds the state around an open store and its loaded projection.
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
-        Self { store, projection, views: Arc::default(), leptos_options, write_lock: Arc::default() }
+        Self { store, projection, views: Arc::default(), bus: Arc::default(), leptos_options, write_lock: Arc::default() }
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
     pub async fn record_event(&self, event: NewEvent, who: &Identity) -> Result<EventRecord, ApiError> {
         let _serialised = self.write_lock.lock().await;
         let id = self.store.insert_event(&event, &who.actor(), now()).await?;
-        self.projection.catch_up(&self.store).await?;
+        // The outbox row is committed with the event: wake the publisher
+        // even if the projection cannot catch up now (it retries itself).
+        let caught_up = self.projection.catch_up(&self.store).await;
+        self.bus.wake();
+        caught_up?;
         let log = self.projection.read();
         log.event_record(id)
             .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))
@@ -81,7 +89,9 @@ impl AppState {
                 crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
                 other => other.into(),
             })?;
-        self.projection.catch_up(&self.store).await?;
+        let caught_up = self.projection.catch_up(&self.store).await;
+        self.bus.wake();
+        caught_up?;
         let log = self.projection.read();
         let stored = log
             .retraction(id)
