@@ -218,8 +218,13 @@ impl Store {
         actor: &Actor,
         recorded_at: Timestamp,
     ) -> Result<i64, StoreError> {
+        // This transaction reads before it writes. A deferred SQLite
+        // transaction would then fail at once with SQLITE_BUSY if another
+        // connection (the bus publisher marking rows sent) wrote in between;
+        // IMMEDIATE takes the write lock first and waits its turn instead.
+        let begin = if matches!(self, Store::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
