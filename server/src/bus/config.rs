@@ -56,15 +56,17 @@ impl AmqpUrl {
         }
     }
 
-    /// Parses the URL the way lapin does, but keeps the host as written.
+    /// Parses the URL the way lapin does, but keeps the host as written:
     /// lapin's parser reads only DNS names and silently replaces an IP
-    /// address (`amqp://10.0.0.5/`) with `localhost`.
-    fn to_uri(&self) -> Result<AMQPUri, BusConfigError> {
+    /// address (`amqp://10.0.0.5/`) with `localhost`. Connect with
+    /// `lapin::Connection::connect_uri`.
+    pub fn to_uri(&self) -> Result<AMQPUri, BusConfigError> {
         let bad = |reason: String| BusConfigError::Url { url: self.redacted(), reason };
         let url = url::Url::parse(&self.0).map_err(|e| bad(e.to_string()))?;
         // AMQPUri's parse errors may quote the URL; report ours instead.
-        let mut uri = AMQPUri::from_str(&self.0)
-            .map_err(|_| bad("not an amqp:// or amqps:// URL with a host (amqp://user:password@host:port/vhost)".into()))?;
+        let mut uri = AMQPUri::from_str(&self.0).map_err(|_| {
+            bad("not an amqp:// or amqps:// URL with a host (amqp://user:password@host:port/vhost)".into())
+        })?;
         uri.authority.host = match url.host() {
             Some(url::Host::Domain(name)) => name.to_owned(),
             Some(url::Host::Ipv4(ip)) => ip.to_string(),

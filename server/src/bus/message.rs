@@ -40,7 +40,12 @@ impl Topics {
     /// a key would exceed AMQP's 255 bytes.
     pub fn new(prefix: &str) -> Option<Self> {
         let key = |suffix: &str| ShortString::try_new(format!("{prefix}.releasetracker.event.{suffix}")).ok();
-        Some(Self { prefix: prefix.to_owned(), reached: key("reached")?, left: key("left")?, retracted: key("retracted")? })
+        Some(Self {
+            prefix: prefix.to_owned(),
+            reached: key("reached")?,
+            left: key("left")?,
+            retracted: key("retracted")?,
+        })
     }
 
     /// The configured prefix.
@@ -90,7 +95,8 @@ pub fn sent_at(t: &Timestamp) -> String {
 pub fn build(entry: &OutboxEntry, log: &EventLog, topics: &Topics) -> Result<OutgoingMessage, MessageError> {
     let (routing_key, schema, body, users) = match entry.kind {
         OutboxKind::Event => {
-            let record = log.event_record(entry.ref_id).ok_or(MessageError::Missing { kind: "event", id: entry.ref_id })?;
+            let record =
+                log.event_record(entry.ref_id).ok_or(MessageError::Missing { kind: "event", id: entry.ref_id })?;
             let topic = if record.reached { &topics.reached } else { &topics.left };
             let users = vec![record.recorded_by.to_string()];
             (topic, EVENT_SCHEMA, serde_json::to_vec(&record)?, users)

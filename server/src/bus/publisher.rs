@@ -272,12 +272,14 @@ impl Publisher {
         loop {
             let stuck = {
                 let log = self.projection.read();
-                entries[messages.len()..].iter().find_map(|entry| match message::build(entry, &log, &self.config.topics) {
-                    Ok(m) => {
-                        messages.push(m);
-                        None
+                entries[messages.len()..].iter().find_map(|entry| {
+                    match message::build(entry, &log, &self.config.topics) {
+                        Ok(m) => {
+                            messages.push(m);
+                            None
+                        }
+                        Err(e) => Some((entry.id, e)),
                     }
-                    Err(e) => Some((entry.id, e)),
                 })
             };
             let Some((row, e)) = stuck else {

@@ -229,12 +229,10 @@ async fn claim_postgres(pool: &PgPool, limit: i64) -> Result<OutboxClaim, StoreE
     let rows: Vec<OutboxRow> = if ours {
         // SKIP LOCKED on top of the lock: a row is never handed to two
         // publishers, whatever else locks it.
-        sqlx::query_as(&format!(
-            "{SELECT_OUTBOX} WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
-        ))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?
+        sqlx::query_as(&format!("{SELECT_OUTBOX} WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?
     } else {
         Vec::new()
     };
