@@ -731,6 +731,93 @@ async fn two_instances_on_one_postgres_send_each_message_once_in_order() {
 }
 
 // ---------------------------------------------------------------------------
+// amqps:// through a TLS terminator with a private CA
+
+/// Makes a CA and a certificate for 127.0.0.1 and localhost signed by it,
+/// with the openssl command. Returns (ca.pem, cert.pem, key.pem).
+fn private_ca(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
+    let run = |args: &str| -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(args.split_whitespace())
+            .current_dir(dir)
+            .output()
+            .map_err(|e| format!("openssl: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("openssl {args}: {}", String::from_utf8_lossy(&out.stderr)))
+        }
+    };
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    run(&format!("req -x509 {ec} -keyout ca.key -out ca.pem -days 2 -subj /CN=rt-test-CA"))?;
+    run(&format!("req {ec} -keyout key.pem -out leaf.csr -subj /CN=localhost"))?;
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    run("x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 1 -extfile leaf.ext")?;
+    Ok((dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem")))
+}
+
+#[tokio::test]
+async fn amqps_with_a_private_ca() {
+    let Some(url) = broker().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = match private_ca(dir.path()) {
+        Ok(files) => files,
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("openssl is required with CI=true: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED: cannot make test certificates ({e})");
+            return;
+        }
+    };
+    let upstream = url::Url::parse(&url).unwrap().port().unwrap_or(5672).to_string();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls_terminator.py");
+    let mut terminator = Killed(
+        Command::new("python3")
+            .arg(&script)
+            .args([&cert, &key])
+            .arg(&upstream)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the TLS terminator"),
+    );
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(terminator.0.stdout.as_mut().unwrap()), &mut port)
+        .unwrap();
+    let mut tls_url = url::Url::parse(&url).unwrap();
+    tls_url.set_scheme("amqps").unwrap();
+    tls_url.set_port(Some(port.trim().parse().expect("terminator port"))).unwrap();
+    let tls_url = tls_url.to_string();
+
+    // Without the CA the certificate is refused; writes go on regardless.
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let token = app.token("releng-bot").await;
+    let prefix = unique_prefix();
+    let mut queue = TestQueue::bind(&url, &prefix).await;
+    let untrusting = RunningPublisher::start(&app, fast_config(&tls_url, &prefix));
+    let first = write(&app, &token, 0).await;
+    let outbox = wait_outbox(&app, "a TLS failure", |o| !o["last_error"].is_null()).await;
+    let error = outbox["last_error"]["message"].as_str().unwrap().to_owned();
+    eprintln!("without the CA: {error}");
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert!(!error.contains("guest:guest"), "{error}");
+    untrusting.stop().await;
+
+    let config = fast_config(&tls_url, &prefix).with_ca_file(&ca).unwrap();
+    let trusting = RunningPublisher::start(&app, config);
+    let second = write(&app, &token, 1).await;
+    let received = queue.take(2, WAIT).await;
+    assert_eq!(received[0].json(), first);
+    assert_eq!(received[1].json(), second);
+    wait_outbox(&app, "an empty outbox", |o| o["pending"] == 0 && o["connected"] == true).await;
+    trusting.stop().await;
+    queue.close().await;
+}
+
+// ---------------------------------------------------------------------------
 // (d) the real fedora-messaging client
 
 /// A virtual environment with fedora-messaging from PyPI, made once and

@@ -4,6 +4,7 @@
 //! so it only ever prints redacted.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -31,6 +32,11 @@ pub struct BusArgs {
     /// (`org.fedoraproject.prod` in production).
     #[arg(long = "amqp-topic-prefix", env = "AMQP_TOPIC_PREFIX", default_value = "org.fedoraproject.dev")]
     pub amqp_topic_prefix: String,
+
+    /// PEM file of CA certificates to trust for `amqps://`, in addition to
+    /// the system's (for a broker with a private CA).
+    #[arg(long = "amqp-ca-file", env = "AMQP_CA_FILE")]
+    pub amqp_ca_file: Option<PathBuf>,
 }
 
 /// A broker URL as given; `Debug` and `Display` hide its password.
@@ -112,6 +118,14 @@ pub enum BusConfigError {
     /// The topic prefix would make invalid routing keys.
     #[error("AMQP_TOPIC_PREFIX `{0}`: use dot-separated words of letters, digits, `-` and `_`, at most 200 bytes")]
     TopicPrefix(String),
+    /// The CA file cannot be read or holds no PEM certificate.
+    #[error("AMQP_CA_FILE {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Everything the publisher needs, checked.
@@ -124,6 +138,8 @@ pub struct BusConfig {
     pub exchange: ShortString,
     /// Routing keys per kind of message.
     pub topics: Topics,
+    /// Extra trusted CA certificates (PEM) for `amqps://`.
+    pub ca_certificates: Option<String>,
     /// Rows published per round (and per database transaction).
     pub batch_size: i64,
     /// How often to look for rows written by other instances.
@@ -171,6 +187,7 @@ impl BusConfig {
             uri,
             exchange,
             topics,
+            ca_certificates: None,
             batch_size: 200,
             poll_interval: Duration::from_millis(500),
             backoff_min: Duration::from_millis(250),
@@ -188,7 +205,22 @@ impl BusConfig {
         };
         let mut config = Self::new(url, &args.amqp_exchange, &args.amqp_topic_prefix)?;
         config.poll_interval = poll_interval;
+        if let Some(path) = &args.amqp_ca_file {
+            config = config.with_ca_file(path)?;
+        }
         Ok(Some(config))
+    }
+
+    /// Trusts the CA certificates in the PEM file at `path` too, read now so
+    /// that a bad file stops start-up instead of every connection attempt.
+    pub fn with_ca_file(mut self, path: &Path) -> Result<Self, BusConfigError> {
+        let bad = |reason: String| BusConfigError::CaFile { path: path.display().to_string(), reason };
+        let pem = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+        self.ca_certificates = Some(pem);
+        Ok(self)
     }
 
     /// The parsed broker address to connect to.
@@ -198,7 +230,8 @@ impl BusConfig {
 
     /// One line for start-up logs, without secrets.
     pub fn describe(&self) -> String {
-        format!("{} (exchange {}, topics {}.*)", self.url, self.exchange, self.topics.prefix())
+        let ca = if self.ca_certificates.is_some() { ", extra CA certificates" } else { "" };
+        format!("{} (exchange {}, topics {}.*{ca})", self.url, self.exchange, self.topics.prefix())
     }
 }
 
@@ -248,9 +281,26 @@ mod tests {
             amqp_url: Some("  ".into()),
             amqp_exchange: "amq.topic".into(),
             amqp_topic_prefix: "org.fedoraproject.dev".into(),
+            amqp_ca_file: None,
         };
         assert!(BusConfig::from_args(&args, Duration::from_millis(500)).unwrap().is_none());
         let args = BusArgs { amqp_url: None, ..args };
         assert!(BusConfig::from_args(&args, Duration::from_millis(500)).unwrap().is_none());
+    }
+
+    #[test]
+    fn ca_files_are_read_at_start() {
+        let config = || BusConfig::new("amqps://host/".into(), "amq.topic", "org.example").unwrap();
+        let e = config().with_ca_file(Path::new("/nonexistent/ca.pem")).unwrap_err();
+        assert!(e.to_string().starts_with("AMQP_CA_FILE /nonexistent/ca.pem:"), "{e}");
+        let dir = std::env::temp_dir().join(format!("rt-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        assert!(config().with_ca_file(&not_pem).is_err());
+        let pem = dir.join("ca.pem");
+        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        assert!(config().with_ca_file(&pem).unwrap().ca_certificates.is_some());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -11,8 +11,9 @@ use std::time::Duration;
 use app::model::time::to_stored_precision;
 use chrono::Utc;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::tcp::OwnedTLSConfig;
 use lapin::types::FieldTable;
-use lapin::{Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{Channel, Confirmation, Connection, ConnectionProperties, DefaultConnectionBuilder, ExchangeKind};
 use tokio::time::{timeout, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -157,7 +158,13 @@ impl Publisher {
     async fn connect(&self) -> Result<Link, PublishError> {
         let limit = self.config.connect_timeout;
         let properties = ConnectionProperties::default().with_connection_name("releasetracker".into());
-        let connection = timeout(limit, Connection::connect_uri(self.config.uri(), properties))
+        let tls = OwnedTLSConfig { identity: None, cert_chain: self.config.ca_certificates.clone() };
+        let builder = DefaultConnectionBuilder::new()
+            .map_err(PublishError::Connect)?
+            .with_uri(self.config.uri())
+            .with_properties(properties)
+            .with_tls_config(tls);
+        let connection = timeout(limit, builder.connect())
             .await
             .map_err(|_| PublishError::Timeout(limit))?
             .map_err(PublishError::Connect)?;
