@@ -62,9 +62,11 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         .map_err(|e| format!("server failed: {e}"));
     stop.cancel();
     let _ = follower.await;
-    if let Some(publisher) = publisher {
-        // It finishes the round in flight; what is left goes out next start.
-        if tokio::time::timeout(PUBLISHER_GRACE, publisher).await.is_err() {
+    if let Some(mut publisher) = publisher {
+        // It finishes the round in flight; a round stuck on an unanswering
+        // broker is cut short (its rows stay pending for the next start).
+        if tokio::time::timeout(PUBLISHER_GRACE, &mut publisher).await.is_err() {
+            publisher.abort();
             tracing::warn!("the message bus publisher did not stop in time; pending messages go out at the next start");
         }
     }
