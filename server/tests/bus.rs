@@ -39,6 +39,7 @@ fn event(i: usize) -> String {
         "reached": i % 3 != 2,
         "at": format!("2026-03-01T{:02}:{:02}:00Z", (i / 60) % 24, i % 60),
         "note": format!("step {i} — ünïcode"),
+        "link": if i % 2 == 0 { Value::from(format!("https://pagure.io/releng/issue/{i}")) } else { Value::Null },
     })
     .to_string()
 }
@@ -903,10 +904,12 @@ routing_keys = ["{prefix}.releasetracker.event.*"]
     .unwrap();
     let expected_count = 4;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fedora_messaging_consume.py");
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/message-schema.json");
     // The script stops itself after 60 s, so waiting for it cannot hang.
     let consumer = Command::new(&python)
         .arg(&script)
         .args([expected_count.to_string(), "60".to_owned()])
+        .arg(&schema)
         .env("FEDORA_MESSAGING_CONF", &config)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
