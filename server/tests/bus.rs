@@ -39,7 +39,7 @@ fn event(i: usize) -> String {
         "reached": i % 3 != 2,
         "at": format!("2026-03-01T{:02}:{:02}:00Z", (i / 60) % 24, i % 60),
         "note": format!("step {i} — ünïcode"),
-        "link": if i % 2 == 0 { Value::from(format!("https://pagure.io/releng/issue/{i}")) } else { Value::Null },
+        "link": if i % 2 == 1 { Value::Null } else { Value::from(format!("https://pagure.io/releng/issue/{i}")) },
     })
     .to_string()
 }

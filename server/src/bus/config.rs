@@ -152,6 +152,10 @@ pub struct BusConfig {
     pub connect_timeout: Duration,
     /// How long a round may wait for the broker's confirms.
     pub confirm_timeout: Duration,
+    /// Pause after a round that sent messages, so the next one batches
+    /// the writes that came meanwhile (adds at most this to the latency,
+    /// and only while writes keep coming).
+    pub linger: Duration,
 }
 
 /// Whether `name` is an AMQP exchange name RabbitMQ accepts.
@@ -194,6 +198,7 @@ impl BusConfig {
             backoff_max: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             confirm_timeout: Duration::from_secs(15),
+            linger: Duration::from_millis(5),
         })
     }
 

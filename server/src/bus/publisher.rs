@@ -217,7 +217,13 @@ impl Publisher {
                         backoff.reset();
                         break;
                     }
-                    Ok(_) => backoff.reset(),
+                    Ok(_) => {
+                        backoff.reset();
+                        // Under a stream of writes, let the next round
+                        // gather more rows: fewer, larger rounds cost the
+                        // database and the writers less than one per commit.
+                        tokio::time::sleep(self.config.linger).await;
+                    }
                     Err(e) if e.is_broker() => return Err(e),
                     Err(e) => {
                         // The database is the trouble: keep the broker link
