@@ -217,12 +217,15 @@ impl Publisher {
                         backoff.reset();
                         break;
                     }
-                    Ok(_) => {
+                    Ok(sent) => {
                         backoff.reset();
                         // Under a stream of writes, let the next round
                         // gather more rows: fewer, larger rounds cost the
                         // database and the writers less than one per commit.
-                        tokio::time::sleep(self.config.linger).await;
+                        // A full round means a backlog: no pause then.
+                        if (sent as i64) < self.config.batch_size {
+                            tokio::time::sleep(self.config.linger).await;
+                        }
                     }
                     Err(e) if e.is_broker() => return Err(e),
                     Err(e) => {
