@@ -464,7 +464,7 @@ async fn rows_written_with_publishing_off_go_out_after_restart() {
         let outbox = readyz(&app).await["outbox"].clone();
         assert_eq!(
             outbox,
-            json!({"pending": 5, "publishing": false, "connected": false, "sent": 0, "failed": 0, "last_error": null})
+            json!({"pending": 5, "publishing": false, "connected": false, "sent": 0, "failed": 0, "last_error": null, "last_error_at": null})
         );
         app.store.close().await;
     }
@@ -801,7 +801,8 @@ async fn amqps_with_a_private_ca() {
     let untrusting = RunningPublisher::start(&app, fast_config(&tls_url, &prefix));
     let first = write(&app, &token, 0).await;
     let outbox = wait_outbox(&app, "a TLS failure", |o| !o["last_error"].is_null()).await;
-    let error = outbox["last_error"]["message"].as_str().unwrap().to_owned();
+    let error = outbox["last_error"].as_str().unwrap().to_owned();
+    assert!(outbox["last_error_at"].is_string(), "{outbox}");
     eprintln!("without the CA: {error}");
     assert!(error.to_lowercase().contains("certificate"), "{error}");
     assert!(!error.contains("guest:guest"), "{error}");

@@ -40,7 +40,8 @@ pub async fn readyz(AxumState(state): AxumState<AppState>) -> Response {
                     "connected": bus.connected,
                     "sent": bus.sent,
                     "failed": bus.failed,
-                    "last_error": bus.last_error,
+                    "last_error": bus.last_error.as_ref().map(|e| &e.message),
+                    "last_error_at": bus.last_error.as_ref().map(|e| app::model::time::format(&e.at)),
                 },
             }))
             .into_response()
