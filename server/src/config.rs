@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// milliseconds.
     #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_interval_ms: u64,
+
+    /// The message bus.
+    #[command(flatten)]
+    pub bus: crate::bus::BusArgs,
 }
 
 impl ServeArgs {

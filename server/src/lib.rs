@@ -1,9 +1,11 @@
 //! The releasetracker server: configuration, the JSON API, storage and the
-//! Leptos pages, assembled into one axum router. The only crate that knows
-//! infrastructure (SQL, HTTP plumbing).
+//! Leptos pages, assembled into one axum router, and the message bus
+//! publisher. The only crate that knows infrastructure (SQL, AMQP, HTTP
+//! plumbing).
 
 pub mod api;
 pub mod auth;
+pub mod bus;
 pub mod commands;
 pub mod config;
 pub mod history;

@@ -1,19 +1,26 @@
 //! `releasetracker serve`: opens the store, loads the projection, follows
-//! other instances' writes and serves until SIGTERM or Ctrl-C, letting
+//! other instances' writes, publishes the outbox to the message bus (when
+//! a broker is configured) and serves until SIGTERM or Ctrl-C, letting
 //! in-flight requests (writes included) finish.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::bus::{BusConfig, Publisher};
 use crate::config::ServeArgs;
 use crate::projection::Projection;
 use crate::state::AppState;
 use crate::store::Store;
 
+/// How long shutdown waits for the publisher's round in flight.
+const PUBLISHER_GRACE: Duration = Duration::from_secs(5);
+
 /// Runs the server until a shutdown signal.
 pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let started = Instant::now();
+    let bus_config =
+        BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
     let events = projection.read().len();
@@ -31,13 +38,22 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let state = AppState::new(store.clone(), projection.clone(), options);
 
     let stop = CancellationToken::new();
-    let follower = tokio::spawn(projection.follow(store.clone(), args.poll_interval(), stop.clone()));
+    let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
+    let bus_line = match &bus_config {
+        Some(config) => format!("publishing to {}", config.describe()),
+        None => "publishing off (no AMQP_URL); messages wait in the outbox".to_owned(),
+    };
+    let publisher = bus_config.map(|config| {
+        let publisher = Publisher::new(store.clone(), projection.clone(), state.bus.clone(), config);
+        tokio::spawn(publisher.run(stop.clone()))
+    });
 
     tracing::info!(
-        "releasetracker listening on http://{} (database: {}, site files: {})",
+        "releasetracker listening on http://{} (database: {}, site files: {}, message bus: {})",
         args.bind,
         store.describe(),
-        args.site_root
+        args.site_root,
+        bus_line
     );
     let app = crate::router(state);
     let served = axum::serve(listener, app)
@@ -46,6 +62,14 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         .map_err(|e| format!("server failed: {e}"));
     stop.cancel();
     let _ = follower.await;
+    if let Some(mut publisher) = publisher {
+        // It finishes the round in flight; a round stuck on an unanswering
+        // broker is cut short (its rows stay pending for the next start).
+        if tokio::time::timeout(PUBLISHER_GRACE, &mut publisher).await.is_err() {
+            publisher.abort();
+            tracing::warn!("the message bus publisher did not stop in time; pending messages go out at the next start");
+        }
+    }
     store.close().await;
     tracing::info!("stopped");
     served

@@ -1,6 +1,7 @@
-//! `AppState`: what every handler shares (store, projection, Leptos
-//! options), and the two writes of the log — record and retract — which
-//! commit to the store, then bring the projection up to date.
+//! `AppState`: what every handler shares (store, projection, bus handle,
+//! Leptos options), and the two writes of the log — record and retract —
+//! which commit to the store (with their outbox rows), bring the projection
+//! up to date and wake the bus publisher.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tokio::sync::Mutex;
 use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
 use crate::auth::Identity;
+use crate::bus::Bus;
 use crate::projection::Projection;
 use crate::store::Store;
 use crate::writer::EventWriter;
@@ -33,6 +35,8 @@ pub struct Shared {
     pub projection: Arc<Projection>,
     /// Encoded views for "now", until the log changes.
     pub views: Arc<ViewCache>,
+    /// Wakes the message bus publisher and holds its counters.
+    pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
     /// Group-commits new events.
@@ -78,10 +82,20 @@ fn now() -> app::model::Timestamp {
 
 impl AppState {
     /// Builds the state around an open store and its loaded projection, and
-    /// starts the writer task (so it needs a Tokio runtime).
+    /// starts the writer task (so it needs a Tokio runtime). The bus handle
+    /// starts idle; `serve` attaches a publisher to it.
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
-        let writer = EventWriter::start(store.clone(), projection.clone());
-        Self(Arc::new(Shared { store, projection, views: Arc::default(), leptos_options, writer, write_lock: Arc::default() }))
+        let bus: Arc<Bus> = Arc::default();
+        let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
+        Self(Arc::new(Shared {
+            store,
+            projection,
+            views: Arc::default(),
+            bus,
+            leptos_options,
+            writer,
+            write_lock: Arc::default(),
+        }))
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
@@ -112,7 +126,9 @@ impl AppState {
                 crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
                 other => other.into(),
             })?;
-        self.projection.catch_up(&self.store).await?;
+        let caught_up = self.projection.catch_up(&self.store).await;
+        self.bus.wake();
+        caught_up?;
         let log = self.projection.read();
         let stored = log
             .retraction(id)

@@ -1,7 +1,7 @@
 //! `EventWriter`: group commit for new events. Requests queue their event;
 //! one task takes everything queued, stores it in a single transaction
-//! (one disk sync for the lot), brings the projection up to date, and
-//! answers each request. Under load this turns many small commits into a
+//! (one disk sync for the lot, outbox rows included), wakes the bus
+//! publisher, brings the projection up to date, and answers each request. Under load this turns many small commits into a
 //! few large ones; alone, a write goes straight through.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use app::model::NewEvent;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::bus::Bus;
 use crate::projection::Projection;
 use crate::store::{Actor, Store, StoreError};
 
@@ -43,9 +44,9 @@ impl std::fmt::Debug for Job {
 impl EventWriter {
     /// Starts the writer task. It ends when every handle is dropped, after
     /// answering everything queued — so a graceful shutdown loses nothing.
-    pub fn start(store: Store, projection: Arc<Projection>) -> Self {
+    pub fn start(store: Store, projection: Arc<Projection>, bus: Arc<Bus>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run(store, projection, jobs));
+        tokio::spawn(run(store, projection, bus, jobs));
         Self { queue }
     }
 
@@ -59,11 +60,15 @@ impl EventWriter {
     }
 }
 
-async fn run(store: Store, projection: Arc<Projection>, mut jobs: mpsc::Receiver<Job>) {
+async fn run(store: Store, projection: Arc<Projection>, bus: Arc<Bus>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows: Vec<(NewEvent, Actor)> = batch.iter().map(|j| (j.event.clone(), j.actor.clone())).collect();
         let stored = store.insert_events(&rows, to_stored_precision(Utc::now())).await;
+        if stored.is_ok() {
+            // The outbox rows are committed with the events.
+            bus.wake();
+        }
         let result = match stored {
             Ok(ids) => match projection.catch_up(&store).await {
                 Ok(_) => Ok(ids),

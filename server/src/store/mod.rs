@@ -1,5 +1,5 @@
-//! `Store`: the append-only log, its retractions and API tokens in SQLite
-//! or PostgreSQL. The only module that speaks SQL. Both dialects run the
+//! `Store`: the append-only log, its retractions, the outbox of the message
+//! bus and API tokens in SQLite or PostgreSQL. The only module that speaks SQL. Both dialects run the
 //! same statements (`$n` placeholders work in both); the backend is chosen
 //! from the database URL.
 
@@ -83,6 +83,10 @@ macro_rules! with_pool {
     };
 }
 
+mod outbox;
+
+pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind};
+
 /// Who recorded a write and through what (`api`, `web`, `import`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -165,8 +169,10 @@ impl Store {
         Ok(())
     }
 
-    /// Appends events in one transaction (one commit for the whole batch);
-    /// returns their ids in order. All are stored or none.
+    /// Appends events in one transaction (one commit for the whole batch),
+    /// each with its outbox row, so the message bus hears of every committed
+    /// event and of nothing else; returns their ids in order. All are stored
+    /// or none. Never touches the broker.
     pub async fn insert_events(&self, batch: &[(NewEvent, Actor)], recorded_at: Timestamp) -> Result<Vec<i64>, StoreError> {
         let ids = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -192,6 +198,13 @@ impl Store {
                 .bind(e.link.as_deref())
                 .fetch_one(&mut *tx)
                 .await?;
+                sqlx::query(outbox::INSERT_OUTBOX)
+                    .bind(OutboxKind::Event.as_str())
+                    .bind(id)
+                    .bind(outbox::new_message_id())
+                    .bind(recorded_at)
+                    .execute(&mut *tx)
+                    .await?;
                 ids.push(id);
             }
             tx.commit().await?;
@@ -200,8 +213,9 @@ impl Store {
         Ok(ids)
     }
 
-    /// Retracts an event; returns the retraction's id. `NotFound` for an
-    /// unknown event, `Conflict` when it is already retracted.
+    /// Retracts an event, with its outbox row in the same transaction;
+    /// returns the retraction's id. `NotFound` for an unknown event,
+    /// `Conflict` when it is already retracted.
     pub async fn insert_retraction(
         &self,
         event_id: i64,
@@ -209,8 +223,13 @@ impl Store {
         actor: &Actor,
         recorded_at: Timestamp,
     ) -> Result<i64, StoreError> {
+        // This transaction reads before it writes. A deferred SQLite
+        // transaction would then fail at once with SQLITE_BUSY if another
+        // connection (the bus publisher marking rows sent) wrote in between;
+        // IMMEDIATE takes the write lock first and waits its turn instead.
+        let begin = if matches!(self, Store::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
         let id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
@@ -239,6 +258,13 @@ impl Store {
             .bind(&actor.source)
             .fetch_one(&mut *tx)
             .await?;
+            sqlx::query(outbox::INSERT_OUTBOX)
+                .bind(OutboxKind::Retraction.as_str())
+                .bind(id)
+                .bind(outbox::new_message_id())
+                .bind(recorded_at)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             id
         });
@@ -305,7 +331,8 @@ impl Store {
     }
 
     /// Writes events and retractions with their ids, all in one
-    /// transaction: either everything is stored or nothing.
+    /// transaction: either everything is stored or nothing. Imports add no
+    /// outbox rows: restoring or moving history is not news for the bus.
     pub async fn import(&self, events: &[Event], retractions: &[Retraction]) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;

@@ -1,0 +1,271 @@
+//! What goes on the wire for one outbox row: routing key, JSON body and
+//! AMQP properties, exactly as fedora-messaging's `Message` sets them
+//! (DESIGN.md §3, docs/messages.md), so its consumers accept our messages.
+//! Pure: reads the in-memory log, never the network.
+
+use app::model::event::RetractionRecord;
+use app::model::{EventLog, Timestamp};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::BasicProperties;
+
+use crate::state::RetractionResult;
+use crate::store::{OutboxEntry, OutboxKind};
+
+/// `fedora_messaging_schema` of event messages (topics `.reached`, `.left`).
+pub const EVENT_SCHEMA: &str = "releasetracker.event.v1";
+/// `fedora_messaging_schema` of retraction messages (topic `.retracted`).
+pub const RETRACTION_SCHEMA: &str = "releasetracker.retraction.v1";
+/// fedora-messaging's `INFO`; it drops messages whose severity is not an
+/// integer in {10, 20, 30, 40}.
+pub const SEVERITY_INFO: i32 = 20;
+/// AMQP delivery mode "persistent".
+const PERSISTENT: u8 = 2;
+/// Header prefix fedora-messaging uses for the users a message concerns.
+const USER_HEADER: &str = "fedora_messaging_user_";
+
+/// The three routing keys, built once from the configured prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    prefix: String,
+    /// An event with `reached: true`.
+    pub reached: ShortString,
+    /// An event with `reached: false`.
+    pub left: ShortString,
+    /// A retraction.
+    pub retracted: ShortString,
+}
+
+impl Topics {
+    /// `{prefix}.releasetracker.event.{reached,left,retracted}`; `None` if
+    /// a key would exceed AMQP's 255 bytes.
+    pub fn new(prefix: &str) -> Option<Self> {
+        let key = |suffix: &str| ShortString::try_new(format!("{prefix}.releasetracker.event.{suffix}")).ok();
+        Some(Self {
+            prefix: prefix.to_owned(),
+            reached: key("reached")?,
+            left: key("left")?,
+            retracted: key("retracted")?,
+        })
+    }
+
+    /// The configured prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
+/// One message ready for `basic_publish`.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    /// The topic.
+    pub routing_key: ShortString,
+    /// UTF-8 JSON object.
+    pub body: Vec<u8>,
+    /// Content type and encoding, persistence, id and headers.
+    pub properties: BasicProperties,
+}
+
+/// Why a row cannot become a message (yet).
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// The event or retraction is not in the in-memory log: the projection
+    /// is behind, or the database holds an outbox row without its record.
+    #[error("{kind} {id} is not in the log")]
+    Missing {
+        /// `event` or `retraction`.
+        kind: &'static str,
+        /// Its id.
+        id: i64,
+    },
+    /// The body could not be serialised.
+    #[error("cannot encode the body: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// `sent-at` as fedora-messaging writes it (Python's `isoformat()` of an
+/// aware UTC time without microseconds). It is the commit time of the
+/// write, so a redelivery carries the same value.
+pub fn sent_at(t: &Timestamp) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+}
+
+/// Builds the message of `entry` from the log as it stands: the body is
+/// byte for byte what `GET /api/v1/events/{id}` (or, for a retraction, the
+/// retract endpoint) answers at this moment.
+pub fn build(entry: &OutboxEntry, log: &EventLog, topics: &Topics) -> Result<OutgoingMessage, MessageError> {
+    let (routing_key, schema, body, users) = match entry.kind {
+        OutboxKind::Event => {
+            let record =
+                log.event_record(entry.ref_id).ok_or(MessageError::Missing { kind: "event", id: entry.ref_id })?;
+            let topic = if record.reached { &topics.reached } else { &topics.left };
+            let users = vec![record.recorded_by.to_string()];
+            (topic, EVENT_SCHEMA, serde_json::to_vec(&record)?, users)
+        }
+        OutboxKind::Retraction => {
+            let missing = MessageError::Missing { kind: "retraction", id: entry.ref_id };
+            let retraction = log.retraction(entry.ref_id).ok_or(missing)?;
+            let event = log
+                .event_record(retraction.event_id)
+                .ok_or(MessageError::Missing { kind: "event", id: retraction.event_id })?;
+            // Both the editor who retracted and the one whose event it was
+            // are concerned; fedora-messaging filters notifications on them.
+            let mut users = vec![retraction.recorded_by.to_string()];
+            if event.recorded_by != retraction.recorded_by {
+                users.push(event.recorded_by.to_string());
+            }
+            let result = RetractionResult { retraction: RetractionRecord::from(retraction), event };
+            (&topics.retracted, RETRACTION_SCHEMA, serde_json::to_vec(&result)?, users)
+        }
+    };
+    Ok(OutgoingMessage {
+        routing_key: routing_key.clone(),
+        body,
+        properties: properties(&entry.message_id, schema, &entry.created_at, &users),
+    })
+}
+
+/// The AMQP properties fedora-messaging's `Message._build_properties`
+/// produces (version 3.x), with our id, schema and users.
+fn properties(message_id: &str, schema: &str, created_at: &Timestamp, users: &[String]) -> BasicProperties {
+    let mut headers = FieldTable::default();
+    headers.insert(ShortString::from("fedora_messaging_schema"), AMQPValue::LongString(LongString::from(schema)));
+    headers.insert(ShortString::from("fedora_messaging_severity"), AMQPValue::LongInt(SEVERITY_INFO));
+    headers.insert(ShortString::from("sent-at"), AMQPValue::LongString(LongString::from(sent_at(created_at))));
+    // fedora-messaging mirrors its (default, unset) priority here as 0.
+    headers.insert(ShortString::from("priority"), AMQPValue::LongInt(0));
+    for user in users {
+        // A header name is an AMQP short string: a user name too long for
+        // one (over 233 bytes) gets no filter header rather than no message.
+        if let Ok(name) = ShortString::try_new(format!("{USER_HEADER}{user}")) {
+            headers.insert(name, AMQPValue::Boolean(true));
+        }
+    }
+    let properties = BasicProperties::default()
+        .with_content_type(ShortString::from("application/json"))
+        .with_content_encoding(ShortString::from("utf-8"))
+        .with_delivery_mode(PERSISTENT)
+        .with_headers(headers);
+    // A UUID is 36 bytes, far under the limit; a value that does not fit
+    // (only possible with hand-edited rows) goes out without an id rather
+    // than not at all.
+    match ShortString::try_new(message_id) {
+        Ok(id) => properties.with_message_id(id),
+        Err(_) => properties,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::{Dist, Event, Release, Retraction, State};
+    use std::sync::Arc;
+
+    fn at(s: &str) -> Timestamp {
+        app::model::time::parse_timestamp("at", s).unwrap()
+    }
+
+    fn log() -> EventLog {
+        let mut log = EventLog::new();
+        log.apply_event(Event {
+            id: 1,
+            dist: Dist::parse("fedora").unwrap(),
+            release: Release::parse("44").unwrap(),
+            state: State::parse("branched").unwrap(),
+            reached: true,
+            at: at("2026-02-10T14:00:00Z"),
+            recorded_at: at("2026-02-10T14:03:12.520Z"),
+            recorded_by: Arc::from("releng-bot"),
+            source: Arc::from("api"),
+            note: None,
+            link: None,
+        })
+        .unwrap();
+        log.apply_retraction(Retraction {
+            id: 7,
+            event_id: 1,
+            reason: "typo".into(),
+            recorded_at: at("2026-02-10T15:00:00Z"),
+            recorded_by: Arc::from("alice"),
+            source: Arc::from("web"),
+        })
+        .unwrap();
+        log
+    }
+
+    fn entry(kind: OutboxKind, ref_id: i64) -> OutboxEntry {
+        OutboxEntry {
+            id: 3,
+            kind,
+            ref_id,
+            message_id: "0b9a3f1e-6a53-4a3e-9d0f-6f1c2b7c4d11".into(),
+            created_at: at("2026-02-10T14:03:12.520Z"),
+            sent_at: None,
+            attempts: 0,
+            last_error: None,
+        }
+    }
+
+    fn header<'a>(p: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
+        p.headers().as_ref().and_then(|h| h.inner().get(name))
+    }
+
+    #[test]
+    fn event_messages_carry_fedora_messaging_properties() {
+        let topics = Topics::new("org.fedoraproject.dev").unwrap();
+        let m = build(&entry(OutboxKind::Event, 1), &log(), &topics).unwrap();
+        assert_eq!(m.routing_key.as_str(), "org.fedoraproject.dev.releasetracker.event.reached");
+        let p = &m.properties;
+        assert_eq!(p.content_type().as_ref().map(|s| s.as_str()), Some("application/json"));
+        assert_eq!(p.content_encoding().as_ref().map(|s| s.as_str()), Some("utf-8"));
+        assert_eq!(*p.delivery_mode(), Some(2));
+        assert_eq!(p.message_id().as_ref().map(|s| s.as_str()), Some("0b9a3f1e-6a53-4a3e-9d0f-6f1c2b7c4d11"));
+        assert_eq!(header(p, "fedora_messaging_severity"), Some(&AMQPValue::LongInt(20)));
+        assert_eq!(header(p, "priority"), Some(&AMQPValue::LongInt(0)));
+        assert_eq!(
+            header(p, "fedora_messaging_schema"),
+            Some(&AMQPValue::LongString(LongString::from("releasetracker.event.v1")))
+        );
+        assert_eq!(header(p, "sent-at"), Some(&AMQPValue::LongString(LongString::from("2026-02-10T14:03:12+00:00"))));
+        assert_eq!(header(p, "fedora_messaging_user_releng-bot"), Some(&AMQPValue::Boolean(true)));
+        let body: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+        assert_eq!(body["id"], 1);
+        assert_eq!(body["retraction"]["id"], 7);
+    }
+
+    #[test]
+    fn retractions_name_both_editors_and_carry_the_event() {
+        let topics = Topics::new("org.example").unwrap();
+        let m = build(&entry(OutboxKind::Retraction, 7), &log(), &topics).unwrap();
+        assert_eq!(m.routing_key.as_str(), "org.example.releasetracker.event.retracted");
+        let p = &m.properties;
+        assert_eq!(
+            header(p, "fedora_messaging_schema"),
+            Some(&AMQPValue::LongString(LongString::from("releasetracker.retraction.v1")))
+        );
+        assert!(header(p, "fedora_messaging_user_alice").is_some());
+        assert!(header(p, "fedora_messaging_user_releng-bot").is_some());
+        let body: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+        assert_eq!(body["id"], 7);
+        assert_eq!(body["event_id"], 1);
+        assert_eq!(body["reason"], "typo");
+        assert_eq!(body["event"]["id"], 1);
+    }
+
+    #[test]
+    fn missing_records_are_reported() {
+        let topics = Topics::new("org.example").unwrap();
+        assert!(matches!(
+            build(&entry(OutboxKind::Event, 99), &log(), &topics),
+            Err(MessageError::Missing { kind: "event", id: 99 })
+        ));
+    }
+
+    #[test]
+    fn overlong_user_names_lose_only_their_header() {
+        let long = "x".repeat(240);
+        let p = properties("id", EVENT_SCHEMA, &at("2026-02-10T14:00:00Z"), &[long]);
+        let headers = p.headers().as_ref().unwrap().inner();
+        assert!(headers.keys().all(|k| !k.as_str().starts_with(USER_HEADER)));
+        assert!(headers.contains_key("fedora_messaging_severity"));
+    }
+}
