@@ -90,7 +90,7 @@ pub fn month_grid(log: &EventLog, dist: Option<&Dist>, first: NaiveDate) -> Mont
         let on_day = events.iter().filter(|e| e.at.date_naive() == date).cloned().collect();
         cells.push(Some(DayCell { date, events: on_day }));
     }
-    while cells.len() % 7 != 0 {
+    while !cells.len().is_multiple_of(7) {
         cells.push(None);
     }
     let weeks = cells
