@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod events;
 pub mod matrix;
 pub mod release;
+pub mod status;
 pub mod ui;
 
 pub use ui::{shell, App};

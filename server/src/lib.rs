@@ -38,17 +38,46 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
         .build()
 }
 
+/// The figures of the `/status` page, read from the projection and the bus.
+fn status_source(state: &AppState) -> app::status::StatusSource {
+    let state = state.clone();
+    app::status::StatusSource(std::sync::Arc::new(move || {
+        let (events, last_event_id) = {
+            let log = state.projection.read();
+            (log.len(), log.last_event_id())
+        };
+        let bus = state.bus.status();
+        app::status::ServiceStatus {
+            events,
+            last_event_id,
+            publishing: bus.publishing,
+            connected: bus.connected,
+            backlog: state.bus.backlog(),
+            sent: bus.sent,
+            failed: bus.failed,
+            last_error: bus.last_error.map(|e| (e.message, e.at)),
+        }
+    }))
+}
+
 /// The whole application: API, pages, static files, and the layers every
 /// request passes (body limit, compression, tracing).
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let log = state.projection.shared();
+    let status = status_source(&state);
     Router::new()
         .merge(api::router())
-        .leptos_routes_with_context(&state, routes, move || leptos::context::provide_context(log.clone()), move || {
-            shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                leptos::context::provide_context(log.clone());
+                leptos::context::provide_context(status.clone());
+            },
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         .layer(CompressionLayer::new())

@@ -39,6 +39,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
 
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
+    tokio::spawn(crate::bus::track_backlog(store.clone(), state.bus.clone(), args.poll_interval() * 4, stop.clone()));
     let bus_line = match &bus_config {
         Some(config) => format!("publishing to {}", config.describe()),
         None => "publishing off (no AMQP_URL); messages wait in the outbox".to_owned(),

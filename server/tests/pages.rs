@@ -188,3 +188,32 @@ async fn api_overview_is_linked_from_every_page() {
     // The API itself keeps its JSON 404 under /api/v1.
     assert_eq!(app.get("/api/v1/nothing").await.error_code(), "not_found");
 }
+
+#[tokio::test]
+async fn status_page_shows_the_outbox_backlog() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let html = app.get("/status").await.text();
+    assert!(html.contains("off (no AMQP_URL)"), "{html}");
+    assert!(html.contains("not counted yet"));
+
+    let t = app.token("t").await;
+    for release in ["43", "44"] {
+        app.post_json("/api/v1/events", Some(&t), &event_body(release, "branched", true, "2026-02-10T14:00:00Z")).await;
+    }
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(server::bus::track_backlog(app.store.clone(), app.state.bus.clone(), std::time::Duration::from_millis(20), stop.clone()));
+    let started = std::time::Instant::now();
+    loop {
+        let html = app.get("/status").await.text();
+        if html.contains("data-backlog=\"2\"") {
+            assert!(html.contains("2 messages waiting"));
+            assert!(html.contains("2 events, last id 2"));
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "backlog never counted: {html}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    assert!(app.get("/").await.text().contains("href=\"/status\">Status"));
+}

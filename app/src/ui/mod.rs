@@ -14,7 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::model::{parse_at, Timestamp};
-use crate::{calendar, events, matrix, release};
+use crate::{calendar, events, matrix, release, status};
 
 /// The document around the app: what the server sends. Islands mode: only
 /// the interactive islands load wasm; everything else is plain HTML.
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=StaticSegment("calendar") view=calendar::CalendarPage/>
                     <Route path=StaticSegment("api") view=api_docs::ApiDocsPage/>
+                    <Route path=StaticSegment("status") view=status::StatusPage/>
                     <Route path=StaticSegment("events") view=events::EventLogPage/>
                     <Route path=(StaticSegment("events"), ParamSegment("id")) view=events::EventPage/>
                 </Routes>
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                 <a href="/api/v1/views/fedora/states-by-release">"states by release"</a>
                 <a href="/api/v1/views/fedora/releases-by-state">"releases by state"</a>
                 <a href="/api">"API docs"</a>
+                <a href="/status">"Status"</a>
             </footer>
         </Router>
     }

@@ -28,6 +28,7 @@ pub struct Bus {
     sent: AtomicU64,
     failed: AtomicU64,
     last_error: Mutex<Option<LastError>>,
+    backlog: Mutex<Option<(i64, Timestamp)>>,
 }
 
 /// The most recent publishing failure.
@@ -99,9 +100,39 @@ impl Bus {
         }
     }
 
+    /// The outbox backlog as last counted by [`track_backlog`].
+    pub fn backlog(&self) -> Option<(i64, Timestamp)> {
+        self.backlog.lock().map(|b| *b).unwrap_or_default()
+    }
+
     pub(crate) fn clear_error(&self) {
         if let Ok(mut last) = self.last_error.lock() {
             *last = None;
+        }
+    }
+}
+
+/// Counts the outbox backlog every `interval` until `stop`, for the status
+/// page (which cannot wait for the database while it renders).
+pub async fn track_backlog(
+    store: crate::store::Store,
+    bus: std::sync::Arc<Bus>,
+    interval: std::time::Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => match store.outbox_pending().await {
+                Ok(n) => {
+                    if let Ok(mut backlog) = bus.backlog.lock() {
+                        *backlog = Some((n, chrono::Utc::now()));
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "could not count the outbox backlog"),
+            },
         }
     }
 }
