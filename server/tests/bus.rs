@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::broker::{broker, fast_config, unique_prefix, Received, RunningPublisher, TestQueue};
-use common::{postgres_db, sqlite_db, TestApp, TestDb};
+use common::{free_port, http, postgres_db, sqlite_db, TestApp, TestDb};
 use lapin::types::AMQPValue;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -579,30 +579,6 @@ async fn crash_between_publish_and_confirm_postgres() {
 
 const BIN: &str = env!("CARGO_BIN_EXE_releasetracker");
 
-/// A minimal HTTP/1.1 client: one request per connection.
-async fn http(port: u16, method: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    Ok((status, body))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// A child process that is killed when the test ends, passed or not.
 struct Killed(std::process::Child);
