@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bus;
 pub mod commands;
 pub mod config;
+pub mod feed;
 pub mod history;
 pub mod jsonl;
 pub mod projection;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     let status = status_source(&state);
     Router::new()
         .merge(api::router())
+        .merge(feed::router())
         .leptos_routes_with_context(
             &state,
             routes,

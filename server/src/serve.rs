@@ -35,7 +35,11 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let options = crate::leptos_options(&args.site_root, args.bind);
-    let state = AppState::new(store.clone(), projection.clone(), options);
+    let public_url = args.public_url();
+    if args.public_url.is_none() && args.bind.ip().is_unspecified() {
+        tracing::warn!("no --public-url: links in the feed and the calendar point at {public_url}, which nobody can reach");
+    }
+    let state = AppState::new(store.clone(), projection.clone(), options, public_url, args.feed_authority.clone());
 
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
@@ -50,8 +54,9 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     });
 
     tracing::info!(
-        "releasetracker listening on http://{} (database: {}, site files: {}, message bus: {})",
+        "releasetracker listening on http://{} (public URL: {}, database: {}, site files: {}, message bus: {})",
         args.bind,
+        state.public_url,
         store.describe(),
         args.site_root,
         bus_line

@@ -17,6 +17,7 @@ use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
 use crate::auth::Identity;
 use crate::bus::Bus;
+use crate::feed::FeedAuthority;
 use crate::projection::Projection;
 use crate::store::Store;
 use crate::writer::EventWriter;
@@ -39,6 +40,11 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
+    /// Where people reach this server (`--public-url`); its path ends with
+    /// `/`. Absolute links in the feed and the calendar start with it.
+    pub public_url: url::Url,
+    /// Who mints feed entry and calendar ids (`--feed-authority`).
+    pub feed_authority: FeedAuthority,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -84,7 +90,13 @@ impl AppState {
     /// Builds the state around an open store and its loaded projection, and
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
-    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
+    pub fn new(
+        store: Store,
+        projection: Arc<Projection>,
+        leptos_options: LeptosOptions,
+        public_url: url::Url,
+        feed_authority: FeedAuthority,
+    ) -> Self {
         let bus: Arc<Bus> = Arc::default();
         let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
         Self(Arc::new(Shared {
@@ -93,6 +105,8 @@ impl AppState {
             views: Arc::default(),
             bus,
             leptos_options,
+            public_url,
+            feed_authority,
             writer,
             write_lock: Arc::default(),
         }))

@@ -217,3 +217,34 @@ async fn status_page_shows_the_outbox_backlog() {
     stop.cancel();
     assert!(app.get("/").await.text().contains("href=\"/status\">Status"));
 }
+
+#[tokio::test]
+async fn every_page_advertises_the_feed_and_the_calendar_links_its_ics() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let t = app.token("t").await;
+    app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let alternate = r#"<link rel="alternate" type="application/atom+xml" title="releasetracker: all events" href="/feed.atom">"#;
+    for path in ["/", "/dists/fedora", "/dists/fedora/releases/44", "/calendar", "/calendar?view=year", "/events", "/events/1", "/api", "/status", "/no/such/page"] {
+        let html = app.get(path).await.text();
+        let head = html.split("</head>").next().unwrap();
+        assert!(head.contains(alternate), "{path}: no feed link in the head: {head}");
+        assert!(html.contains(r#"<a href="/feed.atom" type="application/atom+xml">Feed</a>"#), "{path}: no feed link in the footer");
+        assert!(html.contains(r#"<a href="/calendar.ics" type="text/calendar">iCalendar</a>"#), "{path}: no calendar link in the footer");
+    }
+    // The dist page also offers its own feed, the calendar its .ics.
+    let html = app.get("/dists/fedora").await.text();
+    let head = html.split("</head>").next().unwrap();
+    assert!(head.contains(r#"href="/dists/fedora/feed.atom""#), "{head}");
+    assert!(html.contains(r#"<a href="/dists/fedora/feed.atom" type="application/atom+xml">Atom feed of Fedora</a>"#));
+    assert!(!app.get("/").await.text().contains("/dists/fedora/feed.atom"));
+    let html = app.get("/calendar").await.text();
+    assert!(html.contains(r#"<a href="/calendar.ics" type="text/calendar" data-ics="true">"#), "{html}");
+    let html = app.get("/calendar?dist=fedora").await.text();
+    assert!(html.contains(r#"<a href="/calendar.ics?dist=fedora" type="text/calendar" data-ics="true">"#));
+    assert!(html.split("</head>").next().unwrap().contains(r#"type="text/calendar""#));
+    // And the links lead somewhere.
+    assert_eq!(app.get("/feed.atom").await.status, StatusCode::OK);
+    assert_eq!(app.get("/dists/fedora/feed.atom").await.status, StatusCode::OK);
+    assert_eq!(app.get("/calendar.ics?dist=fedora").await.status, StatusCode::OK);
+}

@@ -6,7 +6,7 @@ pub mod data;
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Link, Title};
 
 use crate::model::{Dist, SharedLog};
 use crate::ui::format::{day, dist_title, release_title, verb, when};
@@ -120,9 +120,18 @@ pub fn CalendarPage() -> impl IntoView {
         .into_any()
     };
     let chosen = q.dist.as_ref().map(ToString::to_string);
+    let ics = match &q.dist {
+        Some(d) => format!("/calendar.ics?dist={}", crate::events::urlencode(d.as_str())),
+        None => "/calendar.ics".to_owned(),
+    };
     view! {
         <Title text="Calendar · releasetracker"/>
+        <Link rel="alternate" type_="text/calendar" title="releasetracker calendar" href=ics.clone()/>
         <h1>"Release calendar"</h1>
+        <p class="feeds">
+            <a href=ics type="text/calendar" data-ics="true">"Subscribe in your calendar (iCalendar)"</a>
+            " — every event as a calendar entry; retracted ones show as cancelled."
+        </p>
         {error.map(|e| view! { <InputError message=format!("Could not read the calendar request: {e}")/> })}
         <form class="filters" method="get" action="/calendar">
             <input type="hidden" name="year" value=q.year/>

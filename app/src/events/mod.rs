@@ -124,7 +124,7 @@ pub fn EventLogPage() -> impl IntoView {
 }
 
 /// Percent-encodes a query value.
-fn urlencode(value: &str) -> String {
+pub(crate) fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

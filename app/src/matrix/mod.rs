@@ -4,7 +4,7 @@
 pub mod data;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Link, Title};
 
 use crate::model::{Dist, SharedLog};
 use crate::ui::format::{dist_title, release_label, when};
@@ -38,6 +38,15 @@ pub fn MatrixPage() -> impl IntoView {
         _ => "Release states".to_owned(),
     };
     let empty = matrices.is_empty();
+    // A dist's page also offers the feed of that dist alone.
+    let dist_feed = dist_param.as_ref().zip(matrices.first()).map(|(raw, m)| {
+        let href = format!("/dists/{}/feed.atom", crate::events::urlencode(raw));
+        let title = format!("releasetracker: {}", dist_title(&m.dist));
+        view! {
+            <Link rel="alternate" type_="application/atom+xml" title=title.clone() href=href.clone()/>
+            <p class="feeds"><a href=href type="application/atom+xml">{format!("Atom feed of {}", dist_title(&m.dist))}</a></p>
+        }
+    });
     view! {
         <Title text=format!("{heading} · releasetracker")/>
         <h1>{heading}</h1>
@@ -48,6 +57,7 @@ pub fn MatrixPage() -> impl IntoView {
             <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
         })}
         {matrices.into_iter().map(|m| view! { <MatrixTable matrix=m/> }).collect_view()}
+        {dist_feed}
     }
     .into_any()
 }

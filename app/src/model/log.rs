@@ -51,6 +51,52 @@ pub struct LogQuery {
     pub limit: usize,
 }
 
+impl LogQuery {
+    /// Whether `event` passes the filters (`dist`, `release`, `state`,
+    /// `since`, `until`); the cursor and the limit are not filters.
+    pub fn matches(&self, e: &Event) -> bool {
+        self.dist.as_ref().is_none_or(|d| &e.dist == d)
+            && self.release.as_ref().is_none_or(|r| &e.release == r)
+            && self.state.as_ref().is_none_or(|s| &e.state == s)
+            && self.since.is_none_or(|t| e.at >= t)
+            && self.until.is_none_or(|t| e.at <= t)
+    }
+}
+
+/// Something that was recorded in the log: an event, or the retraction
+/// of one. The Atom feed lists both, newest first.
+#[derive(Debug, Clone)]
+pub enum Activity {
+    /// An event was recorded.
+    Event(EventRecord),
+    /// An event was retracted.
+    Retraction {
+        /// The retraction.
+        retraction: RetractionRecord,
+        /// The event it retracts, as it reads now.
+        event: EventRecord,
+    },
+}
+
+impl Activity {
+    /// When it was recorded.
+    pub fn recorded_at(&self) -> Timestamp {
+        match self {
+            Self::Event(e) => e.recorded_at,
+            Self::Retraction { retraction, .. } => retraction.recorded_at,
+        }
+    }
+
+    /// Orders newest first: by recording time, then a retraction after the
+    /// event it retracts (it can share its instant), then by id.
+    fn newest_first_key(&self) -> (Timestamp, u8, i64) {
+        match self {
+            Self::Event(e) => (e.recorded_at, 0, e.id),
+            Self::Retraction { retraction, .. } => (retraction.recorded_at, 1, retraction.id),
+        }
+    }
+}
+
 /// One page of the log.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogPage {
@@ -257,13 +303,7 @@ impl EventLog {
 
     /// A page of the log; see [`LogQuery`].
     pub fn query(&self, q: &LogQuery) -> LogPage {
-        let matches = |e: &&Event| {
-            q.dist.as_ref().is_none_or(|d| &e.dist == d)
-                && q.release.as_ref().is_none_or(|r| &e.release == r)
-                && q.state.as_ref().is_none_or(|s| &e.state == s)
-                && q.since.is_none_or(|t| e.at >= t)
-                && q.until.is_none_or(|t| e.at <= t)
-        };
+        let matches = |e: &&Event| q.matches(e);
         let lo = q.after_id.map_or(0, |a| self.events.partition_point(|e| e.id <= a));
         let hi = q
             .before_id
@@ -288,6 +328,26 @@ impl EventLog {
         }
     }
 
+    /// The newest `q.limit` events and retractions whose event passes the
+    /// filters of `q` (cursors are ignored), newest recorded first.
+    pub fn activity(&self, q: &LogQuery) -> Vec<Activity> {
+        let limit = q.limit.max(1);
+        // Ids follow recording order, so the newest `limit` of each kind
+        // hold the newest `limit` of both; the merge sorts them by time.
+        let events = self.events.iter().rev().filter(|e| q.matches(e)).take(limit).map(|e| Activity::Event(self.record(e)));
+        let retractions = self
+            .retractions
+            .iter()
+            .rev()
+            .filter_map(|r| self.event(r.event_id).filter(|e| q.matches(e)).map(|e| (r, e)))
+            .take(limit)
+            .map(|(r, e)| Activity::Retraction { retraction: RetractionRecord::from(r), event: self.record(e) });
+        let mut all: Vec<Activity> = events.chain(retractions).collect();
+        all.sort_by_key(|a| std::cmp::Reverse(a.newest_first_key()));
+        all.truncate(limit);
+        all
+    }
+
     /// Every dist with all releases and states it has had.
     pub fn dists(&self) -> Vec<DistSummary> {
         self.dists
@@ -307,5 +367,53 @@ impl EventLog {
     /// Whether this dist has any event.
     pub fn has_dist(&self, dist: &Dist) -> bool {
         self.dists.contains_key(dist)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::fixtures::fedora_log;
+    use crate::model::time::parse_timestamp;
+
+    fn ids(activity: &[Activity]) -> Vec<String> {
+        activity
+            .iter()
+            .map(|a| match a {
+                Activity::Event(e) => format!("e{}", e.id),
+                Activity::Retraction { retraction, event } => format!("r{}:{}", retraction.id, event.id),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn activity_merges_events_and_retractions_newest_first_with_filters() {
+        let mut log = fedora_log(&[
+            ("43", "branched", true, "2025-08-01T00:00:00Z"),
+            ("44", "branched", true, "2026-02-10T14:00:00Z"),
+            ("44", "beta-freeze", true, "2026-03-01T00:00:00Z"),
+        ]);
+        log.apply_retraction(Retraction {
+            id: 1,
+            event_id: 2,
+            reason: "wrong day".into(),
+            // Recorded between events 2 and 3.
+            recorded_at: parse_timestamp("at", "2026-02-20T00:00:00Z").unwrap(),
+            recorded_by: Arc::from("t"),
+            source: Arc::from("api"),
+        })
+        .unwrap();
+        let all = LogQuery { limit: 10, ..LogQuery::default() };
+        assert_eq!(ids(&log.activity(&all)), ["e3", "r1:2", "e2", "e1"]);
+        let two = LogQuery { limit: 2, ..LogQuery::default() };
+        assert_eq!(ids(&log.activity(&two)), ["e3", "r1:2"]);
+        let branched = LogQuery { state: Some(State::parse("branched").unwrap()), limit: 10, ..LogQuery::default() };
+        assert_eq!(ids(&log.activity(&branched)), ["r1:2", "e2", "e1"]);
+        let f43 = LogQuery { release: Some(Release::parse("43").unwrap()), limit: 10, ..LogQuery::default() };
+        assert_eq!(ids(&log.activity(&f43)), ["e1"]);
+        let Activity::Retraction { event, .. } = &log.activity(&branched)[0] else { panic!("a retraction first") };
+        assert!(event.retraction.is_some(), "the retracted event reads as retracted");
     }
 }

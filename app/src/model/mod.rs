@@ -14,7 +14,7 @@ pub mod time;
 pub mod views;
 
 pub use event::{Event, EventId, EventInput, NewEvent, NewRetraction, Retraction};
-pub use log::{EventLog, LogQuery, LogPage};
+pub use log::{Activity, EventLog, LogPage, LogQuery};
 pub use name::{Dist, Release, State, ValidationError};
 pub use shared::SharedLog;
 pub use time::{parse_at, Timestamp};

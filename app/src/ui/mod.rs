@@ -26,6 +26,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // Feed readers find the feed from any page.
+                <link rel="alternate" type="application/atom+xml" title="releasetracker: all events" href="/feed.atom"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
@@ -75,6 +77,8 @@ pub fn App() -> impl IntoView {
                 <a href="/api/v1/views/fedora/states-by-release">"states by release"</a>
                 <a href="/api/v1/views/fedora/releases-by-state">"releases by state"</a>
                 <a href="/api">"API docs"</a>
+                <a href="/feed.atom" type="application/atom+xml">"Feed"</a>
+                <a href="/calendar.ics" type="text/calendar">"iCalendar"</a>
                 <a href="/status">"Status"</a>
             </footer>
         </Router>

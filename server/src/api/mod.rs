@@ -42,7 +42,7 @@ async fn not_found() -> ApiError {
 
 /// Rewrites error responses that have no body of ours (405 from the
 /// router, 413/408/429 from tower layers) into the documented JSON shape.
-async fn errors_as_json(request: Request, next: Next) -> Response {
+pub async fn errors_as_json(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response

@@ -78,6 +78,9 @@ pub async fn postgres_db() -> Option<TestDb> {
     Some(TestDb { url: format!("{base}/{name}"), _dir: None, pg_name: Some(name) })
 }
 
+/// The public URL of every `TestApp` (`--public-url`).
+pub const PUBLIC_URL: &str = "https://tracker.example.org/";
+
 /// An app on `db`: store, projection loaded from it, router.
 pub struct TestApp {
     pub store: Store,
@@ -90,7 +93,9 @@ impl TestApp {
         let store = Store::connect(&db.url).await.expect("connect");
         let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
         let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
-        let state = AppState::new(store.clone(), projection, options);
+        let public_url = url::Url::parse(PUBLIC_URL).unwrap();
+        let authority = server::feed::FeedAuthority::parse("tracker.example.org").unwrap();
+        let state = AppState::new(store.clone(), projection, options, public_url, authority);
         let router = server::router(state.clone());
         Self { store, state, router }
     }

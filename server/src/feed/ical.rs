@@ -1,0 +1,96 @@
+//! The iCalendar export (RFC 5545): one `VEVENT` per event of the log, for
+//! calendar applications that subscribe to `/calendar.ics`. A retracted
+//! event stays, with `STATUS:CANCELLED` and a higher `SEQUENCE`, so a
+//! subscribed calendar follows a correction (the old `UID` is cancelled,
+//! the corrected event arrives with a new one) instead of silently losing
+//! an entry. Built with the `icalendar` crate, which escapes and folds.
+
+use app::model::event::EventRecord;
+use app::model::Timestamp;
+use app::ui::format::when;
+use chrono::{NaiveTime, TimeZone};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
+
+use super::{change_sentence, event_page, headline, Document, Selection};
+use crate::api::error::ApiError;
+use crate::state::AppState;
+
+/// How often subscribed calendars should look again.
+const REFRESH_HOURS: i64 = 1;
+
+/// `Last-Modified` of a calendar with no events (fixed, like the feed's).
+fn empty_calendar_modified() -> Timestamp {
+    chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+}
+
+/// When the calendar's copy of `e` last changed: its retraction, if any,
+/// else its recording.
+fn revised_at(e: &EventRecord) -> Timestamp {
+    e.retraction.as_ref().map_or(e.recorded_at, |r| r.recorded_at)
+}
+
+/// The `VEVENT` of one event. Transitions are instants: one at midnight
+/// UTC is a date (the usual way history is recorded, and how calendars
+/// show all-day items); any other is a timed event without duration.
+fn vevent(state: &AppState, e: &EventRecord) -> Event {
+    let mut description = change_sentence(e);
+    description.push_str(&format!("\nRecorded by {} ({}) at {}.", e.recorded_by, e.source, when(&e.recorded_at)));
+    if let Some(note) = &e.note {
+        description.push_str(&format!("\n\n{note}"));
+    }
+    if let Some(link) = &e.link {
+        description.push_str(&format!("\n\n{link}"));
+    }
+    let mut event = Event::new();
+    let mut summary = headline(e);
+    if let Some(r) = &e.retraction {
+        summary = format!("Retracted: {summary}");
+        description = format!("Retracted by {} at {}: {}\n\n{description}", r.recorded_by, when(&r.recorded_at), r.reason);
+        event.status(EventStatus::Cancelled).sequence(1);
+    } else {
+        event.status(EventStatus::Confirmed).sequence(0);
+    }
+    if e.at.time() == NaiveTime::MIN {
+        event.starts(e.at.date_naive());
+    } else {
+        event.starts(e.at);
+    }
+    event
+        .uid(&format!("event-{}@{}", e.id, state.feed_authority))
+        .timestamp(revised_at(e))
+        .created(e.recorded_at)
+        .last_modified(revised_at(e))
+        .summary(&summary)
+        .description(&description)
+        .url(&event_page(state, e.id))
+        .categories([e.dist.as_str(), e.state.as_str()])
+        .done()
+}
+
+/// The calendar of every event that passes the filters of `selection`,
+/// oldest first.
+pub fn calendar(state: &AppState, selection: &Selection) -> Result<Document, ApiError> {
+    let query = selection.log_query();
+    let records: Vec<EventRecord> = {
+        let log = state.projection.read();
+        log.events().iter().filter(|e| query.matches(e)).map(|e| log.record(e)).collect()
+    };
+    let last_modified = records.iter().map(revised_at).max().unwrap_or_else(empty_calendar_modified);
+    let name = match selection.describe() {
+        Some(what) => format!("releasetracker: {what}"),
+        None => "releasetracker".to_owned(),
+    };
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", format!("-//releasetracker//releasetracker {}//EN", env!("CARGO_PKG_VERSION"))))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .name(&name)
+        .description("Release-cycle events; retracted ones are cancelled.")
+        .ttl(&chrono::Duration::hours(REFRESH_HOURS));
+    for record in &records {
+        calendar.push(vevent(state, record));
+    }
+    let body = calendar.done().to_string().into_bytes();
+    Ok(Document { content_type: "text/calendar; charset=utf-8", body, last_modified })
+}

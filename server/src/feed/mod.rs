@@ -1,0 +1,406 @@
+//! Feeds for people's readers and calendars: the Atom feed of the log
+//! (`/feed.atom`, `/dists/{dist}/feed.atom`) and the iCalendar export
+//! (`/calendar.ics`). The documents are built from the in-memory log;
+//! conditional GET (`ETag`, `Last-Modified`, `304`) lives here. No JSON
+//! API and no HTML pages live here.
+
+pub mod atom;
+pub mod ical;
+
+use std::fmt;
+use std::str::FromStr;
+
+use app::model::event::EventRecord;
+use app::model::{Dist, LogQuery, Release, State, Timestamp};
+use app::ui::format::{release_title, verb, when};
+use axum::extract::{Path, State as AxumState};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::api::error::ApiError;
+use crate::api::extract::ApiQuery;
+use crate::state::AppState;
+
+/// The default of `--feed-authority`.
+pub const DEFAULT_AUTHORITY: &str = "releasetracker.fedoraproject.org";
+
+/// The year in every `tag:` id: the tagging date of RFC 4151, fixed when
+/// the id scheme was minted (ids must never change).
+pub const TAG_YEAR: u16 = 2026;
+
+/// Entries in a feed unless `?limit=` says otherwise, and the most it may ask.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 500;
+
+/// Who mints the ids of entries and calendar events: a DNS name
+/// (`fedoraproject.org`) or an e-mail address (`releng@example.org`), as
+/// RFC 4151 asks of a tagging entity. Parsed once, so it is always valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedAuthority(String);
+
+impl FeedAuthority {
+    /// Checks `raw`: a DNS name, optionally preceded by `local-part@`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let (local, domain) = match raw.rsplit_once('@') {
+            Some((local, domain)) => (Some(local), domain),
+            None => (None, raw),
+        };
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let domain_ok = domain.len() <= 253 && domain.split('.').all(label_ok);
+        let local_ok = local.is_none_or(|l| {
+            !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b"!$&'()*+,;=-._~".contains(&b))
+        });
+        if domain_ok && local_ok {
+            Ok(Self(raw.to_ascii_lowercase()))
+        } else {
+            Err(format!("{raw:?} is neither a domain name nor an e-mail address"))
+        }
+    }
+
+    /// The authority as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `tag:AUTHORITY,2026:SPECIFIC`.
+    pub fn tag(&self, specific: &str) -> String {
+        format!("tag:{},{TAG_YEAR}:{specific}", self.0)
+    }
+}
+
+impl FromStr for FeedAuthority {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for FeedAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Routes of the feed and the calendar; their errors get the JSON shape.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feed.atom", get(atom_feed))
+        .route("/dists/{dist}/feed.atom", get(dist_atom_feed))
+        .route("/calendar.ics", get(calendar))
+        .layer(middleware::from_fn(crate::api::errors_as_json))
+}
+
+/// Query of `/feed.atom` and `/calendar.ics`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedParams {
+    dist: Option<String>,
+    release: Option<String>,
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Query of `/dists/{dist}/feed.atom`: the dist is in the path.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistFeedParams {
+    release: Option<String>,
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+/// What a feed or calendar shows: validated filters and a page size.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Only this dist.
+    pub dist: Option<Dist>,
+    /// Only this release.
+    pub release: Option<Release>,
+    /// Only this state.
+    pub state: Option<State>,
+    /// How many entries.
+    pub limit: usize,
+}
+
+impl Selection {
+    fn parse(dist: Option<&str>, release: Option<&str>, state: Option<&str>, limit: Option<usize>) -> Result<Self, ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
+        }
+        Ok(Self {
+            dist: dist.map(Dist::parse).transpose()?,
+            release: release.map(Release::parse).transpose()?,
+            state: state.map(State::parse).transpose()?,
+            limit,
+        })
+    }
+
+    /// The log query with these filters.
+    pub fn log_query(&self) -> LogQuery {
+        LogQuery {
+            dist: self.dist.clone(),
+            release: self.release.clone(),
+            state: self.state.clone(),
+            limit: self.limit,
+            ..LogQuery::default()
+        }
+    }
+
+    /// The filters as a query string (`dist=fedora&state=branched`), in a
+    /// fixed order: what a feed's id is made of.
+    pub fn filters_query(&self) -> String {
+        self.query_string(true, false)
+    }
+
+    /// The query string of a URL that serves this selection: the dist only
+    /// when it is not in the path, the limit only when not the default.
+    pub fn query_string(&self, with_dist: bool, with_limit: bool) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let (true, Some(d)) = (with_dist, &self.dist) {
+            query.append_pair("dist", d.as_str());
+        }
+        if let Some(r) = &self.release {
+            query.append_pair("release", r.as_str());
+        }
+        if let Some(s) = &self.state {
+            query.append_pair("state", s.as_str());
+        }
+        if with_limit && self.limit != DEFAULT_LIMIT {
+            query.append_pair("limit", &self.limit.to_string());
+        }
+        query.finish()
+    }
+
+    /// In words, for titles: `Fedora`, `release 44, state branched`.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        match (&self.dist, &self.release) {
+            (Some(d), Some(r)) => parts.push(release_title(d, r)),
+            (Some(d), None) => parts.push(app::ui::format::dist_title(d)),
+            (None, Some(r)) => parts.push(format!("release {r}")),
+            (None, None) => {}
+        }
+        if let Some(s) = &self.state {
+            parts.push(format!("state {s}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// Absolute URL of `path` (no leading `/`) under the public URL.
+pub fn absolute(state: &AppState, path: &str) -> String {
+    match state.public_url.join(path.trim_start_matches('/')) {
+        Ok(url) => url.to_string(),
+        // Paths here are ours and always join; keep the link relative
+        // rather than fail the whole document.
+        Err(_) => format!("/{}", path.trim_start_matches('/')),
+    }
+}
+
+/// A relative path of `segments`, each percent-encoded as a path segment.
+fn encoded_path(segments: &[&str]) -> String {
+    let Ok(mut url) = url::Url::parse("http://localhost/") else { return String::new() };
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.clear().extend(segments);
+    }
+    url.path().trim_start_matches('/').to_owned()
+}
+
+/// `base?query`, or `base` alone for an empty query.
+pub fn with_query(base: &str, query: &str) -> String {
+    if query.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{query}")
+    }
+}
+
+/// The page of one event, absolute.
+pub fn event_page(state: &AppState, id: i64) -> String {
+    absolute(state, &format!("events/{id}"))
+}
+
+/// "Fedora 44 entered branched".
+pub fn headline(e: &EventRecord) -> String {
+    format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state)
+}
+
+/// What the event changed, in words: "Fedora 44 entered branched at
+/// 2026-02-10 14:00 UTC; it was not in branched before."
+pub fn change_sentence(e: &EventRecord) -> String {
+    let before = if e.was_in_state { "it was already in" } else { "it was not in" };
+    let mut sentence = format!("{} at {}; {before} {} before", headline(e), when(&e.at), e.state);
+    if !e.changed {
+        sentence.push_str(", so nothing changed");
+    }
+    sentence.push('.');
+    sentence
+}
+
+/// A document ready to send, with what conditional requests compare.
+pub struct Document {
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// The bytes.
+    pub body: Vec<u8>,
+    /// The newest change the document shows (`Last-Modified`).
+    pub last_modified: Timestamp,
+}
+
+/// `Last-Modified`/`If-Modified-Since` format (RFC 9110 IMF-fixdate).
+fn http_date(t: &Timestamp) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Reads an IMF-fixdate; other (obsolete) forms count as absent.
+fn parse_http_date(raw: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc2822(raw.trim()).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// Whether an `If-None-Match` header lists `etag` (weak comparison).
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = bare(etag);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| candidate.trim() == "*" || bare(candidate) == ours)
+}
+
+impl Document {
+    /// Answers the document, or `304` when the client's copy is current:
+    /// `If-None-Match` decides when present, else `If-Modified-Since`
+    /// (RFC 9110 §13.2.2).
+    pub fn respond(self, request: &HeaderMap) -> Response {
+        // Weak, because compression may change the bytes on the wire.
+        let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&self.body))[..32]);
+        let last_modified = http_date(&self.last_modified);
+        let fresh = if request.contains_key(header::IF_NONE_MATCH) {
+            etag_matches(request, &etag)
+        } else {
+            request
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date)
+                // HTTP dates have whole seconds.
+                .is_some_and(|since| self.last_modified.timestamp() <= since.timestamp())
+        };
+        let mut headers = HeaderMap::new();
+        let mut set = |name, value: String| {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        };
+        set(header::ETAG, etag);
+        set(header::LAST_MODIFIED, last_modified);
+        set(header::CACHE_CONTROL, "public, no-cache".to_owned());
+        if fresh {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        set(header::CONTENT_TYPE, self.content_type.to_owned());
+        (StatusCode::OK, headers, self.body).into_response()
+    }
+}
+
+/// `GET /feed.atom?dist=&release=&state=&limit=`.
+pub async fn atom_feed(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<FeedParams>,
+) -> Result<Response, ApiError> {
+    let selection = Selection::parse(params.dist.as_deref(), params.release.as_deref(), params.state.as_deref(), params.limit)?;
+    let document = atom::feed(&state, &selection, &with_query("feed.atom", &selection.query_string(true, true)))?;
+    Ok(document.respond(&headers))
+}
+
+/// `GET /dists/{dist}/feed.atom?release=&state=&limit=`: 404 for a dist
+/// without events, like its page.
+pub async fn dist_atom_feed(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<DistFeedParams>,
+) -> Result<Response, ApiError> {
+    let selection = Selection::parse(Some(&dist), params.release.as_deref(), params.state.as_deref(), params.limit)?;
+    let known = selection.dist.as_ref().is_some_and(|d| state.projection.read().has_dist(d));
+    if !known {
+        return Err(ApiError::NotFound(format!("no dist {}", dist.chars().take(40).collect::<String>())));
+    }
+    let path = encoded_path(&["dists", &dist, "feed.atom"]);
+    let path = with_query(&path, &selection.query_string(false, true));
+    Ok(atom::feed(&state, &selection, &path)?.respond(&headers))
+}
+
+/// `GET /calendar.ics?dist=&release=&state=`: every event (no limit).
+pub async fn calendar(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<CalendarParams>,
+) -> Result<Response, ApiError> {
+    let selection = Selection::parse(params.dist.as_deref(), params.release.as_deref(), params.state.as_deref(), None)?;
+    Ok(ical::calendar(&state, &selection)?.respond(&headers))
+}
+
+/// Query of `/calendar.ics`: filters only; a calendar holds every event.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarParams {
+    dist: Option<String>,
+    release: Option<String>,
+    state: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities_are_domains_or_mail_addresses() {
+        assert_eq!(FeedAuthority::parse("Example.ORG").unwrap().as_str(), "example.org");
+        assert!(FeedAuthority::parse("releng@fedoraproject.org").is_ok());
+        assert!(FeedAuthority::parse(DEFAULT_AUTHORITY).is_ok());
+        for bad in ["", "a b", "-x.org", "x..org", "http://x.org", "x.org/", "@x.org", "x:y"] {
+            assert!(FeedAuthority::parse(bad).is_err(), "{bad:?}");
+        }
+        let a = FeedAuthority::parse("example.org").unwrap();
+        assert_eq!(a.tag("event/42"), "tag:example.org,2026:event/42");
+    }
+
+    #[test]
+    fn http_dates_round_trip() {
+        let t: Timestamp = "2026-02-10T14:00:05.25Z".parse().unwrap();
+        let text = http_date(&t);
+        assert_eq!(text, "Tue, 10 Feb 2026 14:00:05 GMT");
+        assert_eq!(parse_http_date(&text).unwrap().timestamp(), t.timestamp());
+        assert!(parse_http_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn paths_encode_their_segments() {
+        assert_eq!(encoded_path(&["dists", "a b/c?", "feed.atom"]), "dists/a%20b%2Fc%3F/feed.atom");
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert_eq!(Selection::parse(None, None, None, None).unwrap().limit, DEFAULT_LIMIT);
+        assert!(Selection::parse(None, None, None, Some(0)).is_err());
+        assert!(Selection::parse(None, None, None, Some(MAX_LIMIT + 1)).is_err());
+        assert!(Selection::parse(Some(" x"), None, None, None).is_err());
+    }
+}
