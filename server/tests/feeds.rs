@@ -256,8 +256,12 @@ async fn atom_filters_limits_and_bad_parameters() {
     let one = parse(&python, "atom", &app.get("/dists/fedora/feed.atom?release=150").await.bytes);
     assert_eq!(entry_ids(&one), ["tag:tracker.example.org,2026:event/51"]);
     assert_eq!(count(&parse(&python, "atom", &app.get("/feed.atom?dist=nowhere").await.bytes)), 0);
+    // The log's date filters, on `at`: the debian events are on 2025-06-10.
+    let june = parse(&python, "atom", &app.get("/feed.atom?since=2025-06-01&until=2025-06-30").await.bytes);
+    assert_eq!(entry_ids(&june), entry_ids(&debian));
+    assert_eq!(june["feed"]["id"], "tag:tracker.example.org,2026:feed?since=2025-06-01&until=2025-06-30");
 
-    for bad in ["limit=0", "limit=501", "limit=-1", "limit=abc", "colour=red", "state=%20x", "since=2020-01-01"] {
+    for bad in ["limit=0", "limit=501", "limit=-1", "limit=abc", "colour=red", "state=%20x", "since=yesterday", "until=2026-13-01"] {
         let r = app.get(&format!("/feed.atom?{bad}")).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text());
         assert_eq!(r.error_code(), "invalid_input", "{bad}");
@@ -394,7 +398,9 @@ async fn calendar_cancels_retracted_events_and_adds_corrections() {
     let branched = parse(&python, "ics", &app.get("/calendar.ics?dist=fedora&state=branched").await.bytes);
     assert_eq!(branched["events"].as_array().unwrap().len(), 2);
     assert_eq!(parse(&python, "ics", &app.get("/calendar.ics?state=nothing").await.bytes)["events"], json!([]));
-    for bad in ["limit=5", "state=", "dist=%20fedora", "x=1"] {
+    let since = parse(&python, "ics", &app.get("/calendar.ics?since=2026-01-01").await.bytes);
+    assert_eq!(since["events"].as_array().unwrap().len(), 2, "the retracted and the corrected event");
+    for bad in ["limit=5", "state=", "dist=%20fedora", "x=1", "until=never"] {
         let r = app.get(&format!("/calendar.ics?{bad}")).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text());
         assert_eq!(r.error_code(), "invalid_input");

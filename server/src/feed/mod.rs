@@ -11,7 +11,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use app::model::event::EventRecord;
-use app::model::{Dist, LogQuery, Release, State, Timestamp};
+use app::model::time::parse_since;
+use app::model::{parse_at, Dist, LogQuery, Release, State, Timestamp};
 use app::ui::format::{release_title, verb, when};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -103,22 +104,16 @@ pub fn router() -> Router<AppState> {
         .layer(middleware::from_fn(crate::api::errors_as_json))
 }
 
-/// Query of `/feed.atom` and `/calendar.ics`.
+/// Query of the feeds and the calendar: the filters of the event log
+/// (`GET /api/v1/events`) and, for the feeds, a limit.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedParams {
     dist: Option<String>,
     release: Option<String>,
     state: Option<String>,
-    limit: Option<usize>,
-}
-
-/// Query of `/dists/{dist}/feed.atom`: the dist is in the path.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DistFeedParams {
-    release: Option<String>,
-    state: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     limit: Option<usize>,
 }
 
@@ -131,20 +126,36 @@ pub struct Selection {
     pub release: Option<Release>,
     /// Only this state.
     pub state: Option<State>,
+    /// Only events with `at` at or after this (as given, and read).
+    pub since: Option<(String, Timestamp)>,
+    /// Only events with `at` at or before this (as given, and read).
+    pub until: Option<(String, Timestamp)>,
     /// How many entries.
     pub limit: usize,
 }
 
 impl Selection {
-    fn parse(dist: Option<&str>, release: Option<&str>, state: Option<&str>, limit: Option<usize>) -> Result<Self, ApiError> {
-        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    /// Validates the parameters, as the event log does.
+    fn parse(params: FeedParams) -> Result<Self, ApiError> {
+        let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
         }
+        let since = params.since.map(|raw| parse_since("since", &raw).map(|t| (raw, t))).transpose()?;
+        let until = params
+            .until
+            .map(|raw| {
+                parse_at(&raw)
+                    .map(|t| (raw, t))
+                    .map_err(|e| app::model::ValidationError { field: "until", ..e })
+            })
+            .transpose()?;
         Ok(Self {
-            dist: dist.map(Dist::parse).transpose()?,
-            release: release.map(Release::parse).transpose()?,
-            state: state.map(State::parse).transpose()?,
+            dist: params.dist.as_deref().map(Dist::parse).transpose()?,
+            release: params.release.as_deref().map(Release::parse).transpose()?,
+            state: params.state.as_deref().map(State::parse).transpose()?,
+            since,
+            until,
             limit,
         })
     }
@@ -155,6 +166,8 @@ impl Selection {
             dist: self.dist.clone(),
             release: self.release.clone(),
             state: self.state.clone(),
+            since: self.since.as_ref().map(|(_, t)| *t),
+            until: self.until.as_ref().map(|(_, t)| *t),
             limit: self.limit,
             ..LogQuery::default()
         }
@@ -179,6 +192,12 @@ impl Selection {
         if let Some(s) = &self.state {
             query.append_pair("state", s.as_str());
         }
+        if let Some((raw, _)) = &self.since {
+            query.append_pair("since", raw);
+        }
+        if let Some((raw, _)) = &self.until {
+            query.append_pair("until", raw);
+        }
         if with_limit && self.limit != DEFAULT_LIMIT {
             query.append_pair("limit", &self.limit.to_string());
         }
@@ -196,6 +215,12 @@ impl Selection {
         }
         if let Some(s) = &self.state {
             parts.push(format!("state {s}"));
+        }
+        if let Some((raw, _)) = &self.since {
+            parts.push(format!("since {raw}"));
+        }
+        if let Some((raw, _)) = &self.until {
+            parts.push(format!("until {raw}"));
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
@@ -318,52 +343,49 @@ impl Document {
     }
 }
 
-/// `GET /feed.atom?dist=&release=&state=&limit=`.
+/// `GET /feed.atom?dist=&release=&state=&since=&until=&limit=`.
 pub async fn atom_feed(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<FeedParams>,
 ) -> Result<Response, ApiError> {
-    let selection = Selection::parse(params.dist.as_deref(), params.release.as_deref(), params.state.as_deref(), params.limit)?;
-    let document = atom::feed(&state, &selection, &with_query("feed.atom", &selection.query_string(true, true)))?;
-    Ok(document.respond(&headers))
+    let selection = Selection::parse(params)?;
+    let path = with_query("feed.atom", &selection.query_string(true, true));
+    Ok(atom::feed(&state, &selection, &path)?.respond(&headers))
 }
 
-/// `GET /dists/{dist}/feed.atom?release=&state=&limit=`: 404 for a dist
-/// without events, like its page.
+/// `GET /dists/{dist}/feed.atom?release=&state=&since=&until=&limit=`: 404
+/// for a dist without events, like its page.
 pub async fn dist_atom_feed(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     Path(dist): Path<String>,
-    ApiQuery(params): ApiQuery<DistFeedParams>,
+    ApiQuery(params): ApiQuery<FeedParams>,
 ) -> Result<Response, ApiError> {
-    let selection = Selection::parse(Some(&dist), params.release.as_deref(), params.state.as_deref(), params.limit)?;
+    if params.dist.is_some() {
+        return Err(ApiError::invalid("dist", "dist: already given in the path"));
+    }
+    let selection = Selection::parse(FeedParams { dist: Some(dist.clone()), ..params })?;
     let known = selection.dist.as_ref().is_some_and(|d| state.projection.read().has_dist(d));
     if !known {
         return Err(ApiError::NotFound(format!("no dist {}", dist.chars().take(40).collect::<String>())));
     }
-    let path = encoded_path(&["dists", &dist, "feed.atom"]);
-    let path = with_query(&path, &selection.query_string(false, true));
+    let path = with_query(&encoded_path(&["dists", &dist, "feed.atom"]), &selection.query_string(false, true));
     Ok(atom::feed(&state, &selection, &path)?.respond(&headers))
 }
 
-/// `GET /calendar.ics?dist=&release=&state=`: every event (no limit).
+/// `GET /calendar.ics?dist=&release=&state=&since=&until=`: every event
+/// that passes the filters (a calendar has no limit).
 pub async fn calendar(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<CalendarParams>,
+    ApiQuery(params): ApiQuery<FeedParams>,
 ) -> Result<Response, ApiError> {
-    let selection = Selection::parse(params.dist.as_deref(), params.release.as_deref(), params.state.as_deref(), None)?;
+    if params.limit.is_some() {
+        return Err(ApiError::invalid("limit", "limit: the calendar holds every event; filter it instead"));
+    }
+    let selection = Selection::parse(params)?;
     Ok(ical::calendar(&state, &selection)?.respond(&headers))
-}
-
-/// Query of `/calendar.ics`: filters only; a calendar holds every event.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarParams {
-    dist: Option<String>,
-    release: Option<String>,
-    state: Option<String>,
 }
 
 #[cfg(test)]
@@ -398,9 +420,13 @@ mod tests {
 
     #[test]
     fn limits_are_bounded() {
-        assert_eq!(Selection::parse(None, None, None, None).unwrap().limit, DEFAULT_LIMIT);
-        assert!(Selection::parse(None, None, None, Some(0)).is_err());
-        assert!(Selection::parse(None, None, None, Some(MAX_LIMIT + 1)).is_err());
-        assert!(Selection::parse(Some(" x"), None, None, None).is_err());
+        let limit = |limit| FeedParams { limit, ..FeedParams::default() };
+        assert_eq!(Selection::parse(limit(None)).unwrap().limit, DEFAULT_LIMIT);
+        assert!(Selection::parse(limit(Some(0))).is_err());
+        assert!(Selection::parse(limit(Some(MAX_LIMIT + 1))).is_err());
+        assert!(Selection::parse(FeedParams { dist: Some(" x".into()), ..FeedParams::default() }).is_err());
+        let until = Selection::parse(FeedParams { until: Some("2026-02-10".into()), ..FeedParams::default() }).unwrap();
+        assert_eq!(until.query_string(true, true), "until=2026-02-10");
+        assert!(Selection::parse(FeedParams { since: Some("yesterday".into()), ..FeedParams::default() }).is_err());
     }
 }
