@@ -38,6 +38,8 @@ pub enum LogFormat {
 }
 
 /// The subcommands.
+// Parsed once at start: the size of `serve`'s flags costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server.
