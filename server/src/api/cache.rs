@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 
 /// Whether an `If-None-Match` header matches `etag` (weak comparison, as
-/// RFC 9110 asks for GET).
-fn matches(headers: &HeaderMap, etag: &str) -> bool {
+/// RFC 9110 asks for GET). The feeds use it too.
+pub(crate) fn matches(headers: &HeaderMap, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     let ours = bare(etag);
     headers

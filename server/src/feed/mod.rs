@@ -296,18 +296,6 @@ fn parse_http_date(raw: &str) -> Option<Timestamp> {
     DateTime::parse_from_rfc2822(raw.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
-/// Whether an `If-None-Match` header lists `etag` (weak comparison).
-fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
-    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
-    let ours = bare(etag);
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|candidate| candidate.trim() == "*" || bare(candidate) == ours)
-}
-
 impl Document {
     /// Answers the document, or `304` when the client's copy is current:
     /// `If-None-Match` decides when present, else `If-Modified-Since`
@@ -317,7 +305,7 @@ impl Document {
         let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&self.body))[..32]);
         let last_modified = http_date(&self.last_modified);
         let fresh = if request.contains_key(header::IF_NONE_MATCH) {
-            etag_matches(request, &etag)
+            crate::api::cache::matches(request, &etag)
         } else {
             request
                 .get(header::IF_MODIFIED_SINCE)
