@@ -266,6 +266,13 @@ async fn atom_filters_limits_and_bad_parameters() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text());
         assert_eq!(r.error_code(), "invalid_input", "{bad}");
     }
+    // A dist name that needs encoding in a path.
+    record(&app, &token, json!({"dist": "my dist/ü", "release": "1", "state": "beta", "reached": true, "at": "2025-07-01T00:00:00Z"})).await;
+    let odd = app.get("/dists/my%20dist%2F%C3%BC/feed.atom?limit=3").await;
+    assert_eq!(odd.status, StatusCode::OK, "{}", odd.text());
+    let odd = parse(&python, "atom", &odd.bytes);
+    assert_eq!(entry_ids(&odd), ["tag:tracker.example.org,2026:event/106"]);
+    assert_eq!(link(&odd["feed"]["links"], "self")["href"], "https://tracker.example.org/dists/my%20dist%2F%C3%BC/feed.atom?limit=3");
     let r = app.get("/dists/debian/feed.atom?dist=fedora").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the dist is in the path");
     let r = app.get("/dists/nowhere/feed.atom").await;
