@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,
+
+    /// Browser logins.
+    #[command(flatten)]
+    pub auth: crate::auth::config::AuthArgs,
 }
 
 impl ServeArgs {

@@ -15,10 +15,12 @@ use tokio::sync::Mutex;
 
 use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
+use crate::auth::config::AuthSettings;
+use crate::auth::oidc::Provider;
 use crate::auth::Identity;
 use crate::bus::Bus;
 use crate::projection::Projection;
-use crate::store::Store;
+use crate::store::{SessionBackend, Store};
 use crate::writer::EventWriter;
 
 /// Shared by every handler. One `Arc`, because axum clones the state for
@@ -39,6 +41,12 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
+    /// Login settings: public URL, editor groups, session lifetimes.
+    pub auth: Arc<AuthSettings>,
+    /// The identity provider, when login is configured.
+    pub login: Option<Arc<Provider>>,
+    /// Where browser sessions live (the same database).
+    pub sessions: SessionBackend,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -56,6 +64,12 @@ impl std::ops::Deref for AppState {
 impl FromRef<AppState> for Store {
     fn from_ref(state: &AppState) -> Self {
         state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<AuthSettings> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
     }
 }
 
@@ -84,18 +98,43 @@ impl AppState {
     /// Builds the state around an open store and its loaded projection, and
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
-    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
+    ///
+    /// Login is off; [`Self::with_auth`] configures it.
+    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Result<Self, String> {
+        let public = url::Url::parse(&format!("http://{}/", leptos_options.site_addr))
+            .map_err(|e| format!("public URL: {e}"))?;
+        Self::with_auth(store, projection, leptos_options, AuthSettings::without_login(public))
+    }
+
+    /// As [`Self::new`], with these login settings.
+    pub fn with_auth(
+        store: Store,
+        projection: Arc<Projection>,
+        leptos_options: LeptosOptions,
+        auth: AuthSettings,
+    ) -> Result<Self, String> {
+        let login = match &auth.oidc {
+            Some(oidc) => {
+                let redirect = auth.absolute(crate::auth::routes::CALLBACK_PATH);
+                Some(Arc::new(Provider::new(oidc.clone(), &redirect)?))
+            }
+            None => None,
+        };
+        let sessions = store.session_store().map_err(|e| e.to_string())?;
         let bus: Arc<Bus> = Arc::default();
         let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
-        Self(Arc::new(Shared {
+        Ok(Self(Arc::new(Shared {
             store,
             projection,
             views: Arc::default(),
             bus,
             leptos_options,
+            auth: Arc::new(auth),
+            login,
+            sessions,
             writer,
             write_lock: Arc::default(),
-        }))
+        })))
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
@@ -117,10 +156,35 @@ impl AppState {
         retraction: NewRetraction,
         who: &Identity,
     ) -> Result<RetractionResult, ApiError> {
+        self.retract(event_id, retraction, None, who).await.map(|(r, _)| r)
+    }
+
+    /// Corrects an event: retracts it and records `fixed` in one
+    /// transaction; the new event names the old one in `corrects`. 404 if
+    /// unknown, 409 if already retracted.
+    pub async fn correct_event(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        fixed: NewEvent,
+        who: &Identity,
+    ) -> Result<(RetractionResult, EventRecord), ApiError> {
+        let (result, corrected) = self.retract(event_id, retraction, Some(&fixed), who).await?;
+        let corrected = corrected.ok_or_else(|| ApiError::Internal("correction missing after commit".into()))?;
+        Ok((result, corrected))
+    }
+
+    async fn retract(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        fixed: Option<&NewEvent>,
+        who: &Identity,
+    ) -> Result<(RetractionResult, Option<EventRecord>), ApiError> {
         let _serialised = self.write_lock.lock().await;
-        let id = self
+        let (id, corrected_id) = self
             .store
-            .insert_retraction(event_id, &retraction.reason, &who.actor(), now())
+            .insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed)
             .await
             .map_err(|e| match e {
                 crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
@@ -136,6 +200,13 @@ impl AppState {
         let event = log
             .event_record(event_id)
             .ok_or_else(|| ApiError::Internal(format!("event {event_id} missing").into()))?;
-        Ok(RetractionResult { retraction: RetractionRecord::from(stored), event })
+        let corrected = match corrected_id {
+            None => None,
+            Some(id) => Some(
+                log.event_record(id)
+                    .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))?,
+            ),
+        };
+        Ok((RetractionResult { retraction: RetractionRecord::from(stored), event }, corrected))
     }
 }

@@ -140,6 +140,8 @@ pub struct Event {
     pub note: Option<String>,
     /// Optional provenance link.
     pub link: Option<String>,
+    /// The event this one corrects (retracted in the same transaction).
+    pub corrects: Option<EventId>,
 }
 
 /// A stored retraction of one event.
@@ -224,6 +226,13 @@ pub struct EventRecord {
     pub changed: bool,
     /// The retraction of this event, if it was retracted.
     pub retraction: Option<RetractionRecord>,
+    /// The event this one corrects; absent for ordinary events, so the
+    /// shape of those stays as published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<EventId>,
+    /// The event that corrected this one, if it was corrected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrected_by: Option<EventId>,
 }
 
 #[cfg(test)]

@@ -81,6 +81,7 @@ pub struct EventLog {
     events: Vec<Event>,
     retractions: Vec<Retraction>,
     retraction_of: HashMap<EventId, usize>,
+    corrected_by: HashMap<EventId, EventId>,
     pub(crate) dists: BTreeMap<Dist, DistIndex>,
     people: HashSet<Arc<str>>,
     version: u64,
@@ -157,6 +158,9 @@ impl EventLog {
             .or_default()
             .insert(Entry { at: event.at, id: event.id, reached: event.reached });
         self.max_at = self.max_at.max(Some(event.at));
+        if let Some(corrected) = event.corrects {
+            self.corrected_by.insert(corrected, event.id);
+        }
         self.events.push(event);
         self.version += 1;
         Ok(())
@@ -237,6 +241,8 @@ impl EventLog {
             was_in_state: was,
             changed: was != event.reached,
             retraction: self.retraction_of(event.id).map(RetractionRecord::from),
+            corrects: event.corrects,
+            corrected_by: self.corrected_by.get(&event.id).copied(),
         }
     }
 

@@ -90,7 +90,7 @@ impl TestApp {
         let store = Store::connect(&db.url).await.expect("connect");
         let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
         let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
-        let state = AppState::new(store.clone(), projection, options);
+        let state = AppState::new(store.clone(), projection, options).expect("state");
         let router = server::router(state.clone());
         Self { store, state, router }
     }
@@ -98,7 +98,7 @@ impl TestApp {
     /// Creates an API token and returns its secret.
     pub async fn token(&self, name: &str) -> String {
         let (token, hash) = server::auth::new_token();
-        self.store.create_token(name, &hash, chrono::Utc::now(), None).await.expect("token");
+        self.store.create_token(name, &hash, chrono::Utc::now(), None, None).await.expect("token");
         token
     }
 
