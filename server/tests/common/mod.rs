@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod oidc;
 
 use std::sync::Arc;
 
@@ -91,6 +92,16 @@ impl TestApp {
         let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
         let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
         let state = AppState::new(store.clone(), projection, options).expect("state");
+        let router = server::router(state.clone());
+        Self { store, state, router }
+    }
+
+    /// An app with these login settings.
+    pub async fn start_with_auth(db: &TestDb, auth: server::auth::config::AuthSettings) -> Self {
+        let store = Store::connect(&db.url).await.expect("connect");
+        let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
+        let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
+        let state = AppState::with_auth(store.clone(), projection, options, auth).expect("state");
         let router = server::router(state.clone());
         Self { store, state, router }
     }
