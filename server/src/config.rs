@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,
+
+    /// How states map onto Bodhi's and pkgdb's words for `/api/v1/compat/...`.
+    #[command(flatten)]
+    pub compat: crate::api::compat::CompatArgs,
 }
 
 impl ServeArgs {

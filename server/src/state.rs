@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::compat::CompatMapping;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
 use axum::extract::FromRef;
@@ -39,6 +40,8 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
+    /// How states read in Bodhi's and pkgdb's words (`/api/v1/compat/...`).
+    pub compat: CompatMapping,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -66,7 +69,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 /// A stored retraction with the event it retracts.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RetractionResult {
     /// The retraction.
     #[serde(flatten)]
@@ -85,6 +88,17 @@ impl AppState {
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
+        Self::with_compat(store, projection, leptos_options, CompatMapping::default())
+    }
+
+    /// [`AppState::new`] with a configured reading of states for the
+    /// compatibility exports.
+    pub fn with_compat(
+        store: Store,
+        projection: Arc<Projection>,
+        leptos_options: LeptosOptions,
+        compat: CompatMapping,
+    ) -> Self {
         let bus: Arc<Bus> = Arc::default();
         let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
         Self(Arc::new(Shared {
@@ -93,6 +107,7 @@ impl AppState {
             views: Arc::default(),
             bus,
             leptos_options,
+            compat,
             writer,
             write_lock: Arc::default(),
         }))
