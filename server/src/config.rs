@@ -39,6 +39,8 @@ pub enum LogFormat {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of `serve`'s flags does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the web server.
     Serve(ServeArgs),

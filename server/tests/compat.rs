@@ -162,9 +162,11 @@ async fn epel_and_a_custom_mapping() {
     let projection = server::projection::Projection::load(&store).await.unwrap();
     let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
     // An operator who records Bodhi-like states in a dist named `el-extras`.
-    let mut mapping = app::model::compat::CompatMapping::default();
-    mapping.epel = app::model::Dist::parse("el-extras").unwrap();
-    mapping.stable = ["ga"].iter().map(|s| app::model::State::parse(s).unwrap()).collect();
+    let mapping = app::model::compat::CompatMapping {
+        epel: app::model::Dist::parse("el-extras").unwrap(),
+        stable: ["ga"].iter().map(|s| app::model::State::parse(s).unwrap()).collect(),
+        ..Default::default()
+    };
     let state = server::AppState::with_compat(store.clone(), projection, options, mapping);
     let app = TestApp { store: store.clone(), state: state.clone(), router: server::router(state) };
     let token = app.token("releng-bot").await;

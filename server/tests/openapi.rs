@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The operations of a document: `(METHOD, path template)`.
 fn operations(doc: &Value) -> BTreeSet<(String, String)> {
@@ -99,17 +99,18 @@ async fn request(app: &TestApp, token: &str, method: &str, template: &str, op: &
         uri = format!("{uri}?{}", pairs.join("&"));
     }
     let mut builder = Request::builder().method(method).uri(&uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let body = match op["requestBody"]["content"].as_object() {
-        Some(content) if content.contains_key("application/json") && op["requestBody"]["required"] != false => {
+    // A JSON body is the example the description gives for it.
+    let body = match op["requestBody"]["content"].get("application/json") {
+        Some(json_body) => {
+            let example = json_body["example"].clone();
+            assert!(
+                !example.is_null(),
+                "{method} {template}: give its JSON body an example (`request_body(..., example = json!(...))`)"
+            );
             builder = builder.header(header::CONTENT_TYPE, "application/json");
-            let body = if template.ends_with("/retract") {
-                json!({"reason": "checking the description"})
-            } else {
-                json!({"dist": "fedora", "release": "46", "state": "branched", "reached": true})
-            };
-            Body::from(body.to_string())
+            Body::from(example.to_string())
         }
-        _ => Body::empty(),
+        None => Body::empty(),
     };
     builder.body(body).expect("request")
 }

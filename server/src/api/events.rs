@@ -33,7 +33,8 @@ fn created(record: EventRecord) -> Response {
     path = "/events",
     tag = "events",
     operation_id = "create_event",
-    request_body(content = EventInput, description = "The event; `dist`, `release`, `state` and `reached` are required, unknown fields are refused."),
+    request_body(content = EventInput, description = "The event; `dist`, `release`, `state` and `reached` are required, unknown fields are refused.",
+        example = json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"})),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Stored; `Location` names it", body = EventRecord,
@@ -288,7 +289,7 @@ pub struct RetractBody {
     tag = "events",
     operation_id = "retract_event",
     params(("id" = i64, Path, description = "The event to retract", minimum = 1)),
-    request_body(content = RetractBody),
+    request_body(content = RetractBody, example = json!({"reason": "recorded for the wrong release"})),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The retraction and the event as it now reads", body = RetractionResult),

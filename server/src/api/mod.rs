@@ -4,6 +4,18 @@
 //! Every route is registered through [`routes`] with `routes!`, which takes
 //! its path and methods from the handler's `#[utoipa::path]`: a route
 //! cannot be served without being described in `/api/v1/openapi.json`.
+//!
+//! To add a route: annotate the handler with `#[utoipa::path(get, path =
+//! "/things/{id}", tag = "...", operation_id = "...", params(...),
+//! responses((status = 200, body = Thing), (status = 404, body =
+//! ErrorBody)))]` (writes also `request_body(content = T, example =
+//! json!(...))` and `security(("bearer" = []))`; non-JSON answers give
+//! `content_type`), derive `utoipa::ToSchema` on its wire types
+//! (`#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]` in `app`), and
+//! add `.routes(routes!(module::handler))` below — one `routes!` per path,
+//! with the path relative to `/api/v1` in `v1` or absolute at the top
+//! level. Then name it as `` `GET /path` `` in docs/api.md;
+//! `server/tests/openapi.rs` checks both directions.
 
 pub mod cache;
 pub mod compat;
