@@ -129,7 +129,7 @@ struct FormParams {
     tag = "events",
     operation_id = "create_event_from_form",
     params(FormParams),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = Option<String>, content_type = "application/x-www-form-urlencoded",
         description = "Optional: the same parameters as a form body instead of (or besides) the query string."),
     security(("bearer" = [])),
     responses(
