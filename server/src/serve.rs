@@ -11,7 +11,7 @@ use crate::auth::config::AuthSettings;
 use crate::bus::{BusConfig, Publisher};
 use crate::config::ServeArgs;
 use crate::projection::Projection;
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 use crate::store::Store;
 
 /// How often expired sessions are deleted.
@@ -25,6 +25,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let started = Instant::now();
     let bus_config =
         BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
+    let compat = args.compat.mapping().map_err(|e| format!("invalid compatibility mapping: {e}"))?;
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
     let events = projection.read().len();
@@ -44,7 +45,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         None => "login off (no OIDC_ISSUER_URL); writes need API tokens".to_owned(),
     };
     let options = crate::leptos_options(&args.site_root, args.bind);
-    let state = AppState::with_auth(store.clone(), projection.clone(), options, auth)?;
+    let state = AppState::with_settings(store.clone(), projection.clone(), options, Settings { auth, compat })?;
     if let Some(provider) = &state.login {
         // Checked now so a wrong issuer shows at start; a provider that is
         // down only delays logins (discovery is retried at each one).

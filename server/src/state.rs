@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::compat::CompatMapping;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
 use axum::extract::FromRef;
@@ -47,6 +48,8 @@ pub struct Shared {
     pub login: Option<Arc<Provider>>,
     /// Where browser sessions live (the same database).
     pub sessions: SessionBackend,
+    /// How states read in Bodhi's and pkgdb's words (`/api/v1/compat/...`).
+    pub compat: CompatMapping,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -80,7 +83,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 /// A stored retraction with the event it retracts.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RetractionResult {
     /// The retraction.
     #[serde(flatten)]
@@ -94,25 +97,44 @@ fn now() -> app::model::Timestamp {
     to_stored_precision(Utc::now())
 }
 
+/// What `serve` configures beyond the store and the site: logins and the
+/// compatibility exports. [`Settings::defaults`] is what tests and tools use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public URL, identity provider, editor groups, session lifetimes.
+    pub auth: AuthSettings,
+    /// How states read in Bodhi's and pkgdb's words.
+    pub compat: CompatMapping,
+}
+
+impl Settings {
+    /// Login off, default mappings, served at `public_url`.
+    pub fn defaults(public_url: url::Url) -> Self {
+        Self { auth: AuthSettings::without_login(public_url), compat: CompatMapping::default() }
+    }
+}
+
 impl AppState {
     /// Builds the state around an open store and its loaded projection, and
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
     ///
-    /// Login is off; [`Self::with_auth`] configures it.
+    /// Everything else at its default ([`Settings::defaults`]), with the
+    /// site address as the public URL.
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Result<Self, String> {
         let public = url::Url::parse(&format!("http://{}/", leptos_options.site_addr))
             .map_err(|e| format!("public URL: {e}"))?;
-        Self::with_auth(store, projection, leptos_options, AuthSettings::without_login(public))
+        Self::with_settings(store, projection, leptos_options, Settings::defaults(public))
     }
 
-    /// As [`Self::new`], with these login settings.
-    pub fn with_auth(
+    /// As [`Self::new`], with these settings.
+    pub fn with_settings(
         store: Store,
         projection: Arc<Projection>,
         leptos_options: LeptosOptions,
-        auth: AuthSettings,
+        settings: Settings,
     ) -> Result<Self, String> {
+        let Settings { auth, compat } = settings;
         let login = match &auth.oidc {
             Some(oidc) => {
                 let redirect = auth.absolute(crate::auth::routes::CALLBACK_PATH);
@@ -132,6 +154,7 @@ impl AppState {
             auth: Arc::new(auth),
             login,
             sessions,
+            compat,
             writer,
             write_lock: Arc::default(),
         })))

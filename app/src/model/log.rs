@@ -53,19 +53,23 @@ pub struct LogQuery {
 
 /// One page of the log.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogPage {
     /// The events, newest first (or oldest first with `after_id`).
     pub events: Vec<EventRecord>,
     /// Newest-first paging: the `before_id` of the next page, `null` at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub next_before_id: Option<EventId>,
     /// Change feed: the `after_id` to poll with next (the last id seen).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub next_after_id: Option<EventId>,
 }
 
 /// A dist with the releases and states it has ever had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DistSummary {
     /// The dist.
     pub dist: Dist,
