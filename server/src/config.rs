@@ -38,9 +38,9 @@ pub enum LogFormat {
 }
 
 /// The subcommands.
-// Parsed once at start: the size of `serve`'s flags costs nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of `serve`'s flags does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the web server.
     Serve(ServeArgs),
@@ -80,13 +80,6 @@ pub struct ServeArgs {
     #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_interval_ms: u64,
 
-    /// The address people and feed readers reach this server at, e.g.
-    /// `https://releasetracker.fedoraproject.org/`; absolute links (the
-    /// Atom feed, the calendar) start with it. Default: `http://` and the
-    /// bind address.
-    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
-    pub public_url: Option<url::Url>,
-
     /// Who mints the ids of feed entries and calendar events
     /// (`tag:AUTHORITY,2026:event/42`, `event-42@AUTHORITY`): a domain name
     /// or an e-mail address of the operator. Feed readers and calendars
@@ -98,44 +91,20 @@ pub struct ServeArgs {
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,
-}
 
-/// Reads `--public-url`: an absolute http(s) URL without query or
-/// fragment. Its path always ends with `/` so links join below it.
-pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
-    let mut url = url::Url::parse(raw.trim()).map_err(|e| format!("not an absolute URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an http:// or https:// URL with a host".into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or a fragment".into());
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
+    /// Browser logins.
+    #[command(flatten)]
+    pub auth: crate::auth::config::AuthArgs,
+    /// How states map onto Bodhi's and pkgdb's words for `/api/v1/compat/...`.
+    #[command(flatten)]
+    pub compat: crate::api::compat::CompatArgs,
 }
 
 impl ServeArgs {
-    /// `--public-url`, or `http://` and the bind address.
-    pub fn public_url(&self) -> url::Url {
-        self.public_url.clone().unwrap_or_else(|| default_public_url(self.bind))
-    }
-
     /// The polling interval as a duration.
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
     }
-}
-
-/// The public URL of a server nobody configured one for: `http://` and the
-/// address it listens on.
-pub fn default_public_url(bind: SocketAddr) -> url::Url {
-    let raw = format!("http://{bind}/");
-    // A socket address always makes a valid authority; the fallback only
-    // keeps this total.
-    url::Url::parse(&raw).unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").expect("a literal URL"))
 }
 
 /// `token` subcommands.
@@ -164,23 +133,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn public_url_is_checked_and_ends_with_a_slash() {
-        assert_eq!(parse_public_url("https://rt.example.org").unwrap().as_str(), "https://rt.example.org/");
-        assert_eq!(parse_public_url("https://example.org/rt").unwrap().as_str(), "https://example.org/rt/");
-        assert!(parse_public_url("ftp://example.org/").is_err());
-        assert!(parse_public_url("example.org").is_err());
-        assert!(parse_public_url("https://example.org/?a=1").is_err());
-        assert_eq!(default_public_url("0.0.0.0:3000".parse().unwrap()).as_str(), "http://0.0.0.0:3000/");
-        assert_eq!(default_public_url("[::1]:3000".parse().unwrap()).as_str(), "http://[::1]:3000/");
-    }
-
-    #[test]
     fn serve_reads_public_url_and_feed_authority() {
         let cli = Cli::try_parse_from(["releasetracker", "serve", "--public-url", "https://rt.example.org", "--feed-authority", "example.org"]).unwrap();
         let Command::Serve(args) = cli.command else { panic!("serve") };
-        assert_eq!(args.public_url().as_str(), "https://rt.example.org/");
+        let auth = crate::auth::config::AuthSettings::from_args(&args.auth, args.bind).unwrap();
+        assert_eq!(auth.public_url.as_str(), "https://rt.example.org/");
         assert_eq!(args.feed_authority.as_str(), "example.org");
         assert!(Cli::try_parse_from(["releasetracker", "serve", "--feed-authority", "not a domain"]).is_err());
         assert!(Cli::try_parse_from(["releasetracker", "serve", "--public-url", "nope"]).is_err());
+        // Checked once the flags are read, with the login settings.
+        let cli = Cli::try_parse_from(["releasetracker", "serve", "--public-url", "ftp://rt.example.org/"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("serve") };
+        assert!(crate::auth::config::AuthSettings::from_args(&args.auth, args.bind).is_err());
     }
 }

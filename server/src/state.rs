@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::compat::CompatMapping;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
 use axum::extract::FromRef;
@@ -15,11 +16,13 @@ use tokio::sync::Mutex;
 
 use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
+use crate::auth::config::AuthSettings;
+use crate::auth::oidc::Provider;
 use crate::auth::Identity;
 use crate::bus::Bus;
 use crate::feed::FeedAuthority;
 use crate::projection::Projection;
-use crate::store::Store;
+use crate::store::{SessionBackend, Store};
 use crate::writer::EventWriter;
 
 /// Shared by every handler. One `Arc`, because axum clones the state for
@@ -40,9 +43,14 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
-    /// Where people reach this server (`--public-url`); its path ends with
-    /// `/`. Absolute links in the feed and the calendar start with it.
-    pub public_url: url::Url,
+    /// Login settings: public URL, editor groups, session lifetimes.
+    pub auth: Arc<AuthSettings>,
+    /// The identity provider, when login is configured.
+    pub login: Option<Arc<Provider>>,
+    /// Where browser sessions live (the same database).
+    pub sessions: SessionBackend,
+    /// How states read in Bodhi's and pkgdb's words (`/api/v1/compat/...`).
+    pub compat: CompatMapping,
     /// Who mints feed entry and calendar ids (`--feed-authority`).
     pub feed_authority: FeedAuthority,
     /// Group-commits new events.
@@ -65,6 +73,12 @@ impl FromRef<AppState> for Store {
     }
 }
 
+impl FromRef<AppState> for Arc<AuthSettings> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
@@ -72,7 +86,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 /// A stored retraction with the event it retracts.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RetractionResult {
     /// The retraction.
     #[serde(flatten)]
@@ -86,30 +100,78 @@ fn now() -> app::model::Timestamp {
     to_stored_precision(Utc::now())
 }
 
+/// What `serve` configures beyond the store and the site: logins, the
+/// compatibility exports and the feeds. [`Settings::defaults`] is what
+/// tests and tools use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public URL, identity provider, editor groups, session lifetimes.
+    pub auth: AuthSettings,
+    /// How states read in Bodhi's and pkgdb's words.
+    pub compat: CompatMapping,
+    /// Who mints feed entry and calendar ids (`--feed-authority`).
+    pub feed_authority: FeedAuthority,
+}
+
+impl Settings {
+    /// Login off, default mappings and feed authority, served at `public_url`.
+    pub fn defaults(public_url: url::Url) -> Self {
+        Self {
+            auth: AuthSettings::without_login(public_url),
+            compat: CompatMapping::default(),
+            feed_authority: FeedAuthority::default(),
+        }
+    }
+}
+
 impl AppState {
     /// Builds the state around an open store and its loaded projection, and
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
-    pub fn new(
+    ///
+    /// Everything else at its default ([`Settings::defaults`]), with the
+    /// site address as the public URL.
+    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Result<Self, String> {
+        let public = url::Url::parse(&format!("http://{}/", leptos_options.site_addr))
+            .map_err(|e| format!("public URL: {e}"))?;
+        Self::with_settings(store, projection, leptos_options, Settings::defaults(public))
+    }
+
+    /// As [`Self::new`], with these settings.
+    pub fn with_settings(
         store: Store,
         projection: Arc<Projection>,
         leptos_options: LeptosOptions,
-        public_url: url::Url,
-        feed_authority: FeedAuthority,
-    ) -> Self {
+        settings: Settings,
+    ) -> Result<Self, String> {
+        let Settings { mut auth, compat, feed_authority } = settings;
+        // Links are joined below the public URL, so however the settings
+        // were made, its path must end with `/` (and it must be usable).
+        auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
+        let login = match &auth.oidc {
+            Some(oidc) => {
+                let redirect = auth.absolute(crate::auth::routes::CALLBACK_PATH);
+                Some(Arc::new(Provider::new(oidc.clone(), &redirect)?))
+            }
+            None => None,
+        };
+        let sessions = store.session_store().map_err(|e| e.to_string())?;
         let bus: Arc<Bus> = Arc::default();
         let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
-        Self(Arc::new(Shared {
+        Ok(Self(Arc::new(Shared {
             store,
             projection,
             views: Arc::default(),
             bus,
             leptos_options,
-            public_url,
+            auth: Arc::new(auth),
+            login,
+            sessions,
+            compat,
             feed_authority,
             writer,
             write_lock: Arc::default(),
-        }))
+        })))
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
@@ -131,10 +193,35 @@ impl AppState {
         retraction: NewRetraction,
         who: &Identity,
     ) -> Result<RetractionResult, ApiError> {
+        self.retract(event_id, retraction, None, who).await.map(|(r, _)| r)
+    }
+
+    /// Corrects an event: retracts it and records `fixed` in one
+    /// transaction; the new event names the old one in `corrects`. 404 if
+    /// unknown, 409 if already retracted.
+    pub async fn correct_event(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        fixed: NewEvent,
+        who: &Identity,
+    ) -> Result<(RetractionResult, EventRecord), ApiError> {
+        let (result, corrected) = self.retract(event_id, retraction, Some(&fixed), who).await?;
+        let corrected = corrected.ok_or_else(|| ApiError::Internal("correction missing after commit".into()))?;
+        Ok((result, corrected))
+    }
+
+    async fn retract(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        fixed: Option<&NewEvent>,
+        who: &Identity,
+    ) -> Result<(RetractionResult, Option<EventRecord>), ApiError> {
         let _serialised = self.write_lock.lock().await;
-        let id = self
+        let (id, corrected_id) = self
             .store
-            .insert_retraction(event_id, &retraction.reason, &who.actor(), now())
+            .insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed)
             .await
             .map_err(|e| match e {
                 crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
@@ -150,6 +237,13 @@ impl AppState {
         let event = log
             .event_record(event_id)
             .ok_or_else(|| ApiError::Internal(format!("event {event_id} missing").into()))?;
-        Ok(RetractionResult { retraction: RetractionRecord::from(stored), event })
+        let corrected = match corrected_id {
+            None => None,
+            Some(id) => Some(
+                log.event_record(id)
+                    .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))?,
+            ),
+        };
+        Ok((RetractionResult { retraction: RetractionRecord::from(stored), event }, corrected))
     }
 }

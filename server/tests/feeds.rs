@@ -89,6 +89,18 @@ async fn python() -> Option<PathBuf> {
 // ---------------------------------------------------------------------------
 // helpers
 
+/// Where the feed tests' app is public, and who mints its ids.
+const PUBLIC: &str = "https://tracker.example.org/";
+const AUTHORITY: &str = "tracker.example.org";
+
+/// An app public at [`PUBLIC`] whose ids are minted by [`AUTHORITY`].
+async fn feed_app(db: &common::TestDb) -> TestApp {
+    let mut settings = TestApp::default_settings();
+    settings.auth.public_url = url::Url::parse(PUBLIC).unwrap();
+    settings.feed_authority = server::feed::FeedAuthority::parse(AUTHORITY).unwrap();
+    TestApp::start_with(db, settings).await
+}
+
 const HOSTILE_NOTE: &str = "<script>alert(1)</script> & \"quotes\" ; commas, back\\slash\nsecond line";
 
 async fn record(app: &TestApp, token: &str, body: Value) -> Value {
@@ -139,7 +151,7 @@ fn header_of(r: &Response, name: header::HeaderName) -> String {
 async fn atom_entries_read_back_with_words_dates_links_and_escaping() {
     let Some(python) = python().await else { return };
     let db = sqlite_db();
-    let app = TestApp::start(&db).await;
+    let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
     let e1 = record(&app, &token, json!({"dist": "fedora", "release": "43", "state": "branched", "reached": true,
         "at": "2025-08-12T00:00:00Z", "note": HOSTILE_NOTE, "link": "https://example.org/log?a=1&b=<2>"})).await;
@@ -204,7 +216,7 @@ async fn atom_entries_read_back_with_words_dates_links_and_escaping() {
 
     // Stable: the same bytes on the next request and after a restart.
     assert_eq!(app.get("/feed.atom").await.bytes, response.bytes);
-    let restarted = TestApp::start(&db).await;
+    let restarted = feed_app(&db).await;
     assert_eq!(restarted.get("/feed.atom").await.bytes, response.bytes);
 }
 
@@ -212,7 +224,7 @@ async fn atom_entries_read_back_with_words_dates_links_and_escaping() {
 async fn atom_filters_limits_and_bad_parameters() {
     let Some(python) = python().await else { return };
     let db = sqlite_db();
-    let app = TestApp::start(&db).await;
+    let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
     // An empty log still makes a valid feed, with a fixed `updated`.
     let empty = parse(&python, "atom", &app.get("/feed.atom").await.bytes);
@@ -325,7 +337,7 @@ async fn check_conditional_get(app: &TestApp, token: &str, uri: &str) {
 #[tokio::test]
 async fn feed_and_calendar_answer_304_to_current_copies() {
     let db = sqlite_db();
-    let app = TestApp::start(&db).await;
+    let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
     record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"})).await;
     check_conditional_get(&app, &token, "/feed.atom").await;
@@ -349,7 +361,7 @@ fn vevent<'a>(calendar: &'a Value, uid: &str) -> &'a Value {
 async fn calendar_cancels_retracted_events_and_adds_corrections() {
     let Some(python) = python().await else { return };
     let db = sqlite_db();
-    let app = TestApp::start(&db).await;
+    let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
     let e1 = record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true,
         "at": "2026-02-10T00:00:00Z", "note": HOSTILE_NOTE, "link": "https://example.org/meeting?a=1&b=2"})).await;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// One documented route: method, path, what it does.
-const ROUTES: [(&str, &str, &str); 10] = [
+const ROUTES: [(&str, &str, &str); 18] = [
     ("GET", "/api/v1/views/{dist}/states-by-release", "the states each release is in; ?at= for any past moment"),
     ("GET", "/api/v1/views/{dist}/releases-by-state", "the releases in each state; ?at="),
     ("GET", "/api/v1/views/{dist}/detailed", "per release and state: in, entered, left, and every stay; ?at="),
@@ -16,6 +16,14 @@ const ROUTES: [(&str, &str, &str); 10] = [
     ("POST", "/api/v1/events", "record an event (JSON, API token)"),
     ("POST", "/event?dist=&release=&state=&reached=1", "the same for shell scripts"),
     ("POST", "/api/v1/events/{id}/retract", "retract an event with a reason (API token)"),
+    ("GET", "/api/v1/compat/fedora-aliases", "fedora-all, fedora-stable, ... as packit's fedora-distro-aliases has them; ?at="),
+    ("GET", "/api/v1/compat/pkgdb-collections", "Fedora and EPEL releases in the shape of pkgdb's collections (GNOME Software); ?at="),
+    ("GET", "/feed.atom", "Atom feed of events and retractions for feed readers; dist, release, state, since, until, limit"),
+    ("GET", "/dists/{dist}/feed.atom", "the Atom feed of one dist"),
+    ("GET", "/calendar.ics", "iCalendar of every event for calendar applications (retracted ones cancelled); dist, release, state, since, until"),
+    ("GET", "/api/v1/openapi.json", "this API described in OpenAPI 3.1"),
+    ("GET", "/healthz", "the process is up"),
+    ("GET", "/readyz", "the database answers; the message bus outbox"),
 ];
 
 /// The API overview page.
@@ -40,6 +48,11 @@ pub fn ApiDocsPage() -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <p>
+            "The machine-readable description, generated from the code: "
+            <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a>
+            " (OpenAPI 3.1, for client generators and API explorers)."
+        </p>
         <h2>"Example"</h2>
         <pre class="text"><code>{"curl -s -X POST http://HOST/api/v1/events \\\n  -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n  -d '{\"dist\":\"fedora\",\"release\":\"44\",\"state\":\"branched\",\"reached\":true}'\ncurl -s http://HOST/api/v1/views/fedora/releases-by-state?at=2026-02-10"}</code></pre>
         <p>"The whole contract, with every field and error, is " <code>"docs/api.md"</code> " in the source."</p>

@@ -2,6 +2,8 @@
 //! detailed, one release — with `?at=` time travel, and the list of dists.
 //! All answered from the projection, with ETags.
 
+use app::model::log::DistSummary;
+use app::model::views::StateDetail;
 use app::model::{parse_at, Dist, Release, Timestamp};
 use axum::extract::{Path, State as AxumState};
 use axum::http::HeaderMap;
@@ -10,19 +12,24 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{json_response, Encoded};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use crate::state::AppState;
 
 /// `?at=` of every view.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtParam {
+    /// The instant to answer for: RFC 3339, or `YYYY-MM-DD` meaning the end
+    /// of that day in UTC. Default: now.
+    #[param(example = "2025-01-01")]
     at: Option<String>,
 }
 
 impl AtParam {
-    fn instant(&self) -> Result<Timestamp, ApiError> {
+    /// The instant asked about (now when absent); 422 when unreadable.
+    pub fn instant(&self) -> Result<Timestamp, ApiError> {
         Ok(match &self.at {
             Some(text) => parse_at(text)?,
             None => Utc::now(),
@@ -40,41 +47,131 @@ fn unknown_dist(dist: &Dist) -> ApiError {
     ApiError::NotFound(format!("no events for dist `{dist}`"))
 }
 
-/// `GET /api/v1/views/{dist}/{view}` for the three dist-wide views.
-pub async fn dist_view(
-    AxumState(state): AxumState<AppState>,
-    headers: HeaderMap,
-    Path((dist, view)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<AtParam>,
-) -> Result<Response, ApiError> {
-    let dist = Dist::parse(&dist)?;
+/// The three dist-wide views.
+#[derive(Debug, Clone, Copy)]
+enum View {
+    StatesByRelease,
+    ReleasesByState,
+    Detailed,
+}
+
+/// Answers one dist-wide view, from the cache when asked about "now".
+fn dist_view(state: &AppState, headers: &HeaderMap, dist: &str, view: View, params: &AtParam) -> Result<Response, ApiError> {
+    let dist = Dist::parse(dist)?;
     let at = params.instant()?;
     let log = state.projection.read();
     let cacheable = params.cacheable(&log, at);
-    let key = format!("{dist}\n{view}");
+    let key = format!("{dist}\n{view:?}");
     if cacheable {
         if let Some(hit) = state.views.get(&key, log.version()) {
-            return Ok(hit.respond(&headers));
+            return Ok(hit.respond(headers));
         }
     }
-    let encoded = match view.as_str() {
-        "states-by-release" => Encoded::of(&log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
-        "releases-by-state" => Encoded::of(&log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
-        "detailed" => Encoded::of(&log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
-        _ => {
-            return Err(ApiError::NotFound(
-                "no such view; try states-by-release, releases-by-state or detailed".into(),
-            ))
-        }
+    let encoded = match view {
+        View::StatesByRelease => Encoded::of(&log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        View::ReleasesByState => Encoded::of(&log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        View::Detailed => Encoded::of(&log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
     };
     if cacheable {
         state.views.put(key, log.version(), encoded.clone());
     }
-    Ok(encoded.respond(&headers))
+    Ok(encoded.respond(headers))
+}
+
+/// `GET /api/v1/views/{dist}/states-by-release`.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/states-by-release",
+    tag = "views",
+    operation_id = "states_by_release",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    responses(
+        (status = 200, description = "Per release (natural order), the states it is in (alphabetical); releases in no state are left out",
+            body = BTreeMap<String, Vec<String>>,
+            example = json!({"0": ["active", "development"], "34": ["active", "branched"]})),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn states_by_release(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    dist_view(&state, &headers, &dist, View::StatesByRelease, &params)
+}
+
+/// `GET /api/v1/views/{dist}/releases-by-state`.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/releases-by-state",
+    tag = "views",
+    operation_id = "releases_by_state",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    responses(
+        (status = 200, description = "Per state (alphabetical), the releases in it (natural order); states without releases are left out",
+            body = BTreeMap<String, Vec<String>>,
+            example = json!({"active": ["0", "33", "34"], "branched": ["34"]})),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn releases_by_state(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    dist_view(&state, &headers, &dist, View::ReleasesByState, &params)
+}
+
+/// `GET /api/v1/views/{dist}/detailed`.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/detailed",
+    tag = "views",
+    operation_id = "detailed",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    responses(
+        (status = 200, description = "Per release, per state it had an event for by `at`: `in`, `entered`, `left` and every stay",
+            body = BTreeMap<String, BTreeMap<String, StateDetail>>),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn detailed(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    dist_view(&state, &headers, &dist, View::Detailed, &params)
 }
 
 /// `GET /api/v1/views/{dist}/releases/{release}`: the detailed view of one
 /// release.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/releases/{release}",
+    tag = "views",
+    operation_id = "release_view",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `fedora`"),
+        ("release" = String, Path, description = "The release, e.g. `44` (`0` is Rawhide)"),
+        AtParam,
+    ),
+    responses(
+        (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay",
+            body = BTreeMap<String, StateDetail>),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist or release", body = ErrorBody),
+        (status = 422, description = "`at`, the dist or the release is unreadable", body = ErrorBody),
+    )
+)]
 pub async fn release_view(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -95,12 +192,23 @@ pub async fn release_view(
 }
 
 /// Body of `GET /api/v1/dists`.
-#[derive(Serialize)]
-struct Dists {
-    dists: Vec<app::model::log::DistSummary>,
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Dists {
+    /// Every dist, alphabetical.
+    dists: Vec<DistSummary>,
 }
 
 /// `GET /api/v1/dists`: every dist with its releases and states.
+#[utoipa::path(
+    get,
+    path = "/dists",
+    tag = "views",
+    operation_id = "dists",
+    responses(
+        (status = 200, description = "Every dist with every release and state it has ever had", body = Dists),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+    )
+)]
 pub async fn dists(AxumState(state): AxumState<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let dists = state.projection.read().dists();
     json_response(&headers, &Dists { dists })

@@ -80,15 +80,20 @@ fn event_entry(state: &AppState, e: &EventRecord) -> Entry {
 
 /// The entry of a retraction: it names and links the event it retracts.
 fn retraction_entry(state: &AppState, r: &RetractionRecord, e: &EventRecord) -> Entry {
-    let summary = format!(
-        "Event #{} ({} at {}) was retracted by {} ({}): it no longer counts in any view. Reason: {}",
+    let mut summary = format!(
+        "Event #{} ({} at {}) was retracted by {} ({}): it no longer counts in any view.",
         e.id,
         headline(e),
         when(&e.at),
         r.recorded_by,
         r.source,
-        r.reason
     );
+    // A correction writes the retraction and the new event together, so
+    // this is known when the entry first appears.
+    if let Some(new) = e.corrected_by {
+        summary.push_str(&format!(" Corrected by event #{new}."));
+    }
+    summary.push_str(&format!(" Reason: {}", r.reason));
     Entry {
         id: state.feed_authority.tag(&format!("retraction/{}", r.id)),
         title: plain(format!("Retracted: {}", headline(e))),

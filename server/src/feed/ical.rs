@@ -45,7 +45,13 @@ fn vevent(state: &AppState, e: &EventRecord) -> Event {
     let mut summary = headline(e);
     if let Some(r) = &e.retraction {
         summary = format!("Retracted: {summary}");
-        description = format!("Retracted by {} at {}: {}\n\n{description}", r.recorded_by, when(&r.recorded_at), r.reason);
+        let corrected = e.corrected_by.map(|new| format!(" (corrected by event #{new})")).unwrap_or_default();
+        description = format!(
+            "Retracted{corrected} by {} at {}: {}\n\n{description}",
+            r.recorded_by,
+            when(&r.recorded_at),
+            r.reason
+        );
         event.status(EventStatus::Cancelled).sequence(1);
     } else {
         event.status(EventStatus::Confirmed).sequence(0);

@@ -16,15 +16,14 @@ use app::model::{parse_at, Dist, LogQuery, Release, State, Timestamp};
 use app::ui::format::{release_title, verb, when};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::ApiQuery;
 use crate::state::AppState;
 
@@ -81,6 +80,14 @@ impl FeedAuthority {
     }
 }
 
+impl Default for FeedAuthority {
+    /// [`DEFAULT_AUTHORITY`], Fedora's.
+    fn default() -> Self {
+        // A literal that the tests check `parse` accepts.
+        Self(DEFAULT_AUTHORITY.to_owned())
+    }
+}
+
 impl FromStr for FeedAuthority {
     type Err = String;
 
@@ -95,13 +102,13 @@ impl fmt::Display for FeedAuthority {
     }
 }
 
-/// Routes of the feed and the calendar; their errors get the JSON shape.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/feed.atom", get(atom_feed))
-        .route("/dists/{dist}/feed.atom", get(dist_atom_feed))
-        .route("/calendar.ics", get(calendar))
-        .layer(middleware::from_fn(crate::api::errors_as_json))
+/// Routes of the feed and the calendar with their OpenAPI descriptions;
+/// `api::routes` merges them, so their errors get the API's JSON shape.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(atom_feed))
+        .routes(routes!(dist_atom_feed))
+        .routes(routes!(calendar))
 }
 
 /// Query of the feeds and the calendar: the filters of the event log
@@ -115,6 +122,64 @@ pub struct FeedParams {
     since: Option<String>,
     until: Option<String>,
     limit: Option<usize>,
+}
+
+/// The query of `GET /feed.atom`, for its description only (the handler
+/// reads [`FeedParams`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct FeedQuery {
+    /// Only this dist, e.g. `fedora`.
+    dist: Option<String>,
+    /// Only this release, e.g. `44`.
+    release: Option<String>,
+    /// Only this state, e.g. `branched`.
+    state: Option<String>,
+    /// Only events with `at` at or after this (RFC 3339, or `YYYY-MM-DD`: the start of that day).
+    since: Option<String>,
+    /// Only events with `at` at or before this (RFC 3339, or `YYYY-MM-DD`: the end of that day).
+    until: Option<String>,
+    /// How many entries, 1–500 (default 100): the newest.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<usize>,
+}
+
+/// The query of `GET /dists/{dist}/feed.atom`, for its description only:
+/// the dist is in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DistFeedQuery {
+    /// Only this release, e.g. `44`.
+    release: Option<String>,
+    /// Only this state, e.g. `branched`.
+    state: Option<String>,
+    /// Only events with `at` at or after this (RFC 3339, or `YYYY-MM-DD`: the start of that day).
+    since: Option<String>,
+    /// Only events with `at` at or before this (RFC 3339, or `YYYY-MM-DD`: the end of that day).
+    until: Option<String>,
+    /// How many entries, 1–500 (default 100): the newest.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<usize>,
+}
+
+/// The query of `GET /calendar.ics`, for its description only: a calendar
+/// holds every event that passes the filters, so there is no `limit`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CalendarQuery {
+    /// Only this dist, e.g. `fedora`.
+    dist: Option<String>,
+    /// Only this release, e.g. `44`.
+    release: Option<String>,
+    /// Only this state, e.g. `branched`.
+    state: Option<String>,
+    /// Only events with `at` at or after this (RFC 3339, or `YYYY-MM-DD`: the start of that day).
+    since: Option<String>,
+    /// Only events with `at` at or before this (RFC 3339, or `YYYY-MM-DD`: the end of that day).
+    until: Option<String>,
 }
 
 /// What a feed or calendar shows: validated filters and a page size.
@@ -228,7 +293,7 @@ impl Selection {
 
 /// Absolute URL of `path` (no leading `/`) under the public URL.
 pub fn absolute(state: &AppState, path: &str) -> String {
-    match state.public_url.join(path.trim_start_matches('/')) {
+    match state.auth.public_url.join(path.trim_start_matches('/')) {
         Ok(url) => url.to_string(),
         // Paths here are ours and always join; keep the link relative
         // rather than fail the whole document.
@@ -265,7 +330,8 @@ pub fn headline(e: &EventRecord) -> String {
 }
 
 /// What the event changed, in words: "Fedora 44 entered branched at
-/// 2026-02-10 14:00 UTC; it was not in branched before."
+/// 2026-02-10 14:00 UTC; it was not in branched before.", and which
+/// correction it is part of.
 pub fn change_sentence(e: &EventRecord) -> String {
     let before = if e.was_in_state { "it was already in" } else { "it was not in" };
     let mut sentence = format!("{} at {}; {before} {} before", headline(e), when(&e.at), e.state);
@@ -273,6 +339,10 @@ pub fn change_sentence(e: &EventRecord) -> String {
         sentence.push_str(", so nothing changed");
     }
     sentence.push('.');
+    if let Some(old) = e.corrects {
+        sentence.push_str(&format!(" It corrects event #{old}, retracted with it."));
+    }
+    // Not `corrected_by`: it comes later, and a feed entry never changes.
     sentence
 }
 
@@ -332,6 +402,18 @@ impl Document {
 }
 
 /// `GET /feed.atom?dist=&release=&state=&since=&until=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/feed.atom",
+    tag = "feeds",
+    operation_id = "atom_feed",
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "An Atom feed (RFC 4287) of the newest events and retractions that pass the filters, newest first; entry ids `tag:AUTHORITY,2026:event/N` never change", content_type = "application/atom+xml", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)"),
+        (status = 422, description = "A filter or `limit` is invalid, or an unknown parameter was given", body = ErrorBody),
+    )
+)]
 pub async fn atom_feed(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -344,6 +426,19 @@ pub async fn atom_feed(
 
 /// `GET /dists/{dist}/feed.atom?release=&state=&since=&until=&limit=`: 404
 /// for a dist without events, like its page.
+#[utoipa::path(
+    get,
+    path = "/dists/{dist}/feed.atom",
+    tag = "feeds",
+    operation_id = "dist_atom_feed",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), DistFeedQuery),
+    responses(
+        (status = 200, description = "The Atom feed of one dist: as `GET /feed.atom?dist=...`, with the dist's page as its link", content_type = "application/atom+xml", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)"),
+        (status = 404, description = "No events of this dist", body = ErrorBody),
+        (status = 422, description = "A filter or `limit` is invalid, `dist` was given in the query too, or an unknown parameter was given", body = ErrorBody),
+    )
+)]
 pub async fn dist_atom_feed(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -364,6 +459,18 @@ pub async fn dist_atom_feed(
 
 /// `GET /calendar.ics?dist=&release=&state=&since=&until=`: every event
 /// that passes the filters (a calendar has no limit).
+#[utoipa::path(
+    get,
+    path = "/calendar.ics",
+    tag = "feeds",
+    operation_id = "calendar",
+    params(CalendarQuery),
+    responses(
+        (status = 200, description = "An iCalendar (RFC 5545) of every event that passes the filters, one `VEVENT` per event (a date when it happened at midnight UTC, else an instant) with UID `event-N@AUTHORITY`; a retracted event stays, with `STATUS:CANCELLED`", content_type = "text/calendar", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)"),
+        (status = 422, description = "A filter is invalid, `limit` was given, or an unknown parameter was given", body = ErrorBody),
+    )
+)]
 pub async fn calendar(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -384,7 +491,7 @@ mod tests {
     fn authorities_are_domains_or_mail_addresses() {
         assert_eq!(FeedAuthority::parse("Example.ORG").unwrap().as_str(), "example.org");
         assert!(FeedAuthority::parse("releng@fedoraproject.org").is_ok());
-        assert!(FeedAuthority::parse(DEFAULT_AUTHORITY).is_ok());
+        assert_eq!(FeedAuthority::parse(DEFAULT_AUTHORITY), Ok(FeedAuthority::default()));
         for bad in ["", "a b", "-x.org", "x..org", "http://x.org", "x.org/", "@x.org", "x:y"] {
             assert!(FeedAuthority::parse(bad).is_err(), "{bad:?}");
         }
