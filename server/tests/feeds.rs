@@ -425,3 +425,68 @@ async fn calendar_cancels_retracted_events_and_adds_corrections() {
         assert_eq!(r.error_code(), "invalid_input");
     }
 }
+
+// ---------------------------------------------------------------------------
+// corrections and the public URL
+
+#[tokio::test]
+async fn corrections_name_each_other_in_the_feed_and_the_calendar() {
+    let Some(python) = python().await else { return };
+    let db = sqlite_db();
+    let app = feed_app(&db).await;
+    let token = app.token("releng-bot").await;
+    record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T00:00:00Z"})).await;
+    // A correction as the editing form makes it: retraction and new event
+    // in one transaction, the new one naming the old in `corrects`.
+    let fixed: app::model::EventInput = serde_json::from_value(json!({"dist": "fedora", "release": "44",
+        "state": "branched", "reached": true, "at": "2026-02-11T00:00:00Z"})).unwrap();
+    let who = server::auth::Identity::ApiToken { id: 1, name: "releng-bot".into() };
+    let (retraction, corrected) = app
+        .state
+        .correct_event(1, app::model::NewRetraction::parse(Some("wrong day")).unwrap(), fixed.validate(Utc::now()).unwrap(), &who)
+        .await
+        .expect("correction");
+    assert_eq!(corrected.corrects, Some(1));
+
+    let feed = parse(&python, "atom", &app.get("/feed.atom").await.bytes);
+    assert!(!feed["bozo"].as_bool().unwrap(), "{feed}");
+    let entry = |id: &str| {
+        feed["entries"].as_array().unwrap().iter().find(|e| e["id"] == id).unwrap_or_else(|| panic!("no {id} in {feed}")).clone()
+    };
+    let new = entry(&format!("tag:tracker.example.org,2026:event/{}", corrected.id));
+    assert!(new["summary"].as_str().unwrap().contains("It corrects event #1, retracted with it."), "{new}");
+    let old = entry(&format!("tag:tracker.example.org,2026:retraction/{}", retraction.retraction.id));
+    let summary = old["summary"].as_str().unwrap();
+    assert!(summary.contains(&format!("Corrected by event #{}.", corrected.id)) && summary.contains("Reason: wrong day"), "{old}");
+    // The old event's own entry never changes.
+    let first = entry("tag:tracker.example.org,2026:event/1");
+    assert!(!first["summary"].as_str().unwrap().contains("orrect"), "{first}");
+
+    let calendar = parse(&python, "ics", &app.get("/calendar.ics").await.bytes);
+    let cancelled = vevent(&calendar, "event-1@tracker.example.org");
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert!(cancelled["description"].as_str().unwrap().starts_with(&format!("Retracted (corrected by event #{}) by releng-bot", corrected.id)), "{cancelled}");
+    let new = vevent(&calendar, &format!("event-{}@tracker.example.org", corrected.id));
+    assert!(new["description"].as_str().unwrap().contains("It corrects event #1"), "{new}");
+}
+
+#[tokio::test]
+async fn links_stay_below_a_public_url_with_a_path() {
+    let Some(python) = python().await else { return };
+    let db = sqlite_db();
+    // As written by an operator: no final slash; the state adds it.
+    let mut settings = TestApp::default_settings();
+    settings.auth.public_url = url::Url::parse("https://example.org/releases").unwrap();
+    let app = TestApp::start_with(&db, settings).await;
+    assert_eq!(app.state.auth.public_url.as_str(), "https://example.org/releases/");
+    assert_eq!(app.state.auth.absolute("/auth/callback"), "https://example.org/releases/auth/callback");
+    let token = app.token("releng-bot").await;
+    record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T00:00:00Z"})).await;
+    let feed = parse(&python, "atom", &app.get("/dists/fedora/feed.atom").await.bytes);
+    assert_eq!(link(&feed["feed"]["links"], "self")["href"], "https://example.org/releases/dists/fedora/feed.atom");
+    assert_eq!(link(&feed["entries"][0]["links"], "alternate")["href"], "https://example.org/releases/events/1");
+    // The default authority is Fedora's, whatever the public URL.
+    assert_eq!(feed["entries"][0]["id"], "tag:releasetracker.fedoraproject.org,2026:event/1");
+    let calendar = parse(&python, "ics", &app.get("/calendar.ics").await.bytes);
+    assert_eq!(vevent(&calendar, "event-1@releasetracker.fedoraproject.org")["url"], "https://example.org/releases/events/1");
+}
