@@ -169,3 +169,54 @@ impl AuthSettings {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        auth: AuthArgs,
+    }
+
+    fn settings(args: &[&str]) -> Result<AuthSettings, String> {
+        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).map_err(|e| e.to_string())?;
+        AuthSettings::from_args(&cli.auth, "127.0.0.1:3000".parse().unwrap())
+    }
+
+    #[test]
+    fn defaults_are_fedora_and_login_off() {
+        let s = settings(&[]).unwrap();
+        assert!(s.oidc.is_none());
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(s.editor_groups, ["releng"]);
+        assert_eq!(s.idle_timeout, Duration::from_secs(8 * 3600));
+        assert_eq!(s.lifetime, Duration::from_secs(7 * 86400));
+        assert!(!s.https());
+    }
+
+    #[test]
+    fn a_provider_needs_all_three_settings() {
+        let issuer = ["--oidc-issuer-url", "https://id.fedoraproject.org/openidc/"];
+        assert!(settings(&issuer).unwrap_err().contains("OIDC_CLIENT_ID"));
+        let s = settings(&[&issuer[..], &["--oidc-client-id", "rt", "--oidc-client-secret", "s"]].concat()).unwrap();
+        let oidc = s.oidc.unwrap();
+        assert_eq!(oidc.issuer.as_str(), "https://id.fedoraproject.org/openidc/");
+        assert_eq!(oidc.client_auth, ClientAuth::Post);
+        assert!(oidc.scopes.contains(&"https://id.fedoraproject.org/scope/groups".to_owned()));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(settings(&["--public-url", "ftp://x/"]).is_err());
+        assert!(settings(&["--session-idle-timeout", "9d"]).unwrap_err().contains("SESSION_IDLE_TIMEOUT"));
+        assert!(settings(&["--session-lifetime", "soon"]).is_err());
+        let https = settings(&["--public-url", "https://releases.example.org"]).unwrap();
+        assert!(https.https());
+        assert_eq!(https.origin(), "https://releases.example.org");
+        assert_eq!(https.absolute("/auth/callback"), "https://releases.example.org/auth/callback");
+    }
+}
