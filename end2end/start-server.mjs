@@ -1,8 +1,10 @@
 // Starts releasetracker for the Playwright run (see `webServer` in
 // playwright.config.ts): a fresh SQLite database in a new temporary
 // directory, one API token for the tests, the real release histories of
-// Fedora, Debian and Ubuntu (data/*.csv, via `import-history`), then the
-// server itself.
+// Fedora, Debian and Ubuntu (data/*.csv, via `import-history`), the
+// Fedora-like OpenID provider of oidc/provider.mjs (accounts `editor`, in
+// releng, and `viewer`, not; password `password`), then the server itself,
+// logging in through that provider.
 //
 // Environment:
 //   E2E_PORT        port to listen on (default 3900)
@@ -50,7 +52,7 @@ function cleanup() {
 
 // Settings from the caller's environment must not leak into the run.
 const env = { ...process.env };
-for (const name of ['DATABASE_URL', 'LEPTOS_SITE_ADDR', 'LEPTOS_SITE_ROOT', 'LOG_FORMAT']) delete env[name];
+for (const name of ['DATABASE_URL', 'LEPTOS_SITE_ADDR', 'LEPTOS_SITE_ROOT', 'LOG_FORMAT', 'PUBLIC_URL', 'OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'EDITOR_GROUPS']) delete env[name];
 
 let token;
 try {
@@ -95,22 +97,59 @@ for (const [dist, file] of histories) {
   }
 }
 
+// The identity provider; the server is started once it is listening.
+const publicUrl = `http://127.0.0.1:${port}/`;
+const provider = spawn(
+  process.execPath,
+  [join(here, 'oidc', 'provider.mjs'), '--redirect-uri', `${publicUrl}auth/callback`, '--no-sso'],
+  { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const issuer = await new Promise((resolveIssuer) => {
+  let buffer = '';
+  provider.stdout.on('data', (chunk) => {
+    buffer += chunk;
+    const line = buffer.split('\n').find((l) => l.startsWith('ready '));
+    if (line) resolveIssuer(line.slice('ready '.length).trim());
+  });
+  provider.on('exit', (code) => {
+    cleanup();
+    fail(`the OpenID provider exited (${code}) before it was ready`);
+  });
+});
+console.log(`[e2e] OpenID provider ${issuer}`);
+
 const server = spawn(
   bin,
   ['--database', database, 'serve', '--bind', `127.0.0.1:${port}`, '--site-root', siteRoot],
-  { cwd: repoRoot, env, stdio: 'inherit' },
+  {
+    cwd: repoRoot,
+    env: {
+      ...env,
+      PUBLIC_URL: publicUrl,
+      OIDC_ISSUER_URL: issuer,
+      OIDC_CLIENT_ID: 'releasetracker',
+      OIDC_CLIENT_SECRET: 'test-secret',
+      EDITOR_GROUPS: 'releng',
+    },
+    stdio: 'inherit',
+  },
 );
 
 // Playwright stops the web server with a signal: pass it on, and leave
 // once the server is gone.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => server.kill(signal));
+  process.on(signal, () => {
+    server.kill(signal);
+    provider.kill('SIGTERM');
+  });
 }
 server.on('error', (err) => {
   cleanup();
   fail(`could not start ${bin}: ${err.message}`);
 });
 server.on('exit', (code, signal) => {
+  provider.removeAllListeners('exit');
+  provider.kill('SIGTERM');
   cleanup();
   if (signal) console.log(`[e2e] server stopped by ${signal}`);
   process.exit(code ?? 0);

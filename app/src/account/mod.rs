@@ -131,11 +131,24 @@ pub fn AccountNav() -> impl IntoView {
         }
         .into_any(),
         None if viewer.login_enabled => view! {
-            <span class="account"><a href="/login" rel="nofollow">"Sign in"</a></span>
+            <span class="account"><a href=sign_in_href() rel="nofollow">"Sign in"</a></span>
         }
         .into_any(),
         None => ().into_any(),
     }
+}
+
+/// `/login`, coming back to the page being rendered.
+fn sign_in_href() -> String {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        if here != "/" {
+            let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+            return format!("/login?next={next}");
+        }
+    }
+    "/login".to_owned()
 }
 
 /// The one-time notice of the flash, if any.

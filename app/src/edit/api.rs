@@ -279,9 +279,14 @@ pub fn describe(e: &crate::model::event::EventRecord) -> String {
 }
 
 /// Records an event from the form.
+///
+/// Every state-changing function takes `csrf_token`: the CSRF middleware
+/// checks it before the function runs; naming it here keeps it in the body
+/// that `ActionForm` rebuilds from these arguments.
 #[allow(clippy::too_many_arguments)]
 #[server(prefix = "/ui", endpoint = "record_event")]
 pub async fn record_event(
+    csrf_token: Option<String>,
     dist: Option<String>,
     release: Option<String>,
     state: Option<String>,
@@ -290,6 +295,8 @@ pub async fn record_event(
     note: Option<String>,
     link: Option<String>,
 ) -> Result<Recorded, AppError> {
+    // Checked by the CSRF middleware before this runs.
+    let _ = csrf_token;
     use crate::model::event::EventInput;
     use ssr::*;
 
@@ -325,7 +332,9 @@ pub async fn record_event(
 
 /// Retracts an event, with a reason.
 #[server(prefix = "/ui", endpoint = "retract_event")]
-pub async fn retract_event(id: i64, reason: Option<String>) -> Result<Recorded, AppError> {
+pub async fn retract_event(csrf_token: Option<String>, id: i64, reason: Option<String>) -> Result<Recorded, AppError> {
+    // Checked by the CSRF middleware before this runs.
+    let _ = csrf_token;
     use ssr::*;
 
     let values = event_values(&[("reason", &reason)]);
@@ -345,6 +354,7 @@ pub async fn retract_event(id: i64, reason: Option<String>) -> Result<Recorded, 
 #[allow(clippy::too_many_arguments)]
 #[server(prefix = "/ui", endpoint = "correct_event")]
 pub async fn correct_event(
+    csrf_token: Option<String>,
     id: i64,
     reason: Option<String>,
     dist: Option<String>,
@@ -355,6 +365,8 @@ pub async fn correct_event(
     note: Option<String>,
     link: Option<String>,
 ) -> Result<Recorded, AppError> {
+    // Checked by the CSRF middleware before this runs.
+    let _ = csrf_token;
     use crate::model::event::EventInput;
     use ssr::*;
 
@@ -399,7 +411,9 @@ pub async fn my_tokens() -> Result<Vec<TokenInfo>, AppError> {
 
 /// Creates a personal API token.
 #[server(prefix = "/ui", endpoint = "create_token")]
-pub async fn create_token(name: Option<String>, expires_in_days: Option<String>) -> Result<CreatedToken, AppError> {
+pub async fn create_token(csrf_token: Option<String>, name: Option<String>, expires_in_days: Option<String>) -> Result<CreatedToken, AppError> {
+    // Checked by the CSRF middleware before this runs.
+    let _ = csrf_token;
     use ssr::*;
 
     let values = event_values(&[("name", &name), ("expires_in_days", &expires_in_days)]);
@@ -419,7 +433,9 @@ pub async fn create_token(name: Option<String>, expires_in_days: Option<String>)
 
 /// Revokes one of the signed-in editor's tokens.
 #[server(prefix = "/ui", endpoint = "revoke_token")]
-pub async fn revoke_token(id: i64) -> Result<String, AppError> {
+pub async fn revoke_token(csrf_token: Option<String>, id: i64) -> Result<String, AppError> {
+    // Checked by the CSRF middleware before this runs.
+    let _ = csrf_token;
     use ssr::*;
 
     let result = async {

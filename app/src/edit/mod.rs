@@ -229,7 +229,7 @@ pub fn NotEditor(viewer: crate::account::Viewer) -> impl IntoView {
     let signed_out = viewer.user.is_none() && viewer.login_enabled;
     view! {
         <p class="error" role="alert">{viewer.why_not_editor()}</p>
-        {signed_out.then(|| view! { <p><a href="/login?next=/events/new">"Sign in"</a></p> })}
+        {signed_out.then(|| view! { <p><a href="/login?next=%2Fevents%2Fnew">"Sign in"</a></p> })}
     }
 }
 

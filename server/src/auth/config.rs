@@ -201,43 +201,72 @@ fn with_trailing_slash(mut url: Url) -> Url {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
-    fn args(public_url: Option<&str>) -> AuthArgs {
-        AuthArgs {
-            public_url: public_url.map(|u| Url::parse(u).unwrap()),
-            oidc_issuer_url: None,
-            oidc_client_id: None,
-            oidc_client_secret: None,
-            oidc_scopes: FEDORA_SCOPES.into(),
-            oidc_client_auth: ClientAuth::Post,
-            editor_groups: "releng".into(),
-            session_idle_timeout: Duration::from_secs(3600),
-            session_lifetime: Duration::from_secs(7200),
-        }
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        auth: AuthArgs,
+    }
+
+    fn settings(args: &[&str]) -> Result<AuthSettings, String> {
+        let cli = Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).map_err(|e| e.to_string())?;
+        AuthSettings::from_args(&cli.auth, "127.0.0.1:3000".parse().unwrap())
+    }
+
+    #[test]
+    fn defaults_are_fedora_and_login_off() {
+        let s = settings(&[]).unwrap();
+        assert!(s.oidc.is_none());
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(s.editor_groups, ["releng"]);
+        assert_eq!(s.idle_timeout, Duration::from_secs(8 * 3600));
+        assert_eq!(s.lifetime, Duration::from_secs(7 * 86400));
+        assert!(!s.https());
+    }
+
+    #[test]
+    fn a_provider_needs_all_three_settings() {
+        let issuer = ["--oidc-issuer-url", "https://id.fedoraproject.org/openidc/"];
+        assert!(settings(&issuer).unwrap_err().contains("OIDC_CLIENT_ID"));
+        let s = settings(&[&issuer[..], &["--oidc-client-id", "rt", "--oidc-client-secret", "s"]].concat()).unwrap();
+        let oidc = s.oidc.unwrap();
+        assert_eq!(oidc.issuer.as_str(), "https://id.fedoraproject.org/openidc/");
+        assert_eq!(oidc.client_auth, ClientAuth::Post);
+        assert!(oidc.scopes.contains(&"https://id.fedoraproject.org/scope/groups".to_owned()));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(settings(&["--public-url", "ftp://x/"]).is_err());
+        assert!(settings(&["--session-idle-timeout", "9d"]).unwrap_err().contains("SESSION_IDLE_TIMEOUT"));
+        assert!(settings(&["--session-lifetime", "soon"]).is_err());
+        let https = settings(&["--public-url", "https://releases.example.org"]).unwrap();
+        assert!(https.https());
+        assert_eq!(https.origin(), "https://releases.example.org");
+        assert_eq!(https.absolute("/auth/callback"), "https://releases.example.org/auth/callback");
     }
 
     #[test]
     fn public_url_is_checked_and_ends_with_a_slash() {
-        let bind = "127.0.0.1:3000".parse().unwrap();
-        let url = |u| AuthSettings::from_args(&args(Some(u)), bind).map(|s| s.public_url.to_string());
+        let url = |u| settings(&["--public-url", u]).map(|s| s.public_url.to_string());
         assert_eq!(url("https://rt.example.org").unwrap(), "https://rt.example.org/");
         assert_eq!(url("https://example.org/rt").unwrap(), "https://example.org/rt/");
         assert_eq!(url("https://example.org/rt/").unwrap(), "https://example.org/rt/");
-        assert!(url("ftp://example.org/").is_err());
         assert!(url("https://example.org/?a=1").is_err());
         assert!(url("https://example.org/#top").is_err());
-        let default = |bind: &str| AuthSettings::from_args(&args(None), bind.parse().unwrap()).unwrap().public_url;
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        let default = |bind: &str| AuthSettings::from_args(&cli.auth, bind.parse().unwrap()).unwrap().public_url;
         assert_eq!(default("0.0.0.0:3000").as_str(), "http://0.0.0.0:3000/");
         assert_eq!(default("[::1]:3000").as_str(), "http://[::1]:3000/");
     }
 
     #[test]
     fn absolute_urls_stay_below_a_path_prefix() {
-        let bind = "127.0.0.1:3000".parse().unwrap();
-        let auth = AuthSettings::from_args(&args(Some("https://example.org/rt")), bind).unwrap();
-        assert_eq!(auth.absolute("/auth/callback"), "https://example.org/rt/auth/callback");
-        assert_eq!(auth.origin(), "https://example.org");
-        assert!(auth.https());
+        let s = settings(&["--public-url", "https://example.org/rt"]).unwrap();
+        assert_eq!(s.absolute("/auth/callback"), "https://example.org/rt/auth/callback");
+        assert_eq!(s.origin(), "https://example.org");
     }
 }

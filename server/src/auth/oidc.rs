@@ -388,3 +388,47 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(value: &serde_json::Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+    }
+
+    #[test]
+    fn the_crate_alone_rejects_ipsilon_amr_and_the_fix_is_an_array() {
+        let header = part(&serde_json::json!({"alg": "RS256", "kid": "k"}));
+        let claims = serde_json::json!({
+            "iss": "https://id.fedoraproject.org/openidc/", "sub": "1", "aud": "rt",
+            "exp": 4_000_000_000i64, "iat": 1_700_000_000i64, "nonce": "n", "amr": "[]"
+        });
+        let raw = format!("{header}.{}.c2ln", part(&claims));
+        assert!(CoreIdToken::from_str(&raw).is_err(), "openidconnect refuses amr as a string");
+        let fixed = amr_as_array(&raw).expect("amr was a string");
+        assert!(CoreIdToken::from_str(&fixed).is_ok());
+        let payload: serde_json::Value =
+            serde_json::from_slice(&b64(fixed.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        assert_eq!(payload["amr"], serde_json::json!([]));
+        let other = serde_json::json!({"amr": "pwd"});
+        let raw = format!("{header}.{}.c2ln", part(&other));
+        let payload: serde_json::Value =
+            serde_json::from_slice(&b64(amr_as_array(&raw).unwrap().split('.').nth(1).unwrap()).unwrap()).unwrap();
+        assert_eq!(payload["amr"], serde_json::json!(["pwd"]));
+        let array = serde_json::json!({"amr": ["pwd"]});
+        assert!(amr_as_array(&format!("{header}.{}.c2ln", part(&array))).is_none());
+    }
+
+    #[test]
+    fn symmetric_and_unsigned_tokens_are_refused() {
+        let keys = CoreJsonWebKeySet::new(vec![]);
+        for alg in ["none", "HS256"] {
+            let header = part(&serde_json::json!({ "alg": alg }));
+            let raw = format!("{header}.e30.");
+            assert!(check_signature(&keys, &raw).is_err(), "{alg}");
+        }
+        let header = part(&serde_json::json!({"alg": "RS256"}));
+        assert!(check_signature(&keys, &format!("{header}.e30.c2ln")).is_err(), "no key verifies");
+    }
+}

@@ -164,3 +164,24 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_only_goes_to_paths_on_this_site() {
+        assert_eq!(safe_next(Some("/events?dist=fedora")), "/events?dist=fedora");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example/", "evil", "", "/x\r\nSet-Cookie: a=b"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn message_pages_escape_their_text() {
+        let page = message_page(StatusCode::BAD_REQUEST, "<b>", "a & <script>");
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(escape("a & <script>\""), "a &amp; &lt;script&gt;&quot;");
+    }
+}
