@@ -64,6 +64,11 @@ pub fn ReleasePage() -> impl IntoView {
                 format!("In {}.", current.join(", "))
             }}
         </p>
+        {crate::account::viewer().editor().is_some().then(|| {
+            let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+            let href = format!("/events/new?dist={}&release={}", enc(dist.as_str()), enc(release.as_str()));
+            view! { <p><a href=href>"Record an event for this release"</a></p> }
+        })}
         <h2>"History by state"</h2>
         {detail.into_iter().map(|(state, d)| view! {
             <section class="state-history" data-state=state.to_string()>

@@ -1,19 +1,20 @@
 //! The login routes: `GET /login` (off to the provider), `GET
 //! /auth/callback` (back from it: session id rotated, person stored) and
-//! `POST /logout` (session destroyed), plus the small HTML page they
-//! answer with when something goes wrong.
+//! `/logout` (a page with the button; its POST destroys the session),
+//! plus the small HTML page they answer with when something goes wrong.
 
 use axum::extract::{Query, State};
+use axum::Extension;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::oidc::PendingLogin;
-use super::session::{new_csrf_token, SessionUser, PENDING_LOGIN, USER};
+use super::session::{new_csrf_token, CurrentUser, SessionUser, PENDING_LOGIN, USER};
 use crate::state::AppState;
 use crate::store::{UserKey, UserLogin};
 
@@ -28,7 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login))
         .route(CALLBACK_PATH, get(callback))
-        .route("/logout", post(logout))
+        .route("/logout", get(logout_page).post(logout))
 }
 
 #[derive(Deserialize)]
@@ -136,6 +137,24 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     Redirect::to(&pending.next).into_response()
 }
 
+/// `GET /logout`: a page with the sign-out button, for people who type
+/// the address (signing out itself is a POST, never a GET).
+async fn logout_page(Extension(user): Extension<CurrentUser>) -> Response {
+    match user.0 {
+        Some(user) => page(
+            StatusCode::OK,
+            "Sign out",
+            &format!(
+                "<p>Signed in as {}.</p><form method=\"post\" action=\"/logout\">\
+                 <input type=\"hidden\" name=\"csrf_token\" value=\"{}\"><button type=\"submit\">Sign out</button></form>",
+                escape(&user.nickname),
+                escape(&user.csrf)
+            ),
+        ),
+        None => message_page(StatusCode::OK, "Sign out", "You are not signed in."),
+    }
+}
+
 async fn logout(session: Session) -> Response {
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "cannot end the session");
@@ -151,12 +170,16 @@ fn unavailable() -> Response {
 /// A small standalone HTML page (text escaped) for login errors and
 /// refused requests.
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    page(status, title, &format!("<p>{}</p>", escape(message)))
+}
+
+/// The page around `html` (already escaped).
+fn page(status: StatusCode, title: &str, html: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · releasetracker</title>\
          <link rel=\"stylesheet\" href=\"/pkg/releasetracker.css\"></head><body><main id=\"main\">\
-         <h1>{t}</h1><p>{m}</p><p><a href=\"/\">Back to the state matrix</a></p></main></body></html>",
+         <h1>{t}</h1>{html}<p><a href=\"/\">Back to the state matrix</a></p></main></body></html>",
         t = escape(title),
-        m = escape(message)
     );
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
