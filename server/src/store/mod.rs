@@ -73,6 +73,40 @@ pub enum Store {
     Postgres(PgPool),
 }
 
+/// Inserts one event row and its outbox row within the transaction
+/// `$tx`; evaluates to the new id. A macro because the transaction's type
+/// differs per database.
+macro_rules! insert_event {
+    ($tx:expr, $e:expr, $actor:expr, $recorded_at:expr, $corrects:expr) => {{
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
+             recorded_at, recorded_by, source, note, link, corrects) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind($e.dist.as_str())
+        .bind($e.release.as_str())
+        .bind($e.state.as_str())
+        .bind($e.reached)
+        .bind($e.at)
+        .bind($recorded_at)
+        .bind(&$actor.name)
+        .bind(&$actor.source)
+        .bind($e.note.as_deref())
+        .bind($e.link.as_deref())
+        .bind($corrects)
+        .fetch_one($tx)
+        .await?;
+        sqlx::query(outbox::INSERT_OUTBOX)
+            .bind(OutboxKind::Event.as_str())
+            .bind(id)
+            .bind(outbox::new_message_id())
+            .bind($recorded_at)
+            .execute($tx)
+            .await?;
+        id
+    }};
+}
+
 /// Runs the same body against whichever pool the store has.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
@@ -184,30 +218,7 @@ impl Store {
             }
             let mut ids = Vec::with_capacity(batch.len());
             for (e, actor) in batch {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
-                     recorded_at, recorded_by, source, note, link) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                )
-                .bind(e.dist.as_str())
-                .bind(e.release.as_str())
-                .bind(e.state.as_str())
-                .bind(e.reached)
-                .bind(e.at)
-                .bind(recorded_at)
-                .bind(&actor.name)
-                .bind(&actor.source)
-                .bind(e.note.as_deref())
-                .bind(e.link.as_deref())
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query(outbox::INSERT_OUTBOX)
-                    .bind(OutboxKind::Event.as_str())
-                    .bind(id)
-                    .bind(outbox::new_message_id())
-                    .bind(recorded_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let id = insert_event!(&mut *tx, e, actor, recorded_at, None::<i64>);
                 ids.push(id);
             }
             tx.commit().await?;
@@ -274,31 +285,7 @@ impl Store {
             let corrected = match correction {
                 None => None,
                 Some(e) => {
-                    let new_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
-                         recorded_at, recorded_by, source, note, link, corrects) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                    )
-                    .bind(e.dist.as_str())
-                    .bind(e.release.as_str())
-                    .bind(e.state.as_str())
-                    .bind(e.reached)
-                    .bind(e.at)
-                    .bind(recorded_at)
-                    .bind(&actor.name)
-                    .bind(&actor.source)
-                    .bind(e.note.as_deref())
-                    .bind(e.link.as_deref())
-                    .bind(event_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query(outbox::INSERT_OUTBOX)
-                        .bind(OutboxKind::Event.as_str())
-                        .bind(new_id)
-                        .bind(outbox::new_message_id())
-                        .bind(recorded_at)
-                        .execute(&mut *tx)
-                        .await?;
+                    let new_id = insert_event!(&mut *tx, e, actor, recorded_at, Some(event_id));
                     Some(new_id)
                 }
             };
