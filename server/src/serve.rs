@@ -21,6 +21,8 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let started = Instant::now();
     let bus_config =
         BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
+    let distro_info = app::model::distro_info::DistroInfoConfig::parse(&args.distro_info_states)
+        .map_err(|e| format!("invalid --distro-info-states: {e}"))?;
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
     let events = projection.read().len();
@@ -35,7 +37,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let options = crate::leptos_options(&args.site_root, args.bind);
-    let state = AppState::new(store.clone(), projection.clone(), options);
+    let state = AppState::with_distro_info(store.clone(), projection.clone(), options, distro_info);
 
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::distro_info::DistroInfoConfig;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
 use axum::extract::FromRef;
@@ -39,6 +40,8 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -85,6 +88,16 @@ impl AppState {
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
     pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
+        Self::with_distro_info(store, projection, leptos_options, DistroInfoConfig::default())
+    }
+
+    /// [`AppState::new`] with a distro-info mapping other than the defaults.
+    pub fn with_distro_info(
+        store: Store,
+        projection: Arc<Projection>,
+        leptos_options: LeptosOptions,
+        distro_info: DistroInfoConfig,
+    ) -> Self {
         let bus: Arc<Bus> = Arc::default();
         let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
         Self(Arc::new(Shared {
@@ -93,6 +106,7 @@ impl AppState {
             views: Arc::default(),
             bus,
             leptos_options,
+            distro_info,
             writer,
             write_lock: Arc::default(),
         }))

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod ops;
+pub mod properties;
 pub mod views;
 
 use axum::extract::Request;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/dists", get(views::dists))
         .route("/views/{dist}/releases/{release}", get(views::release_view))
         .route("/views/{dist}/{view}", get(views::dist_view))
+        .merge(properties::router())
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", v1)
