@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// One documented route: method, path, what it does.
-const ROUTES: [(&str, &str, &str); 10] = [
+const ROUTES: [(&str, &str, &str); 14] = [
     ("GET", "/api/v1/views/{dist}/states-by-release", "the states each release is in; ?at= for any past moment"),
     ("GET", "/api/v1/views/{dist}/releases-by-state", "the releases in each state; ?at="),
     ("GET", "/api/v1/views/{dist}/detailed", "per release and state: in, entered, left, and every stay; ?at="),
@@ -16,6 +16,10 @@ const ROUTES: [(&str, &str, &str); 10] = [
     ("POST", "/api/v1/events", "record an event (JSON, API token)"),
     ("POST", "/event?dist=&release=&state=&reached=1", "the same for shell scripts"),
     ("POST", "/api/v1/events/{id}/retract", "retract an event with a reason (API token)"),
+    ("GET", "/api/v1/dists/{dist}/releases/{release}/properties", "a release's properties (codename, version, ...); ?at=; also /dists/{dist}/properties"),
+    ("PUT", "/api/v1/dists/{dist}/releases/{release}/properties", "replace a release's (or, without /releases/{release}, the dist's) properties (JSON object, API token)"),
+    ("GET", "/api/v1/dists/{dist}/releases/{release}/properties/history", "every property change: key, old, new, at, who"),
+    ("GET", "/api/v1/compat/distro-info/{dist}.csv", "the dist in Debian's distro-info-data CSV format; ?at="),
 ];
 
 /// The API overview page.
