@@ -142,6 +142,7 @@ async fn story(db: TestDb) {
     assert_eq!(one["states"], plain["12"]);
     let past = app.get(&format!("/api/v1/views/debian/releases/12?with=properties&at={at}")).await.json();
     assert_eq!(past["properties"], json!({"codename": "Bookworm", "version": "12"}));
+    assert_eq!(app.get("/api/v1/views/debian/nope?with=properties").await.status, StatusCode::NOT_FOUND);
     for bad in ["/api/v1/views/debian/detailed?with=nope", "/api/v1/views/debian/states-by-release?with=properties"] {
         let r = app.get(bad).await;
         assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("with")), "{bad}");

@@ -72,7 +72,8 @@ pub async fn dist_view(
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
     let at = params.instant()?;
-    let with_properties = params.with_properties(view == "detailed")?;
+    // Unknown views fall through to their 404 below.
+    let with_properties = params.with_properties(!matches!(view.as_str(), "states-by-release" | "releases-by-state"))?;
     let log = state.projection.read();
     let cacheable = params.cacheable(&log, at);
     let key = format!("{dist}\n{view}");
