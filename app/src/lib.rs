@@ -4,7 +4,9 @@
 
 pub mod model;
 
+pub mod account;
 pub mod calendar;
+pub mod edit;
 pub mod events;
 pub mod matrix;
 pub mod release;

@@ -20,7 +20,7 @@ pub async fn token(store: &Store, command: TokenCommand) -> Result<(), String> {
             let (token, hash) = new_token();
             let now = Utc::now();
             let expires = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
-            store.create_token(&name, &hash, now, expires).await.map_err(|e| e.to_string())?;
+            store.create_token(&name, &hash, now, expires, None).await.map_err(|e| e.to_string())?;
             let until = expires.map_or("never".to_owned(), |t| format(&t));
             println!("Created API token `{name}` (expires: {until}). It is shown only now:");
             println!("{token}");

@@ -39,6 +39,8 @@ pub enum LogFormat {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of `serve`'s flags does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the web server.
     Serve(ServeArgs),
@@ -88,6 +90,13 @@ pub struct ServeArgs {
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,
+
+    /// Browser logins.
+    #[command(flatten)]
+    pub auth: crate::auth::config::AuthArgs,
+    /// How states map onto Bodhi's and pkgdb's words for `/api/v1/compat/...`.
+    #[command(flatten)]
+    pub compat: crate::api::compat::CompatArgs,
 }
 
 impl ServeArgs {

@@ -249,6 +249,7 @@ pub async fn import(store: &Store, dist: &Dist, file: &Path, now: Timestamp) -> 
             source: source.clone(),
             note: Some(fact.note),
             link: Some(fact.link.to_owned()),
+            corrects: None,
         });
     }
     summary.added = events.len();

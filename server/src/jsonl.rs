@@ -46,6 +46,10 @@ pub enum Line {
         /// Link.
         #[serde(default)]
         link: Option<String>,
+        /// The event this one corrects; left out when none, so files
+        /// written before corrections existed read and write the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        corrects: Option<i64>,
     },
     /// A retraction.
     Retraction {
@@ -125,6 +129,7 @@ impl From<&Event> for Line {
             source: Some(e.source.to_string()),
             note: e.note.clone(),
             link: e.link.clone(),
+            corrects: e.corrects,
         }
     }
 }
@@ -195,7 +200,7 @@ pub fn parse_all(
                 .unwrap_or(Ok(now))
         };
         match line {
-            Line::Event { id, dist, release, state, reached, at, recorded_at, recorded_by, source, note, link } => {
+            Line::Event { id, dist, release, state, reached, at, recorded_at, recorded_by, source, note, link, corrects } => {
                 let id = id.unwrap_or(last_event + 1);
                 if id <= last_event {
                     return Err(format!("line {n}: event id {id} is not above {last_event} (ids must increase and be new)"));
@@ -223,6 +228,7 @@ pub fn parse_all(
                     source: name(source, "source", n)?,
                     note: valid.note,
                     link: valid.link,
+                    corrects,
                 });
                 last_event = id;
             }

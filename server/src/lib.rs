@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bus;
 pub mod commands;
 pub mod config;
+pub mod editing;
 pub mod history;
 pub mod jsonl;
 pub mod projection;
@@ -19,6 +20,7 @@ pub mod writer;
 
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -67,18 +69,27 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let log = state.projection.shared();
     let status = status_source(&state);
+    let editing = app::edit::api::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
+    let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     Router::new()
         .merge(api::router())
+        .merge(auth::routes::router())
         .leptos_routes_with_context(
             &state,
             routes,
             move || {
                 leptos::context::provide_context(log.clone());
                 leptos::context::provide_context(status.clone());
+                leptos::context::provide_context(editing.clone());
             },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Innermost first: CSRF needs the person that `load_viewer` reads
+        // from the session that the session layer loads.
+        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::csrf::protect))
+        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::session::load_viewer))
+        .layer(sessions)
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

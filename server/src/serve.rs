@@ -7,11 +7,15 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::config::AuthSettings;
 use crate::bus::{BusConfig, Publisher};
 use crate::config::ServeArgs;
 use crate::projection::Projection;
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 use crate::store::Store;
+
+/// How often expired sessions are deleted.
+const SESSION_SWEEP: Duration = Duration::from_secs(3600);
 
 /// How long shutdown waits for the publisher's round in flight.
 const PUBLISHER_GRACE: Duration = Duration::from_secs(5);
@@ -21,6 +25,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let started = Instant::now();
     let bus_config =
         BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
+    let compat = args.compat.mapping().map_err(|e| format!("invalid compatibility mapping: {e}"))?;
     let distro_info = app::model::distro_info::DistroInfoConfig::parse(&args.distro_info_states)
         .map_err(|e| format!("invalid --distro-info-states: {e}"))?;
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
@@ -36,8 +41,26 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let auth = AuthSettings::from_args(&args.auth, args.bind).map_err(|e| format!("invalid login settings: {e}"))?;
+    let login_line = match &auth.oidc {
+        Some(oidc) => format!("login via {} (editors: {})", oidc.issuer, auth.editor_groups.join(", ")),
+        None => "login off (no OIDC_ISSUER_URL); writes need API tokens".to_owned(),
+    };
     let options = crate::leptos_options(&args.site_root, args.bind);
-    let state = AppState::with_distro_info(store.clone(), projection.clone(), options, distro_info);
+    let state = AppState::with_settings(store.clone(), projection.clone(), options, Settings { auth, compat, distro_info })?;
+    if let Some(provider) = &state.login {
+        // Checked now so a wrong issuer shows at start; a provider that is
+        // down only delays logins (discovery is retried at each one).
+        if let Err(e) = provider.discover().await {
+            tracing::warn!(error = %e, issuer = provider.issuer(), "identity provider not reachable yet");
+        }
+    }
+    let sweeper = tokio::spawn(
+        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            state.sessions.clone(),
+            SESSION_SWEEP,
+        ),
+    );
 
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
@@ -52,11 +75,13 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     });
 
     tracing::info!(
-        "releasetracker listening on http://{} (database: {}, site files: {}, message bus: {})",
+        "releasetracker listening on http://{} (public URL: {}, database: {}, site files: {}, message bus: {}, {})",
         args.bind,
+        state.auth.public_url,
         store.describe(),
         args.site_root,
-        bus_line
+        bus_line,
+        login_line
     );
     let app = crate::router(state);
     let served = axum::serve(listener, app)
@@ -64,6 +89,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("server failed: {e}"));
     stop.cancel();
+    sweeper.abort();
     let _ = follower.await;
     if let Some(mut publisher) = publisher {
         // It finishes the round in flight; a round stuck on an unanswering

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::compat::CompatMapping;
 use app::model::distro_info::DistroInfoConfig;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
@@ -16,10 +17,12 @@ use tokio::sync::Mutex;
 
 use crate::api::cache::ViewCache;
 use crate::api::error::ApiError;
+use crate::auth::config::AuthSettings;
+use crate::auth::oidc::Provider;
 use crate::auth::Identity;
 use crate::bus::Bus;
 use crate::projection::Projection;
-use crate::store::Store;
+use crate::store::{SessionBackend, Store};
 use crate::writer::EventWriter;
 
 /// Shared by every handler. One `Arc`, because axum clones the state for
@@ -40,6 +43,14 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// Site files and addresses for Leptos.
     pub leptos_options: LeptosOptions,
+    /// Login settings: public URL, editor groups, session lifetimes.
+    pub auth: Arc<AuthSettings>,
+    /// The identity provider, when login is configured.
+    pub login: Option<Arc<Provider>>,
+    /// Where browser sessions live (the same database).
+    pub sessions: SessionBackend,
+    /// How states read in Bodhi's and pkgdb's words (`/api/v1/compat/...`).
+    pub compat: CompatMapping,
     /// Which states the date columns of the distro-info export report.
     pub distro_info: DistroInfoConfig,
     /// Group-commits new events.
@@ -62,6 +73,12 @@ impl FromRef<AppState> for Store {
     }
 }
 
+impl FromRef<AppState> for Arc<AuthSettings> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
@@ -69,7 +86,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 /// A stored retraction with the event it retracts.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RetractionResult {
     /// The retraction.
     #[serde(flatten)]
@@ -83,33 +100,74 @@ fn now() -> app::model::Timestamp {
     to_stored_precision(Utc::now())
 }
 
+/// What `serve` configures beyond the store and the site: logins and the
+/// compatibility exports (Bodhi/pkgdb and distro-info). [`Settings::defaults`] is what tests and tools use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public URL, identity provider, editor groups, session lifetimes.
+    pub auth: AuthSettings,
+    /// How states read in Bodhi's and pkgdb's words.
+    pub compat: CompatMapping,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
+}
+
+impl Settings {
+    /// Login off, default mappings, served at `public_url`.
+    pub fn defaults(public_url: url::Url) -> Self {
+        Self {
+            auth: AuthSettings::without_login(public_url),
+            compat: CompatMapping::default(),
+            distro_info: DistroInfoConfig::default(),
+        }
+    }
+}
+
 impl AppState {
     /// Builds the state around an open store and its loaded projection, and
     /// starts the writer task (so it needs a Tokio runtime). The bus handle
     /// starts idle; `serve` attaches a publisher to it.
-    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Self {
-        Self::with_distro_info(store, projection, leptos_options, DistroInfoConfig::default())
+    ///
+    /// Everything else at its default ([`Settings::defaults`]), with the
+    /// site address as the public URL.
+    pub fn new(store: Store, projection: Arc<Projection>, leptos_options: LeptosOptions) -> Result<Self, String> {
+        let public = url::Url::parse(&format!("http://{}/", leptos_options.site_addr))
+            .map_err(|e| format!("public URL: {e}"))?;
+        Self::with_settings(store, projection, leptos_options, Settings::defaults(public))
     }
 
-    /// [`AppState::new`] with a distro-info mapping other than the defaults.
-    pub fn with_distro_info(
+    /// As [`Self::new`], with these settings.
+    pub fn with_settings(
         store: Store,
         projection: Arc<Projection>,
         leptos_options: LeptosOptions,
-        distro_info: DistroInfoConfig,
-    ) -> Self {
+        settings: Settings,
+    ) -> Result<Self, String> {
+        let Settings { auth, compat, distro_info } = settings;
+        let login = match &auth.oidc {
+            Some(oidc) => {
+                let redirect = auth.absolute(crate::auth::routes::CALLBACK_PATH);
+                Some(Arc::new(Provider::new(oidc.clone(), &redirect)?))
+            }
+            None => None,
+        };
+        let sessions = store.session_store().map_err(|e| e.to_string())?;
         let bus: Arc<Bus> = Arc::default();
         let writer = EventWriter::start(store.clone(), projection.clone(), bus.clone());
-        Self(Arc::new(Shared {
+        Ok(Self(Arc::new(Shared {
             store,
             projection,
             views: Arc::default(),
             bus,
             leptos_options,
+            auth: Arc::new(auth),
+            login,
+            sessions,
+            compat,
             distro_info,
             writer,
             write_lock: Arc::default(),
-        }))
+        })))
     }
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
@@ -131,10 +189,35 @@ impl AppState {
         retraction: NewRetraction,
         who: &Identity,
     ) -> Result<RetractionResult, ApiError> {
+        self.retract(event_id, retraction, None, who).await.map(|(r, _)| r)
+    }
+
+    /// Corrects an event: retracts it and records `fixed` in one
+    /// transaction; the new event names the old one in `corrects`. 404 if
+    /// unknown, 409 if already retracted.
+    pub async fn correct_event(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        fixed: NewEvent,
+        who: &Identity,
+    ) -> Result<(RetractionResult, EventRecord), ApiError> {
+        let (result, corrected) = self.retract(event_id, retraction, Some(&fixed), who).await?;
+        let corrected = corrected.ok_or_else(|| ApiError::Internal("correction missing after commit".into()))?;
+        Ok((result, corrected))
+    }
+
+    async fn retract(
+        &self,
+        event_id: i64,
+        retraction: NewRetraction,
+        fixed: Option<&NewEvent>,
+        who: &Identity,
+    ) -> Result<(RetractionResult, Option<EventRecord>), ApiError> {
         let _serialised = self.write_lock.lock().await;
-        let id = self
+        let (id, corrected_id) = self
             .store
-            .insert_retraction(event_id, &retraction.reason, &who.actor(), now())
+            .insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed)
             .await
             .map_err(|e| match e {
                 crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
@@ -150,6 +233,13 @@ impl AppState {
         let event = log
             .event_record(event_id)
             .ok_or_else(|| ApiError::Internal(format!("event {event_id} missing").into()))?;
-        Ok(RetractionResult { retraction: RetractionRecord::from(stored), event })
+        let corrected = match corrected_id {
+            None => None,
+            Some(id) => Some(
+                log.event_record(id)
+                    .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))?,
+            ),
+        };
+        Ok((RetractionResult { retraction: RetractionRecord::from(stored), event }, corrected))
     }
 }

@@ -140,7 +140,7 @@ async fn writes_need_a_valid_token() {
     // Expired.
     let (expired, hash) = server::auth::new_token();
     let past = chrono::Utc::now() - chrono::Duration::days(1);
-    app.store.create_token("old", &hash, past - chrono::Duration::days(1), Some(past)).await.unwrap();
+    app.store.create_token("old", &hash, past - chrono::Duration::days(1), Some(past), None).await.unwrap();
     let r = refused(&app, json(&expired, &good), StatusCode::UNAUTHORIZED, "unauthenticated").await;
     assert!(r["error"]["message"].as_str().unwrap().contains("expired"));
     refused(&app, post("/api/v1/events/1/retract", Some(&expired), Some("application/json"), r#"{"reason":"x"}"#), StatusCode::UNAUTHORIZED, "unauthenticated").await;

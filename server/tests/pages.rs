@@ -216,6 +216,7 @@ async fn api_overview_is_linked_from_every_page() {
     let html = page.text();
     assert!(html.contains("<h1>JSON API</h1>"));
     assert!(html.contains("/api/v1/views/{dist}/states-by-release"));
+    assert!(html.contains("href=\"/api/v1/openapi.json\""), "the overview links the OpenAPI description");
     // The API itself keeps its JSON 404 under /api/v1.
     assert_eq!(app.get("/api/v1/nothing").await.error_code(), "not_found");
 }

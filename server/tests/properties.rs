@@ -302,13 +302,42 @@ async fn distro_info_columns_follow_the_configuration() {
     import(&base, "debian", "debian.csv").await;
     base.store.close().await;
     drop(base);
-    let store = server::store::Store::connect(&db.url).await.unwrap();
-    let projection = Projection::load(&store).await.unwrap();
-    let config = app::model::distro_info::DistroInfoConfig::parse("debian.eol=stable").unwrap();
-    let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
-    let state = server::AppState::with_distro_info(store.clone(), projection, options, config);
-    let app = TestApp { store, state: state.clone(), router: server::router(state) };
+    let distro_info = app::model::distro_info::DistroInfoConfig::parse("debian.eol=stable").unwrap();
+    let app = TestApp::start_with(&db, server::state::Settings { distro_info, ..TestApp::default_settings() }).await;
     let text = app.get("/api/v1/compat/distro-info/debian.csv").await.text();
     // `eol` now reports when stable was first entered: the release date.
     assert!(text.contains("\n3.0,Woody,woody,2000-08-15,2002-07-19,2002-07-19\n"), "{text}");
+}
+
+/// axum 0.8 cannot route a segment that is only partly a parameter
+/// (`{dist}.csv`), so the export is routed as `{file}`: the published URL
+/// must still answer, other names must not, and the OpenAPI document must
+/// describe the published path only.
+#[tokio::test]
+async fn distro_info_answers_and_is_described_at_dist_dot_csv() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let t = app.token("t").await;
+    let e = app
+        .post_json("/api/v1/events", Some(&t), &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"}).to_string())
+        .await;
+    assert_eq!(e.status, StatusCode::CREATED);
+    let r = app.get("/api/v1/compat/distro-info/debian.csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    // `version` is the property of that name, not the release: unset here.
+    assert_eq!(r.text(), "version,codename,series,created,release,eol\n,,,,2023-06-10,\n");
+    for other in ["debian", "debian.json", "debian.csv.gz", "ubuntu.csv"] {
+        let r = app.get(&format!("/api/v1/compat/distro-info/{other}")).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "not_found".to_owned()), "{other}");
+    }
+    assert_eq!(app.get("/api/v1/compat/distro-info/bad%01name.csv").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let doc = serde_json::to_value(server::api::openapi()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(!paths.keys().any(|p| p.contains("{file}")), "the routing detail stays out of the document");
+    let op = &paths["/api/v1/compat/distro-info/{dist}.csv"]["get"];
+    assert!(op["responses"]["200"]["content"]["text/csv"].is_object(), "{op}");
+    let names: Vec<&str> = op["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["dist", "at"]);
 }

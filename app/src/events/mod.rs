@@ -147,6 +147,13 @@ pub fn EventPage() -> impl IntoView {
     view! {
         <Title text=format!("Event #{} · releasetracker", e.id)/>
         <h1>{title}</h1>
+        <crate::account::FlashNotice/>
+        {e.corrected_by.map(|id| view! {
+            <p class="notice">"Corrected by " <a href=format!("/events/{id}")>{format!("event #{id}")}</a> "."</p>
+        })}
+        {e.corrects.map(|id| view! {
+            <p class="notice">"This event corrects " <a href=format!("/events/{id}")>{format!("event #{id}")}</a> "."</p>
+        })}
         {e.retraction.as_ref().map(|r| view! {
             <section class="retraction" role="note">
                 <h2>"Retracted"</h2>
@@ -165,6 +172,7 @@ pub fn EventPage() -> impl IntoView {
             {e.note.clone().map(|note| view! { <dt>"Note"</dt><dd class="text">{note}</dd> })}
             {e.link.clone().map(|link| view! { <dt>"Link"</dt><dd><a href=link.clone() rel="nofollow noopener noreferrer">{link.clone()}</a></dd> })}
         </dl>
+        <crate::edit::EventEditing event=e.clone()/>
     }
     .into_any()
 }

@@ -18,17 +18,24 @@ pub const FUTURE_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
 /// What a client sends to record an event, before validation. Every field is
 /// optional here so that a missing one is reported by name.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// The dist, e.g. `fedora`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, required = true, example = "fedora"))]
     pub dist: Option<String>,
     /// The release, e.g. `"44"`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, required = true, example = "44"))]
     pub release: Option<String>,
     /// The state, e.g. `branched`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, required = true, example = "branched"))]
     pub state: Option<String>,
     /// `true`: entered the state; `false`: left it.
+    #[cfg_attr(feature = "ssr", schema(value_type = bool, required = true))]
     pub reached: Option<bool>,
-    /// When it happened (RFC 3339); defaults to now.
+    /// When it happened (RFC 3339); defaults to now. At most five minutes
+    /// in the future.
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub at: Option<String>,
     /// Free text, at most 2,000 characters.
     pub note: Option<String>,
@@ -140,6 +147,8 @@ pub struct Event {
     pub note: Option<String>,
     /// Optional provenance link.
     pub link: Option<String>,
+    /// The event this one corrects (retracted in the same transaction).
+    pub corrects: Option<EventId>,
 }
 
 /// A stored retraction of one event.
@@ -161,19 +170,24 @@ pub struct Retraction {
 
 /// A retraction as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RetractionRecord {
     /// Retraction id.
     pub id: i64,
     /// The retracted event's id.
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
     pub event_id: EventId,
     /// Why.
     pub reason: String,
     /// When it was recorded.
     #[serde(with = "time::wire")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub recorded_at: Timestamp,
     /// Who recorded it.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub recorded_by: Arc<str>,
     /// Where it came from.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub source: Arc<str>,
 }
 
@@ -193,8 +207,10 @@ impl From<&Retraction> for RetractionRecord {
 /// An event as the API, the feed and the bus show it: the stored fields,
 /// the derived `was_in_state` and `changed`, and its retraction if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventRecord {
     /// Monotonic id.
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
     pub id: EventId,
     /// The dist.
     pub dist: Dist,
@@ -206,13 +222,17 @@ pub struct EventRecord {
     pub reached: bool,
     /// When it happened.
     #[serde(with = "time::wire")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     /// When it was recorded.
     #[serde(with = "time::wire")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub recorded_at: Timestamp,
     /// Who recorded it.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub recorded_by: Arc<str>,
-    /// Where it came from.
+    /// Where it came from: `api`, `web`, `import`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub source: Arc<str>,
     /// Optional note.
     pub note: Option<String>,
@@ -224,6 +244,13 @@ pub struct EventRecord {
     pub changed: bool,
     /// The retraction of this event, if it was retracted.
     pub retraction: Option<RetractionRecord>,
+    /// The event this one corrects; absent for ordinary events, so the
+    /// shape of those stays as published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<EventId>,
+    /// The event that corrected this one, if it was corrected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrected_by: Option<EventId>,
 }
 
 #[cfg(test)]

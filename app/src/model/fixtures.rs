@@ -23,6 +23,7 @@ pub fn fedora_log(events: &[(&str, &str, bool, &str)]) -> EventLog {
             source: Arc::from("api"),
             note: None,
             link: None,
+            corrects: None,
         })
         .expect("fixture events are in id order");
     }

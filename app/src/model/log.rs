@@ -54,19 +54,23 @@ pub struct LogQuery {
 
 /// One page of the log.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogPage {
     /// The events, newest first (or oldest first with `after_id`).
     pub events: Vec<EventRecord>,
     /// Newest-first paging: the `before_id` of the next page, `null` at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub next_before_id: Option<EventId>,
     /// Change feed: the `after_id` to poll with next (the last id seen).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub next_after_id: Option<EventId>,
 }
 
 /// A dist with the releases and states it has ever had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DistSummary {
     /// The dist.
     pub dist: Dist,
@@ -82,6 +86,7 @@ pub struct EventLog {
     events: Vec<Event>,
     retractions: Vec<Retraction>,
     retraction_of: HashMap<EventId, usize>,
+    corrected_by: HashMap<EventId, EventId>,
     pub(crate) dists: BTreeMap<Dist, DistIndex>,
     people: HashSet<Arc<str>>,
     version: u64,
@@ -159,6 +164,9 @@ impl EventLog {
             .or_default()
             .insert(Entry { at: event.at, id: event.id, reached: event.reached });
         self.max_at = self.max_at.max(Some(event.at));
+        if let Some(corrected) = event.corrects {
+            self.corrected_by.insert(corrected, event.id);
+        }
         self.events.push(event);
         self.version += 1;
         Ok(())
@@ -254,6 +262,8 @@ impl EventLog {
             was_in_state: was,
             changed: was != event.reached,
             retraction: self.retraction_of(event.id).map(RetractionRecord::from),
+            corrects: event.corrects,
+            corrected_by: self.corrected_by.get(&event.id).copied(),
         }
     }
 

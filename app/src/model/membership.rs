@@ -27,16 +27,21 @@ pub struct Timeline {
 /// A stretch of time spent in a state: entered by one event, left by a
 /// later one (or still open).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Interval {
     /// When the release entered the state.
     #[serde(with = "time::wire")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub entered: Timestamp,
     /// The event that entered it.
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
     pub entered_by: EventId,
     /// When it left, if it did (by the instant asked about).
     #[serde(serialize_with = "time::wire::option::serialize")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub left: Option<Timestamp>,
     /// The event that left it.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub left_by: Option<EventId>,
 }
 

@@ -102,6 +102,25 @@ macro_rules! name_type {
             }
         }
 
+        /// A name on the wire is a string (see [`check_name`] for the rules).
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_NAME_CHARS))
+                    .description(Some(concat!(
+                        "A ", $field, " name: at most 128 characters, no control characters, ",
+                        "no leading or trailing white space."
+                    )))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(d)?;

@@ -144,6 +144,7 @@ pub struct PropertyChange {
 
 /// One line of a property history, as `GET .../properties/history` answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PropertyHistoryEntry {
     /// The change's id.
     pub id: i64,
@@ -155,13 +156,17 @@ pub struct PropertyHistoryEntry {
     pub new: Option<String>,
     /// When it takes effect.
     #[serde(with = "time::wire")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     /// When it was recorded.
     #[serde(with = "time::wire")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub recorded_at: Timestamp,
     /// Who recorded it.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub recorded_by: Arc<str>,
-    /// Through what.
+    /// Through what: `api`, `web` or `import`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub source: Arc<str>,
 }
 

@@ -23,15 +23,18 @@ pub type ReleaseDetail = BTreeMap<State, StateDetail>;
 
 /// One release's membership of one state, as of an instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StateDetail {
     /// Whether the release is in the state.
     #[serde(rename = "in")]
     pub is_in: bool,
     /// When it last entered the state, if ever.
     #[serde(serialize_with = "time::wire::option::serialize")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub entered: Option<Timestamp>,
     /// When it last left the state, if it is out after having been in.
     #[serde(serialize_with = "time::wire::option::serialize")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub left: Option<Timestamp>,
     /// Every stay in the state, oldest first.
     pub history: Vec<Interval>,

@@ -11,10 +11,10 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_params_map, use_query_map};
-use leptos_router::{ParamSegment, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::model::{parse_at, Timestamp};
-use crate::{calendar, events, matrix, release, status};
+use crate::{account, calendar, edit, events, matrix, release, status};
 
 /// The document around the app: what the server sends. Islands mode: only
 /// the interactive islands load wasm; everything else is plain HTML.
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <a href="/calendar">"Calendar"</a>
                     <a href="/events">"Event log"</a>
                 </nav>
+                <account::AccountNav/>
             </header>
             <main id="main">
                 <Routes fallback=|| view! { <NotFound/> }>
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("api") view=api_docs::ApiDocsPage/>
                     <Route path=StaticSegment("status") view=status::StatusPage/>
                     <Route path=StaticSegment("events") view=events::EventLogPage/>
+                    <Route path=(StaticSegment("events"), StaticSegment("new")) view=edit::NewEventPage/>
+                    <Route path=(StaticSegment("account"), StaticSegment("tokens")) view=account::tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("events"), ParamSegment("id")) view=events::EventPage/>
                 </Routes>
             </main>

@@ -50,18 +50,29 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The body of every error response.
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// The body of every error response: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
-    code: &'a str,
-    message: String,
+/// The inside of [`ErrorBody`].
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `malformed_request`, `invalid_input`,
+    /// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `payload_too_large`, `unsupported_media_type`,
+    /// `rate_limited`, `unavailable`, `internal`, ...
+    #[schema(example = "invalid_input")]
+    pub code: String,
+    /// A sentence for people; never SQL, paths or stack traces.
+    #[schema(example = "state: must not be empty")]
+    pub message: String,
+    /// The offending field, when one is to blame (nested paths such as `[0]`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    #[schema(example = "state")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -89,7 +100,7 @@ impl ApiError {
 /// Builds an error response from parts; also used for errors raised by
 /// middleware (rate limits, timeouts) so every error has one shape.
 pub fn error_response(status: StatusCode, code: &str, message: String, field: Option<&str>) -> Response {
-    let body = Body { error: Detail { code, message, field } };
+    let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field: field.map(str::to_owned) } };
     let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}".to_vec());
     let mut response = (status, json).into_response();
     response

@@ -1,7 +1,8 @@
 //! The event log over HTTP: record (JSON and the form/query style for shell
 //! scripts), list with filters and cursors, read one, retract.
 
-use app::model::event::EventInput;
+use app::model::event::{EventInput, EventRecord};
+use app::model::LogPage;
 use app::model::time::parse_since;
 use app::model::{parse_at, Dist, LogQuery, NewRetraction, Release, State};
 use axum::extract::{Path, Request, State as AxumState};
@@ -12,21 +13,41 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::cache::json_response;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, ApiJson, ApiQuery};
 use crate::auth::Editor;
-use crate::state::AppState;
+use crate::state::{AppState, RetractionResult};
 
 /// Default and largest page of the log.
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-fn created(record: app::model::event::EventRecord) -> Response {
+fn created(record: EventRecord) -> Response {
     let location = format!("/api/v1/events/{}", record.id);
     (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response()
 }
 
 /// `POST /api/v1/events`: records an event from a JSON body.
+#[utoipa::path(
+    post,
+    path = "/events",
+    tag = "events",
+    operation_id = "create_event",
+    request_body(content = EventInput, description = "The event; `dist`, `release`, `state` and `reached` are required, unknown fields are refused.",
+        example = json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored; `Location` names it", body = EventRecord,
+            headers(("Location" = String, description = "`/api/v1/events/{id}`"))),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Not an editor", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "A field is missing or breaks a rule; `field` names it", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn create(
     AxumState(state): AxumState<AppState>,
     Editor(who): Editor,
@@ -77,9 +98,51 @@ fn input_from_pairs(pairs: Vec<(String, String)>) -> Result<EventInput, ApiError
     Ok(input)
 }
 
+/// The parameters of `POST /event`, for its description only: the handler
+/// reads the raw pairs so that it can refuse unknown and repeated keys.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct FormParams {
+    /// The dist, e.g. `fedora`.
+    dist: String,
+    /// The release, e.g. `44`.
+    release: String,
+    /// The state, e.g. `branched`.
+    state: String,
+    /// `1`, `0`, `true` or `false`.
+    reached: String,
+    /// When it happened (RFC 3339); defaults to now.
+    at: Option<String>,
+    /// Free text, at most 2,000 characters.
+    note: Option<String>,
+    /// Provenance, an http(s) URL.
+    link: Option<String>,
+}
+
 /// `POST /event?dist=&release=&state=&reached=1`: the same as
 /// [`create`] for shell scripts; parameters may also come as an
 /// `application/x-www-form-urlencoded` body.
+#[utoipa::path(
+    post,
+    path = "/event",
+    tag = "events",
+    operation_id = "create_event_from_form",
+    params(FormParams),
+    request_body(content = Option<String>, content_type = "application/x-www-form-urlencoded",
+        description = "Optional: the same parameters as a form body instead of (or besides) the query string."),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored; `Location` names it", body = EventRecord,
+            headers(("Location" = String, description = "`/api/v1/events/{id}`"))),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Not an editor", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "A body that is not a form", body = ErrorBody),
+        (status = 422, description = "A parameter is missing, repeated, unknown or breaks a rule", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn create_from_form(
     AxumState(state): AxumState<AppState>,
     Editor(who): Editor,
@@ -104,16 +167,26 @@ pub async fn create_from_form(
 }
 
 /// Query parameters of `GET /api/v1/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogParams {
+    /// Only this dist.
     dist: Option<String>,
+    /// Only this release.
     release: Option<String>,
+    /// Only this state.
     state: Option<String>,
+    /// Only events with `at` at or after this (RFC 3339, or `YYYY-MM-DD`: the start of that day).
     since: Option<String>,
+    /// Only events with `at` at or before this (RFC 3339, or `YYYY-MM-DD`: the end of that day).
     until: Option<String>,
+    /// Newest-first paging: only ids below this (the `next_before_id` of the previous page).
     before_id: Option<i64>,
+    /// Change feed: only ids above this, oldest first.
     after_id: Option<i64>,
+    /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -142,6 +215,18 @@ impl LogParams {
 
 /// `GET /api/v1/events`: a page of the log, newest first; with `after_id`,
 /// oldest first from there (a change feed).
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "events",
+    operation_id = "list_events",
+    params(LogParams),
+    responses(
+        (status = 200, description = "A page of the log", body = LogPage),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 422, description = "A filter is unreadable or unknown; `field` names it", body = ErrorBody),
+    )
+)]
 pub async fn list(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -161,6 +246,19 @@ fn event_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/v1/events/{id}`: one event with its retraction, if any.
+#[utoipa::path(
+    get,
+    path = "/events/{id}",
+    tag = "events",
+    operation_id = "get_event",
+    params(("id" = i64, Path, description = "The event id", minimum = 1)),
+    responses(
+        (status = 200, description = "The event, with its retraction or `null`", body = EventRecord),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 422, description = "The id is not a positive integer", body = ErrorBody),
+    )
+)]
 pub async fn one(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -176,13 +274,35 @@ pub async fn one(
 }
 
 /// Body of a retraction.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetractBody {
+    /// Why the event is retracted (required, at most 2,000 characters).
+    #[schema(value_type = String, required = true)]
     reason: Option<String>,
 }
 
 /// `POST /api/v1/events/{id}/retract`: retracts an event, with a reason.
+#[utoipa::path(
+    post,
+    path = "/events/{id}/retract",
+    tag = "events",
+    operation_id = "retract_event",
+    params(("id" = i64, Path, description = "The event to retract", minimum = 1)),
+    request_body(content = RetractBody, example = json!({"reason": "recorded for the wrong release"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The retraction and the event as it now reads", body = RetractionResult),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Not an editor", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 409, description = "The event is already retracted", body = ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "No reason, or a bad id", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn retract(
     AxumState(state): AxumState<AppState>,
     Path(id): Path<String>,

@@ -1,10 +1,28 @@
-//! The JSON API (DESIGN.md §2): routes, and the middleware that gives every
-//! error under it the one documented shape.
+//! The JSON API (DESIGN.md §2): routes, their OpenAPI description, and the
+//! middleware that gives every error under it the one documented shape.
+//!
+//! Every route is registered through [`routes`] with `routes!`, which takes
+//! its path and methods from the handler's `#[utoipa::path]`: a route
+//! cannot be served without being described in `/api/v1/openapi.json`.
+//!
+//! To add a route: annotate the handler with `#[utoipa::path(get, path =
+//! "/things/{id}", tag = "...", operation_id = "...", params(...),
+//! responses((status = 200, body = Thing), (status = 404, body =
+//! ErrorBody)))]` (writes also `request_body(content = T, example =
+//! json!(...))` and `security(("bearer" = []))`; non-JSON answers give
+//! `content_type`), derive `utoipa::ToSchema` on its wire types
+//! (`#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]` in `app`), and
+//! add `.routes(routes!(module::handler))` below — one `routes!` per path,
+//! with the path relative to `/api/v1` in `v1` or absolute at the top
+//! level. Then name it as `` `GET /path` `` in docs/api.md;
+//! `server/tests/openapi.rs` checks both directions.
 
 pub mod cache;
+pub mod compat;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod openapi;
 pub mod ops;
 pub mod properties;
 pub mod views;
@@ -13,28 +31,60 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 use error::{error_response, ApiError};
 
-/// Routes under `/api/v1`, plus the script-style `POST /event`.
-pub fn router() -> Router<AppState> {
-    let v1 = Router::new()
-        .route("/events", get(events::list).post(events::create))
-        .route("/events/{id}", get(events::one))
-        .route("/events/{id}/retract", post(events::retract))
-        .route("/dists", get(views::dists))
-        .route("/views/{dist}/releases/{release}", get(views::release_view))
-        .route("/views/{dist}/{view}", get(views::dist_view))
-        .merge(properties::router())
+/// Every route of the API with its description. Paths in `v1` are
+/// relative to `/api/v1`; one `routes!` per path (it registers all the
+/// handlers it is given under each of their paths).
+pub fn routes() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(events::list, events::create))
+        .routes(routes!(events::one))
+        .routes(routes!(events::retract))
+        .routes(routes!(views::dists))
+        .routes(routes!(views::states_by_release))
+        .routes(routes!(views::releases_by_state))
+        .routes(routes!(views::detailed))
+        .routes(routes!(views::release_view))
+        .routes(routes!(properties::release_properties, properties::replace_release_properties))
+        .routes(routes!(properties::release_history))
+        .routes(routes!(properties::dist_properties, properties::replace_dist_properties))
+        .routes(routes!(properties::dist_history))
+        .routes(routes!(compat::fedora_aliases_export))
+        .routes(routes!(compat::pkgdb_collections_export))
+        // Served at `{file}`, described at `{dist}.csv` (see `properties`).
+        .routes(routes!(properties::distro_info_csv))
+        .routes(routes!(openapi::openapi_json))
+        // Unknown paths under /api/v1 answer in the API's error shape (the
+        // pages' fallback would answer HTML).
         .fallback(not_found);
-    Router::new()
+    let mut api = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
-        .route("/event", post(events::create_from_form))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
+        .routes(routes!(events::create_from_form))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz));
+    properties::describe_as_published(api.get_openapi_mut());
+    api
+}
+
+/// The OpenAPI document of [`routes`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+/// Routes under `/api/v1`, plus the script-style `POST /event` and the
+/// health checks, with the description served at `/api/v1/openapi.json`.
+pub fn router() -> Router<AppState> {
+    let (router, doc) = routes().split_for_parts();
+    // Our own types always encode; the tests fetch the document.
+    let description = openapi::Description::new(&doc).expect("the OpenAPI document encodes as JSON");
+    router
+        .layer(Extension(description))
         .layer(middleware::from_fn(errors_as_json))
 }
 

@@ -2,67 +2,66 @@
 //! the distro-info CSV export computed from the log and the properties.
 //! Reads answer from the projection; writes go to the store and then
 //! bring the projection up to date.
+//!
+//! The export is published as `/api/v1/compat/distro-info/{dist}.csv`, but
+//! axum 0.8's router (matchit 0.8) takes a parameter only as a whole path
+//! segment — it refuses `{dist}.csv` — so the export is served at `{file}`
+//! with `.csv` stripped here, and its description is moved to the
+//! published path by [`describe_as_published`].
 
 use app::model::distro_info::COLUMNS;
 use app::model::properties::{validate_set, PropertyError, PropertyHistoryEntry, PropertySet};
 use app::model::time::to_stored_precision;
-use app::model::{parse_at, Dist, Release, Timestamp};
+use app::model::{Dist, Release};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::cache::json_response;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
+use super::views::AtParam;
 use crate::auth::Editor;
 use crate::state::AppState;
 
-/// Routes under `/api/v1` for properties and the distro-info export.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dists/{dist}/properties", get(dist_properties).put(replace_dist_properties))
-        .route("/dists/{dist}/properties/history", get(dist_history))
-        .route(
-            "/dists/{dist}/releases/{release}/properties",
-            get(release_properties).put(replace_release_properties),
-        )
-        .route("/dists/{dist}/releases/{release}/properties/history", get(release_history))
-        .route("/compat/distro-info/{file}", get(distro_info_csv))
+/// Where the router serves the export (`{file}` is `{dist}.csv`).
+const DISTRO_INFO_SERVED: &str = "/api/v1/compat/distro-info/{file}";
+/// Where the export is published, and described in the OpenAPI document.
+pub const DISTRO_INFO_PUBLISHED: &str = "/api/v1/compat/distro-info/{dist}.csv";
+
+/// Moves the export's description from the path the router serves to the
+/// published one, keeping the order of the paths. Both name the same URLs.
+pub fn describe_as_published(doc: &mut utoipa::openapi::OpenApi) {
+    doc.paths.paths = std::mem::take(&mut doc.paths.paths)
+        .into_iter()
+        .map(|(path, item)| {
+            if path == DISTRO_INFO_SERVED {
+                (DISTRO_INFO_PUBLISHED.to_owned(), item)
+            } else {
+                (path, item)
+            }
+        })
+        .collect();
 }
 
 /// A property set, request and response of `PUT`/`GET .../properties`:
 /// `{"codename": "Bookworm", "version": "12"}`, keys alphabetical.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(
+    value_type = BTreeMap<String, String>,
+    example = json!({"codename": "Bookworm", "series": "bookworm", "version": "12"})
+)]
 pub struct Properties(pub PropertySet);
 
 /// Body of `GET .../properties/history`: every change, in the order the
 /// changes take effect (`at`, then `id`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PropertyHistory {
     /// The changes with their old and new values.
     pub changes: Vec<PropertyHistoryEntry>,
-}
-
-/// `?at=` of the property reads and the export.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AtQuery {
-    /// RFC 3339, or `YYYY-MM-DD` meaning the end of that day (UTC).
-    pub at: Option<String>,
-}
-
-impl AtQuery {
-    fn instant(&self) -> Result<Timestamp, ApiError> {
-        Ok(match &self.at {
-            Some(text) => parse_at(text)?,
-            None => Utc::now(),
-        })
-    }
 }
 
 /// `?` of the history: nothing yet, but unknown parameters are refused.
@@ -92,7 +91,7 @@ fn known(state: &AppState, dist: &Dist, release: Option<&Release>) -> Result<(),
     }))
 }
 
-fn read_set(state: &AppState, headers: &HeaderMap, dist: &Dist, release: Option<&Release>, query: &AtQuery) -> Result<Response, ApiError> {
+fn read_set(state: &AppState, headers: &HeaderMap, dist: &Dist, release: Option<&Release>, query: &AtParam) -> Result<Response, ApiError> {
     let at = query.instant()?;
     known(state, dist, release)?;
     let set = state.projection.read().properties().set_at(dist, release, at);
@@ -124,17 +123,50 @@ fn history(state: &AppState, headers: &HeaderMap, dist: &Dist, release: Option<&
 }
 
 /// `GET /api/v1/dists/{dist}/properties?at=`: the dist's own properties.
+#[utoipa::path(
+    get,
+    path = "/dists/{dist}/properties",
+    tag = "properties",
+    operation_id = "dist_properties",
+    params(("dist" = String, Path, description = "The dist, e.g. `debian`"), AtParam),
+    responses(
+        (status = 200, description = "The dist's own set as of `at`, keys alphabetical; `{}` when none was set by then", body = Properties),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "The dist has neither events nor property changes", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable, or an unknown parameter", body = ErrorBody),
+    )
+)]
 pub async fn dist_properties(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     Path(dist): Path<String>,
-    ApiQuery(query): ApiQuery<AtQuery>,
+    ApiQuery(query): ApiQuery<AtParam>,
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
     read_set(&state, &headers, &dist, None, &query)
 }
 
 /// `PUT /api/v1/dists/{dist}/properties`: replaces the dist's properties.
+#[utoipa::path(
+    put,
+    path = "/dists/{dist}/properties",
+    tag = "properties",
+    operation_id = "replace_dist_properties",
+    params(("dist" = String, Path, description = "The dist, e.g. `debian`; it need not have events yet")),
+    request_body(content = Properties, description = "The whole set: keys left out are removed, `{}` removes all.",
+        example = json!({"name": "Fedora Linux"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The set as it now is, keys alphabetical; only differences were recorded", body = Properties),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token or session", body = ErrorBody),
+        (status = 403, description = "Not an editor", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "A key or value breaks a rule (`field` names the key), over 32 keys, not an object of strings, or a bad dist", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn replace_dist_properties(
     AxumState(state): AxumState<AppState>,
     who: Editor,
@@ -146,6 +178,19 @@ pub async fn replace_dist_properties(
 }
 
 /// `GET /api/v1/dists/{dist}/properties/history`.
+#[utoipa::path(
+    get,
+    path = "/dists/{dist}/properties/history",
+    tag = "properties",
+    operation_id = "dist_properties_history",
+    params(("dist" = String, Path, description = "The dist, e.g. `debian`")),
+    responses(
+        (status = 200, description = "Every change of the dist's own properties, in the order they take effect (`at`, then `id`)", body = PropertyHistory),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "The dist has neither events nor property changes", body = ErrorBody),
+        (status = 422, description = "The dist is unreadable, or a query parameter was given", body = ErrorBody),
+    )
+)]
 pub async fn dist_history(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -157,17 +202,57 @@ pub async fn dist_history(
 }
 
 /// `GET /api/v1/dists/{dist}/releases/{release}/properties?at=`.
+#[utoipa::path(
+    get,
+    path = "/dists/{dist}/releases/{release}/properties",
+    tag = "properties",
+    operation_id = "release_properties",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `debian`"),
+        ("release" = String, Path, description = "The release, e.g. `12`"),
+        AtParam,
+    ),
+    responses(
+        (status = 200, description = "The release's set as of `at`, keys alphabetical; `{}` when none was set by then", body = Properties),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "The release has neither events nor property changes", body = ErrorBody),
+        (status = 422, description = "`at`, the dist or the release is unreadable, or an unknown parameter", body = ErrorBody),
+    )
+)]
 pub async fn release_properties(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     Path((dist, release)): Path<(String, String)>,
-    ApiQuery(query): ApiQuery<AtQuery>,
+    ApiQuery(query): ApiQuery<AtParam>,
 ) -> Result<Response, ApiError> {
     let (dist, release) = (Dist::parse(&dist)?, Release::parse(&release)?);
     read_set(&state, &headers, &dist, Some(&release), &query)
 }
 
 /// `PUT /api/v1/dists/{dist}/releases/{release}/properties`.
+#[utoipa::path(
+    put,
+    path = "/dists/{dist}/releases/{release}/properties",
+    tag = "properties",
+    operation_id = "replace_release_properties",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `debian`"),
+        ("release" = String, Path, description = "The release, e.g. `12`; it need not have events yet"),
+    ),
+    request_body(content = Properties, description = "The whole set: keys left out are removed, `{}` removes all.",
+        example = json!({"codename": "Heisenbug", "name": "Fedora Linux 44"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The set as it now is, keys alphabetical; only differences were recorded", body = Properties),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token or session", body = ErrorBody),
+        (status = 403, description = "Not an editor", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "A key or value breaks a rule (`field` names the key), over 32 keys, not an object of strings, or a bad dist or release", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn replace_release_properties(
     AxumState(state): AxumState<AppState>,
     who: Editor,
@@ -179,6 +264,22 @@ pub async fn replace_release_properties(
 }
 
 /// `GET /api/v1/dists/{dist}/releases/{release}/properties/history`.
+#[utoipa::path(
+    get,
+    path = "/dists/{dist}/releases/{release}/properties/history",
+    tag = "properties",
+    operation_id = "release_properties_history",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `debian`"),
+        ("release" = String, Path, description = "The release, e.g. `12`"),
+    ),
+    responses(
+        (status = 200, description = "Every change of the release's properties, in the order they take effect (`at`, then `id`)", body = PropertyHistory),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "The release has neither events nor property changes", body = ErrorBody),
+        (status = 422, description = "The dist or the release is unreadable, or a query parameter was given", body = ErrorBody),
+    )
+)]
 pub async fn release_history(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
@@ -190,11 +291,29 @@ pub async fn release_history(
 }
 
 /// `GET /api/v1/compat/distro-info/{dist}.csv?at=`: the dist in the CSV
-/// format of Debian's distro-info-data.
+/// format of Debian's distro-info-data. Served at `{file}`, described at
+/// `{dist}.csv` (see the module's note).
+#[utoipa::path(
+    get,
+    path = "/compat/distro-info/{file}",
+    tag = "compat",
+    operation_id = "distro_info_csv",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `debian` (the URL ends in `debian.csv`)", example = "debian"),
+        AtParam,
+    ),
+    responses(
+        (status = 200, description = "The header `version,codename,series,created,release,eol` and one row per release, lines ending in LF",
+            content_type = "text/csv", body = String,
+            example = "version,codename,series,created,release,eol\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-06-10\n"),
+        (status = 404, description = "The dist has neither events nor properties, or the name does not end in `.csv`", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable, or an unknown parameter", body = ErrorBody),
+    )
+)]
 pub async fn distro_info_csv(
     AxumState(state): AxumState<AppState>,
     Path(file): Path<String>,
-    ApiQuery(query): ApiQuery<AtQuery>,
+    ApiQuery(query): ApiQuery<AtParam>,
 ) -> Result<Response, ApiError> {
     let Some(name) = file.strip_suffix(".csv") else {
         return Err(ApiError::NotFound("the export is at /api/v1/compat/distro-info/{dist}.csv".into()));

@@ -2,6 +2,10 @@
 //! detailed, one release — with `?at=` time travel, and the list of dists.
 //! All answered from the projection, with ETags.
 
+use std::collections::BTreeMap;
+
+use app::model::log::DistSummary;
+use app::model::views::StateDetail;
 use app::model::{parse_at, Dist, Release, Timestamp};
 use axum::extract::{Path, State as AxumState};
 use axum::http::HeaderMap;
@@ -10,42 +14,24 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{json_response, Encoded};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use crate::state::AppState;
 
 /// `?at=` of every view.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtParam {
+    /// The instant to answer for: RFC 3339, or `YYYY-MM-DD` meaning the end
+    /// of that day in UTC. Default: now.
+    #[param(example = "2025-01-01")]
     at: Option<String>,
-    /// `properties`: answer `{"properties": {...}, "states": {...}}` per
-    /// release (`detailed` and `releases/{release}` only); opt-in so the
-    /// published shapes stay as they are.
-    with: Option<String>,
-}
-
-/// A release's detailed view with its properties (`?with=properties`).
-#[derive(Debug, Serialize)]
-pub struct ReleaseWithProperties {
-    /// The release's properties as of `at`.
-    pub properties: app::model::PropertySet,
-    /// The detailed view of the release, as without `with`.
-    pub states: app::model::views::ReleaseDetail,
 }
 
 impl AtParam {
-    /// Whether `?with=properties` was asked for, on a view that takes it.
-    fn with_properties(&self, view_takes_it: bool) -> Result<bool, ApiError> {
-        match self.with.as_deref() {
-            None => Ok(false),
-            Some("properties") if view_takes_it => Ok(true),
-            Some("properties") => Err(ApiError::invalid("with", "with: only `detailed` and `releases/{release}` take `with=properties`")),
-            Some(_) => Err(ApiError::invalid("with", "with: the only value is `properties`")),
-        }
-    }
-
-    fn instant(&self) -> Result<Timestamp, ApiError> {
+    /// The instant asked about (now when absent); 422 when unreadable.
+    pub fn instant(&self) -> Result<Timestamp, ApiError> {
         Ok(match &self.at {
             Some(text) => parse_at(text)?,
             None => Utc::now(),
@@ -55,73 +41,216 @@ impl AtParam {
     /// Whether the answer may come from (and go to) the cache: a question
     /// about "now" when no event lies ahead of the clock.
     fn cacheable(&self, log: &app::model::EventLog, at: Timestamp) -> bool {
-        self.at.is_none() && self.with.is_none() && log.max_at().is_none_or(|latest| latest <= at)
+        self.at.is_none() && log.max_at().is_none_or(|latest| latest <= at)
     }
+}
+
+/// What `?with=` may add to a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum With {
+    /// The release's properties as of `at`.
+    Properties,
+}
+
+/// `?at=&with=` of `detailed` and `releases/{release}`, the views that can
+/// carry properties. The other views take [`AtParam`], so `with` there is
+/// an unknown parameter (422, `field: "with"`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DetailParams {
+    /// The instant to answer for: RFC 3339, or `YYYY-MM-DD` meaning the end
+    /// of that day in UTC. Default: now.
+    #[param(example = "2025-01-01")]
+    at: Option<String>,
+    /// `properties`: answer `{"properties": {...}, "states": {...}}` per
+    /// release instead of the states alone; opt-in, so the published shape
+    /// stays as it is.
+    #[param(inline)]
+    with: Option<With>,
+}
+
+impl DetailParams {
+    /// The `?at=` part, and whether properties were asked for.
+    fn split(self) -> (AtParam, bool) {
+        (AtParam { at: self.at }, self.with == Some(With::Properties))
+    }
+}
+
+/// A release's detailed view with its properties (`?with=properties`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReleaseWithProperties {
+    /// The release's properties as of `at`, keys alphabetical.
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub properties: app::model::PropertySet,
+    /// The detailed view of the release, as without `with`.
+    #[schema(value_type = BTreeMap<String, StateDetail>)]
+    pub states: app::model::views::ReleaseDetail,
 }
 
 fn unknown_dist(dist: &Dist) -> ApiError {
     ApiError::NotFound(format!("no events for dist `{dist}`"))
 }
 
-/// `GET /api/v1/views/{dist}/{view}` for the three dist-wide views.
-pub async fn dist_view(
-    AxumState(state): AxumState<AppState>,
-    headers: HeaderMap,
-    Path((dist, view)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<AtParam>,
-) -> Result<Response, ApiError> {
-    let dist = Dist::parse(&dist)?;
+/// The three dist-wide views.
+#[derive(Debug, Clone, Copy)]
+enum View {
+    StatesByRelease,
+    ReleasesByState,
+    Detailed,
+}
+
+/// Answers one dist-wide view, from the cache when asked about "now".
+fn dist_view(state: &AppState, headers: &HeaderMap, dist: &str, view: View, params: &AtParam) -> Result<Response, ApiError> {
+    let dist = Dist::parse(dist)?;
     let at = params.instant()?;
-    // Unknown views fall through to their 404 below.
-    let with_properties = params.with_properties(!matches!(view.as_str(), "states-by-release" | "releases-by-state"))?;
     let log = state.projection.read();
     let cacheable = params.cacheable(&log, at);
-    let key = format!("{dist}\n{view}");
+    let key = format!("{dist}\n{view:?}");
     if cacheable {
         if let Some(hit) = state.views.get(&key, log.version()) {
-            return Ok(hit.respond(&headers));
+            return Ok(hit.respond(headers));
         }
     }
-    let encoded = match view.as_str() {
-        "states-by-release" => Encoded::of(&log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
-        "releases-by-state" => Encoded::of(&log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
-        "detailed" if with_properties => {
-            let detailed = log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
-            let properties = log.properties();
-            let combined: std::collections::BTreeMap<Release, ReleaseWithProperties> = detailed
-                .into_iter()
-                .map(|(release, states)| {
-                    let properties = properties.set_at(&dist, Some(&release), at);
-                    (release, ReleaseWithProperties { properties, states })
-                })
-                .collect();
-            Encoded::of(&combined)?
-        }
-        "detailed" => Encoded::of(&log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
-        _ => {
-            return Err(ApiError::NotFound(
-                "no such view; try states-by-release, releases-by-state or detailed".into(),
-            ))
-        }
+    let encoded = match view {
+        View::StatesByRelease => Encoded::of(&log.states_by_release(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        View::ReleasesByState => Encoded::of(&log.releases_by_state(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
+        View::Detailed => Encoded::of(&log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
     };
     if cacheable {
         state.views.put(key, log.version(), encoded.clone());
     }
-    Ok(encoded.respond(&headers))
+    Ok(encoded.respond(headers))
+}
+
+/// `detailed?with=properties`: each release's states with its properties.
+/// Not cached: it is asked for rarely, and the cache keys only the views.
+fn detailed_with_properties(state: &AppState, headers: &HeaderMap, dist: &str, params: &AtParam) -> Result<Response, ApiError> {
+    let dist = Dist::parse(dist)?;
+    let at = params.instant()?;
+    let log = state.projection.read();
+    let detailed = log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
+    let properties = log.properties();
+    let combined: BTreeMap<Release, ReleaseWithProperties> = detailed
+        .into_iter()
+        .map(|(release, states)| {
+            let properties = properties.set_at(&dist, Some(&release), at);
+            (release, ReleaseWithProperties { properties, states })
+        })
+        .collect();
+    json_response(headers, &combined)
+}
+
+/// `GET /api/v1/views/{dist}/states-by-release`.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/states-by-release",
+    tag = "views",
+    operation_id = "states_by_release",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    responses(
+        (status = 200, description = "Per release (natural order), the states it is in (alphabetical); releases in no state are left out",
+            body = BTreeMap<String, Vec<String>>,
+            example = json!({"0": ["active", "development"], "34": ["active", "branched"]})),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn states_by_release(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    dist_view(&state, &headers, &dist, View::StatesByRelease, &params)
+}
+
+/// `GET /api/v1/views/{dist}/releases-by-state`.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/releases-by-state",
+    tag = "views",
+    operation_id = "releases_by_state",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    responses(
+        (status = 200, description = "Per state (alphabetical), the releases in it (natural order); states without releases are left out",
+            body = BTreeMap<String, Vec<String>>,
+            example = json!({"active": ["0", "33", "34"], "branched": ["34"]})),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn releases_by_state(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    dist_view(&state, &headers, &dist, View::ReleasesByState, &params)
+}
+
+/// `GET /api/v1/views/{dist}/detailed`.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/detailed",
+    tag = "views",
+    operation_id = "detailed",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), DetailParams),
+    responses(
+        (status = 200, description = "Per release, per state it had an event for by `at`: `in`, `entered`, `left` and every stay. \
+            With `?with=properties`, per release a `ReleaseWithProperties`: `{\"properties\": {...}, \"states\": {...}}`",
+            body = BTreeMap<String, BTreeMap<String, StateDetail>>),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 422, description = "`at`, `with` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn detailed(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<DetailParams>,
+) -> Result<Response, ApiError> {
+    match params.split() {
+        (at, true) => detailed_with_properties(&state, &headers, &dist, &at),
+        (at, false) => dist_view(&state, &headers, &dist, View::Detailed, &at),
+    }
 }
 
 /// `GET /api/v1/views/{dist}/releases/{release}`: the detailed view of one
 /// release.
+#[utoipa::path(
+    get,
+    path = "/views/{dist}/releases/{release}",
+    tag = "views",
+    operation_id = "release_view",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `fedora`"),
+        ("release" = String, Path, description = "The release, e.g. `44` (`0` is Rawhide)"),
+        DetailParams,
+    ),
+    responses(
+        (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay. \
+            With `?with=properties` a `ReleaseWithProperties` instead: `{\"properties\": {...}, \"states\": {...}}`",
+            body = BTreeMap<String, StateDetail>),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 404, description = "No events for this dist or release", body = ErrorBody),
+        (status = 422, description = "`at`, `with`, the dist or the release is unreadable", body = ErrorBody),
+    )
+)]
 pub async fn release_view(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     Path((dist, release)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<AtParam>,
+    ApiQuery(params): ApiQuery<DetailParams>,
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
     let release = Release::parse(&release)?;
+    let (params, with_properties) = params.split();
     let at = params.instant()?;
-    let with_properties = params.with_properties(true)?;
     let log = state.projection.read();
     if !log.has_dist(&dist) {
         return Err(unknown_dist(&dist));
@@ -137,12 +266,23 @@ pub async fn release_view(
 }
 
 /// Body of `GET /api/v1/dists`.
-#[derive(Serialize)]
-struct Dists {
-    dists: Vec<app::model::log::DistSummary>,
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Dists {
+    /// Every dist, alphabetical.
+    dists: Vec<DistSummary>,
 }
 
 /// `GET /api/v1/dists`: every dist with its releases and states.
+#[utoipa::path(
+    get,
+    path = "/dists",
+    tag = "views",
+    operation_id = "dists",
+    responses(
+        (status = 200, description = "Every dist with every release and state it has ever had", body = Dists),
+        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+    )
+)]
 pub async fn dists(AxumState(state): AxumState<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let dists = state.projection.read().dists();
     json_response(&headers, &Dists { dists })

@@ -178,6 +178,7 @@ mod tests {
             source: Arc::from("api"),
             note: None,
             link: None,
+            corrects: None,
         })
         .unwrap();
         log.apply_retraction(Retraction {

@@ -83,8 +83,11 @@ macro_rules! with_pool {
     };
 }
 
+mod accounts;
 mod outbox;
 mod properties;
+
+pub use accounts::{SessionBackend, UserKey, UserLogin};
 
 pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind};
 
@@ -215,15 +218,18 @@ impl Store {
     }
 
     /// Retracts an event, with its outbox row in the same transaction;
-    /// returns the retraction's id. `NotFound` for an unknown event,
-    /// `Conflict` when it is already retracted.
+    /// returns the retraction's id. With a `correction`, the corrected
+    /// event is stored in that same transaction (naming the retracted one
+    /// in `corrects`) and its id returned too. `NotFound` for an unknown
+    /// event, `Conflict` when it is already retracted.
     pub async fn insert_retraction(
         &self,
         event_id: i64,
         reason: &str,
         actor: &Actor,
         recorded_at: Timestamp,
-    ) -> Result<i64, StoreError> {
+        correction: Option<&NewEvent>,
+    ) -> Result<(i64, Option<i64>), StoreError> {
         // This transaction reads before it writes. A deferred SQLite
         // transaction would then fail at once with SQLITE_BUSY if another
         // connection (the bus publisher marking rows sent) wrote in between;
@@ -266,8 +272,39 @@ impl Store {
                 .bind(recorded_at)
                 .execute(&mut *tx)
                 .await?;
+            let corrected = match correction {
+                None => None,
+                Some(e) => {
+                    let new_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
+                         recorded_at, recorded_by, source, note, link, corrects) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                    )
+                    .bind(e.dist.as_str())
+                    .bind(e.release.as_str())
+                    .bind(e.state.as_str())
+                    .bind(e.reached)
+                    .bind(e.at)
+                    .bind(recorded_at)
+                    .bind(&actor.name)
+                    .bind(&actor.source)
+                    .bind(e.note.as_deref())
+                    .bind(e.link.as_deref())
+                    .bind(event_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(outbox::INSERT_OUTBOX)
+                        .bind(OutboxKind::Event.as_str())
+                        .bind(new_id)
+                        .bind(outbox::new_message_id())
+                        .bind(recorded_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    Some(new_id)
+                }
+            };
             tx.commit().await?;
-            id
+            (id, corrected)
         });
         Ok(id)
     }
@@ -353,7 +390,7 @@ impl Store {
             for chunk in events.chunks(IMPORT_BATCH) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, dist_name, release_name, state_name, reached, happened_at, \
-                     recorded_at, recorded_by, source, note, link) ",
+                     recorded_at, recorded_by, source, note, link, corrects) ",
                 );
                 q.push_values(chunk, |mut b, e| {
                     b.push_bind(e.id)
@@ -366,7 +403,8 @@ impl Store {
                         .push_bind(&*e.recorded_by)
                         .push_bind(&*e.source)
                         .push_bind(e.note.as_deref())
-                        .push_bind(e.link.as_deref());
+                        .push_bind(e.link.as_deref())
+                        .push_bind(e.corrects);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -419,23 +457,28 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new API token (its hash only). `Conflict` when an active
-    /// token already has that name.
+    /// Stores a new API token (its hash only), owned by a person when it
+    /// was made on the tokens page. `Conflict` when an active token already
+    /// has that name.
     pub async fn create_token(
         &self,
         name: &str,
         token_hash: &str,
         created_at: Timestamp,
         expires_at: Option<Timestamp>,
+        owner: Option<&UserKey>,
     ) -> Result<i64, StoreError> {
         let id = with_pool!(self, pool => {
             sqlx::query_scalar(
-                "INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO api_tokens (name, token_hash, created_at, expires_at, owner_issuer, owner_subject) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(name)
             .bind(token_hash)
             .bind(created_at)
             .bind(expires_at)
+            .bind(owner.map(|o| o.issuer.as_str()))
+            .bind(owner.map(|o| o.subject.as_str()))
             .fetch_one(pool)
             .await
             .map_err(|e| match StoreError::from(e) {

@@ -10,11 +10,11 @@ use app::model::{Dist, Event, Release, Retraction, State, Timestamp};
 use super::StoreError;
 
 pub(super) const SELECT_EVENTS_AFTER: &str = "SELECT id, dist_name, release_name, state_name, reached, \
-     happened_at, recorded_at, recorded_by, source, note, link FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+     happened_at, recorded_at, recorded_by, source, note, link, corrects FROM events WHERE id > $1 ORDER BY id LIMIT $2";
 
 /// SQLite only: the same columns packed into one JSON array per row.
 pub(super) const SELECT_EVENTS_AFTER_PACKED: &str = "SELECT id, json_array(dist_name, release_name, state_name, \
-     reached, happened_at, recorded_at, recorded_by, source, note, link) FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+     reached, happened_at, recorded_at, recorded_by, source, note, link, corrects) FROM events WHERE id > $1 ORDER BY id LIMIT $2";
 
 /// The fields of [`SELECT_EVENTS_AFTER_PACKED`]'s array, in order.
 type Packed<'a> = (
@@ -28,12 +28,13 @@ type Packed<'a> = (
     Cow<'a, str>,
     Option<String>,
     Option<String>,
+    Option<i64>,
 );
 
 /// Decodes one packed SQLite row into an event.
 pub(super) fn unpack_event(id: i64, packed: &str) -> Result<Event, StoreError> {
     let corrupt = |what: String| StoreError::Corrupt(format!("event {id}: {what}"));
-    let (dist, release, state, reached, at, recorded_at, recorded_by, source, note, link): Packed<'_> =
+    let (dist, release, state, reached, at, recorded_at, recorded_by, source, note, link, corrects): Packed<'_> =
         serde_json::from_str(packed).map_err(|e| corrupt(e.to_string()))?;
     let instant = |text: &str| {
         chrono::DateTime::parse_from_rfc3339(text)
@@ -53,6 +54,7 @@ pub(super) fn unpack_event(id: i64, packed: &str) -> Result<Event, StoreError> {
         source: Arc::from(source.as_ref()),
         note,
         link,
+        corrects,
     })
 }
 
@@ -60,7 +62,7 @@ pub(super) const SELECT_RETRACTIONS_AFTER: &str = "SELECT id, event_id, reason, 
      FROM retractions WHERE id > $1 ORDER BY id LIMIT $2";
 
 pub(super) const SELECT_TOKENS: &str =
-    "SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens";
+    "SELECT id, name, created_at, expires_at, last_used_at, revoked_at, owner_issuer, owner_subject FROM api_tokens";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct EventRow {
@@ -75,6 +77,7 @@ pub(super) struct EventRow {
     source: String,
     note: Option<String>,
     link: Option<String>,
+    corrects: Option<i64>,
 }
 
 impl TryFrom<EventRow> for Event {
@@ -94,6 +97,7 @@ impl TryFrom<EventRow> for Event {
             source: Arc::from(r.source),
             note: r.note,
             link: r.link,
+            corrects: r.corrects,
         })
     }
 }
@@ -136,4 +140,9 @@ pub struct TokenRow {
     pub last_used_at: Option<Timestamp>,
     /// When it was revoked.
     pub revoked_at: Option<Timestamp>,
+    /// Identity provider of the person who made it on the tokens page;
+    /// `None` for tokens made with `releasetracker token create`.
+    pub owner_issuer: Option<String>,
+    /// That person's `sub` at the provider.
+    pub owner_subject: Option<String>,
 }

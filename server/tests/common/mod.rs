@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod oidc;
 
 use std::sync::Arc;
 
@@ -78,6 +79,9 @@ pub async fn postgres_db() -> Option<TestDb> {
     Some(TestDb { url: format!("{base}/{name}"), _dir: None, pg_name: Some(name) })
 }
 
+/// The public URL of test apps.
+pub const PUBLIC_URL: &str = "http://127.0.0.1:3999/";
+
 /// An app on `db`: store, projection loaded from it, router.
 pub struct TestApp {
     pub store: Store,
@@ -90,15 +94,35 @@ impl TestApp {
         let store = Store::connect(&db.url).await.expect("connect");
         let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
         let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
-        let state = AppState::new(store.clone(), projection, options);
+        let state = AppState::new(store.clone(), projection, options).expect("state");
         let router = server::router(state.clone());
         Self { store, state, router }
+    }
+
+    /// An app with these settings.
+    pub async fn start_with(db: &TestDb, settings: server::state::Settings) -> Self {
+        let store = Store::connect(&db.url).await.expect("connect");
+        let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
+        let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
+        let state = AppState::with_settings(store.clone(), projection, options, settings).expect("state");
+        let router = server::router(state.clone());
+        Self { store, state, router }
+    }
+
+    /// Settings at their defaults, public at `PUBLIC_URL`.
+    pub fn default_settings() -> server::state::Settings {
+        server::state::Settings::defaults(url::Url::parse(PUBLIC_URL).expect("URL"))
+    }
+
+    /// An app with these login settings.
+    pub async fn start_with_auth(db: &TestDb, auth: server::auth::config::AuthSettings) -> Self {
+        Self::start_with(db, server::state::Settings { auth, ..Self::default_settings() }).await
     }
 
     /// Creates an API token and returns its secret.
     pub async fn token(&self, name: &str) -> String {
         let (token, hash) = server::auth::new_token();
-        self.store.create_token(name, &hash, chrono::Utc::now(), None).await.expect("token");
+        self.store.create_token(name, &hash, chrono::Utc::now(), None, None).await.expect("token");
         token
     }
 

@@ -124,6 +124,7 @@ fn build(ops: &[Op]) -> (EventLog, Naive) {
                     source: Arc::from("api"),
                     note: None,
                     link: None,
+                    corrects: None,
                 };
                 log.apply_event(e.clone()).unwrap();
                 naive.events.push(e);

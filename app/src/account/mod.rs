@@ -1,0 +1,151 @@
+//! Who is looking: the signed-in person (if any) as the server tells the
+//! pages, the one-time notice and form echo a plain form post leaves for
+//! the next page, and the personal API tokens page.
+
+pub mod tokens;
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What pages know about the visitor; the server puts it into each
+/// request, pages read it with [`viewer`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// The signed-in person, if any.
+    pub user: Option<SignedIn>,
+    /// Whether this server has a login at all.
+    pub login_enabled: bool,
+    /// Groups whose members may edit, to explain refusals.
+    pub editor_groups: Vec<String>,
+}
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The name shown and recorded with their writes.
+    pub nickname: String,
+    /// Whether they may record and retract events.
+    pub editor: bool,
+    /// The CSRF token their forms must carry.
+    pub csrf: String,
+}
+
+impl Viewer {
+    /// The signed-in editor, if the visitor is one.
+    pub fn editor(&self) -> Option<&SignedIn> {
+        self.user.as_ref().filter(|u| u.editor)
+    }
+
+    /// Why the visitor may not edit, in words; `None` for editors.
+    pub fn why_not_editor(&self) -> Option<String> {
+        match &self.user {
+            Some(u) if u.editor => None,
+            Some(u) => Some(format!(
+                "You are signed in as {}, who is not in an editor group ({}), so you cannot change anything here.",
+                u.nickname,
+                self.editor_groups.join(", ")
+            )),
+            None if self.login_enabled => Some("Sign in as a release engineer to change anything here.".into()),
+            None => Some("This server has no login configured; changes are made with API tokens.".into()),
+        }
+    }
+}
+
+/// Left in the session by a plain (no JavaScript) form post, shown once
+/// by the next page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    /// A notice such as "Recorded: 44 entered branched".
+    pub notice: Option<String>,
+    /// The form that was refused, with what was typed.
+    pub form: Option<FormEcho>,
+}
+
+/// A refused form: which one, its values, and the problem.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormEcho {
+    /// Which form (`record`, `correct-17`, `retract-17`, `token`).
+    pub form: String,
+    /// Field name to the text the user typed.
+    pub values: BTreeMap<String, String>,
+    /// The field at fault, if one.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FormEcho {
+    /// The typed value of a field.
+    pub fn value(&self, field: &str) -> Option<String> {
+        self.values.get(field).cloned()
+    }
+}
+
+/// The visitor of the page being rendered (server side; default in the
+/// browser).
+pub fn viewer() -> Viewer {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return v.clone();
+        }
+    }
+    Viewer::default()
+}
+
+/// The flash left for this page, if any (server side).
+pub fn flash() -> Flash {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        if let Some(f) = parts.extensions.get::<Flash>() {
+            return f.clone();
+        }
+    }
+    Flash::default()
+}
+
+/// The echo of `form` from the flash, if that form was refused.
+pub fn echo_of(form: &str) -> Option<FormEcho> {
+    flash().form.filter(|f| f.form == form)
+}
+
+/// The sign-in / sign-out corner of the header.
+#[component]
+pub fn AccountNav() -> impl IntoView {
+    let viewer = viewer();
+    match viewer.user {
+        Some(user) => view! {
+            <span class="account">
+                <span class="who">"Signed in as " <strong>{user.nickname.clone()}</strong></span>
+                {user.editor.then(|| view! {
+                    <a href="/events/new">"Record an event"</a>
+                    <a href="/account/tokens">"API tokens"</a>
+                })}
+                <form method="post" action="/logout" class="inline">
+                    <input type="hidden" name="csrf_token" value=user.csrf.clone()/>
+                    <button type="submit" class="link">"Sign out"</button>
+                </form>
+            </span>
+        }
+        .into_any(),
+        None if viewer.login_enabled => view! {
+            <span class="account"><a href="/login" rel="nofollow">"Sign in"</a></span>
+        }
+        .into_any(),
+        None => ().into_any(),
+    }
+}
+
+/// The one-time notice of the flash, if any.
+#[component]
+pub fn FlashNotice() -> impl IntoView {
+    flash().notice.map(|n| view! { <p class="notice" role="status">{n}</p> })
+}
+
+/// Hidden CSRF field for forms of a signed-in person.
+#[component]
+pub fn CsrfField(token: String) -> impl IntoView {
+    view! { <input type="hidden" name="csrf_token" value=token/> }
+}

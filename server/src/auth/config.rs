@@ -1,0 +1,171 @@
+//! Flags of browser logins: the public address, the OpenID provider, the
+//! editor groups and session lifetimes, and their checked form
+//! ([`AuthSettings`]).
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use url::Url;
+
+/// The scopes Fedora's provider needs to hand out `nickname` and `groups`.
+pub const FEDORA_SCOPES: &str = "openid profile https://id.fedoraproject.org/scope/groups";
+
+/// Flags of `serve` about logins.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// The address people reach this server at, e.g.
+    /// `https://releases.fedoraproject.org`: the OpenID redirect URI, the
+    /// origin CSRF checks compare with, and whether cookies are `Secure`.
+    /// Default: `http://` and the bind address.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// OpenID Connect issuer, e.g. `https://id.fedoraproject.org/openidc/`
+    /// (exactly as the provider spells it). Login is off without it.
+    #[arg(long, env = "OIDC_ISSUER_URL")]
+    pub oidc_issuer_url: Option<Url>,
+
+    /// Client id registered at the provider.
+    #[arg(long, env = "OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// Client secret registered at the provider.
+    #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// Scopes to ask for, separated by spaces.
+    #[arg(long, env = "OIDC_SCOPES", default_value = FEDORA_SCOPES)]
+    pub oidc_scopes: String,
+
+    /// How the client authenticates at the token endpoint (Fedora's
+    /// clients are registered for `client_secret_post`).
+    #[arg(long, env = "OIDC_CLIENT_AUTH", value_enum, default_value_t = ClientAuth::Post)]
+    pub oidc_client_auth: ClientAuth,
+
+    /// Groups whose members may edit, separated by commas.
+    #[arg(long, env = "EDITOR_GROUPS", default_value = "releng")]
+    pub editor_groups: String,
+
+    /// A session ends after this long without a request, e.g. `8h`, `30m`.
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "8h", value_parser = humantime::parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// A session ends this long after login, however busy, e.g. `7d`.
+    #[arg(long, env = "SESSION_LIFETIME", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub session_lifetime: Duration,
+}
+
+/// Client authentication at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientAuth {
+    /// `client_secret_post`: id and secret in the form body.
+    Post,
+    /// `client_secret_basic`: HTTP Basic authentication.
+    Basic,
+}
+
+/// The provider settings, all present.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// Issuer URL as configured.
+    pub issuer: Url,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret (never logged).
+    pub client_secret: String,
+    /// Scopes to request (`openid` always included).
+    pub scopes: Vec<String>,
+    /// Token endpoint authentication.
+    pub client_auth: ClientAuth,
+}
+
+/// Checked login settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Public base URL, without a trailing slash in its path.
+    pub public_url: Url,
+    /// The provider, when login is configured.
+    pub oidc: Option<OidcSettings>,
+    /// Groups whose members may edit.
+    pub editor_groups: Vec<String>,
+    /// Idle timeout of a session.
+    pub idle_timeout: Duration,
+    /// Absolute lifetime of a session.
+    pub lifetime: Duration,
+}
+
+impl AuthSettings {
+    /// Login off, everything else at its default: for tests and tools.
+    pub fn without_login(public_url: Url) -> Self {
+        Self {
+            public_url,
+            oidc: None,
+            editor_groups: vec!["releng".into()],
+            idle_timeout: Duration::from_secs(8 * 3600),
+            lifetime: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+
+    /// Checks the flags; `bind` gives the default public URL.
+    pub fn from_args(args: &AuthArgs, bind: std::net::SocketAddr) -> Result<Self, String> {
+        let public_url = match &args.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{bind}/")).map_err(|e| format!("public URL: {e}"))?,
+        };
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
+            return Err(format!("PUBLIC_URL must be an http(s) URL with a host, not `{public_url}`"));
+        }
+        let oidc = match (&args.oidc_issuer_url, &args.oidc_client_id, &args.oidc_client_secret) {
+            (None, None, None) => None,
+            (Some(issuer), Some(client_id), Some(client_secret)) => {
+                let mut scopes: Vec<String> = args.oidc_scopes.split_whitespace().map(str::to_owned).collect();
+                if !scopes.iter().any(|s| s == "openid") {
+                    scopes.insert(0, "openid".into());
+                }
+                Some(OidcSettings {
+                    issuer: issuer.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    scopes,
+                    client_auth: args.oidc_client_auth,
+                })
+            }
+            _ => {
+                return Err(
+                    "login needs all of OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or none of them)".into()
+                )
+            }
+        };
+        let editor_groups: Vec<String> =
+            args.editor_groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
+        if oidc.is_some() && editor_groups.is_empty() {
+            return Err("EDITOR_GROUPS is empty: nobody could edit".into());
+        }
+        if args.session_idle_timeout.is_zero() || args.session_lifetime < args.session_idle_timeout {
+            return Err("SESSION_IDLE_TIMEOUT must be positive and not longer than SESSION_LIFETIME".into());
+        }
+        Ok(Self {
+            public_url,
+            oidc,
+            editor_groups,
+            idle_timeout: args.session_idle_timeout,
+            lifetime: args.session_lifetime,
+        })
+    }
+
+    /// Whether cookies must be `Secure`.
+    pub fn https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin (`scheme://host[:port]`), as browsers send it in
+    /// `Origin`.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// An absolute URL of a path on this server.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+}

@@ -1,0 +1,156 @@
+//! Who is writing: API tokens (generated, hashed, checked), browser
+//! sessions from an OpenID Connect login, CSRF protection, and the
+//! `Editor` extractor that every write handler takes.
+
+pub mod config;
+pub mod csrf;
+pub mod oidc;
+pub mod routes;
+pub mod session;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::{header, request::Parts};
+use chrono::Utc;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::api::error::ApiError;
+use crate::store::{Actor, Store, UserKey};
+use session::CurrentUser;
+/// Prefix of every token, so leaked ones are easy to grep for.
+const TOKEN_PREFIX: &str = "rt_";
+
+/// How stale `last_used_at` may get before a use updates it; saves a write
+/// per request for busy scripts.
+const TOUCH_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
+
+/// A new random token (256 bits) and the hash to store for it.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// The stored form of a token: SHA-256, hex. Tokens are 256 random bits,
+/// so a fast hash is enough; no salt or stretching is needed.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// An authenticated writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// A script with an API token.
+    ApiToken {
+        /// Token row id.
+        id: i64,
+        /// Token name, recorded as `recorded_by`.
+        name: String,
+    },
+    /// A person signed in with a browser session.
+    Person {
+        /// Who.
+        key: UserKey,
+        /// Their nickname, recorded as `recorded_by`.
+        nickname: String,
+    },
+}
+
+impl Identity {
+    /// Who and through what, as stored with each write.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Identity::ApiToken { name, .. } => Actor { name: name.clone(), source: "api".into() },
+            Identity::Person { nickname, .. } => Actor { name: nickname.clone(), source: "web".into() },
+        }
+    }
+}
+
+/// Extractor for write handlers: an identity allowed to edit, or a 401/403
+/// `ApiError`. A bearer token wins over a session cookie.
+#[derive(Debug, Clone)]
+pub struct Editor(pub Identity);
+
+impl<S> FromRequestParts<S> for Editor
+where
+    Store: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            return token_editor(parts, &Store::from_ref(state)).await.map(Editor);
+        }
+        session_editor(parts).map(Editor)
+    }
+}
+
+/// The signed-in editor of a request that came through the session
+/// middleware.
+pub fn session_editor(parts: &Parts) -> Result<Identity, ApiError> {
+    match parts.extensions.get::<CurrentUser>().and_then(|u| u.0.as_ref()) {
+        Some(user) if user.editor => Ok(Identity::Person { key: user.key.clone(), nickname: user.nickname.clone() }),
+        Some(user) => Err(ApiError::Forbidden(format!(
+            "you are signed in as {}, who is not in an editor group; ask to be added to one and sign in again",
+            user.nickname
+        ))),
+        None => Err(ApiError::Unauthenticated(
+            "writes need an API token (`Authorization: Bearer <token>`) or a signed-in editor".into(),
+        )),
+    }
+}
+
+async fn token_editor(parts: &Parts, store: &Store) -> Result<Identity, ApiError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into()))?;
+    let row = store
+        .token_by_hash(&hash_token(token))
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("unknown API token".into()))?;
+    let now = Utc::now();
+    if row.revoked_at.is_some() {
+        return Err(ApiError::Unauthenticated("this API token was revoked".into()));
+    }
+    if row.expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::Unauthenticated("this API token has expired".into()));
+    }
+    if let (Some(issuer), Some(subject)) = (row.owner_issuer, row.owner_subject) {
+        let owner = UserKey { issuer, subject };
+        if store.user_is_editor(&owner).await? != Some(true) {
+            return Err(ApiError::Forbidden(format!(
+                "the owner of token `{}` was not in an editor group at their last sign-in",
+                row.name
+            )));
+        }
+    }
+    if row.last_used_at.is_none_or(|t| now - t > TOUCH_INTERVAL) {
+        if let Err(e) = store.touch_token(row.id, now).await {
+            tracing::warn!(error = %e, token = %row.name, "could not record token use");
+        }
+    }
+    Ok(Identity::ApiToken { id: row.id, name: row.name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_hashes_are_kept() {
+        let (a, ha) = new_token();
+        let (b, hb) = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with("rt_") && a.len() == 67);
+        assert_eq!(hash_token(&a), ha);
+        assert_ne!(ha, hb);
+        assert!(!ha.contains(&a[3..]));
+    }
+}

@@ -1,0 +1,141 @@
+//! Browser sessions: what a session holds (the person, their CSRF token,
+//! a login in progress, a flash), the tower-sessions layer over the
+//! database, and the middleware that reads the person for every request
+//! and enforces the idle and absolute lifetimes.
+
+use std::sync::Arc;
+
+use app::account::{Flash, SignedIn, Viewer};
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::Utc;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use super::config::AuthSettings;
+use crate::store::{SessionBackend, UserKey};
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "releasetracker_session";
+
+/// Session keys.
+pub(crate) const USER: &str = "user";
+pub(crate) const PENDING_LOGIN: &str = "oidc_login";
+pub(crate) const FLASH: &str = "flash";
+
+/// How stale `seen_at` may get before a request refreshes it (and with it
+/// the idle expiry); saves a database write per request.
+const SEEN_INTERVAL: i64 = 60;
+
+/// The signed-in person, as the session stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// Who, at which provider.
+    pub key: UserKey,
+    /// Shown and recorded as `recorded_by`.
+    pub nickname: String,
+    /// Groups at login.
+    pub groups: Vec<String>,
+    /// In an editor group at login.
+    pub editor: bool,
+    /// Unix seconds of the login (absolute lifetime).
+    pub login_at: i64,
+    /// Unix seconds of the last refresh (idle timeout).
+    pub seen_at: i64,
+    /// The synchronizer token forms must carry.
+    pub csrf: String,
+}
+
+/// The person of this request, put into request extensions by
+/// [`load_viewer`] for the `Editor` extractor and the CSRF check.
+#[derive(Debug, Clone, Default)]
+pub struct CurrentUser(pub Option<SessionUser>);
+
+/// A new random CSRF token (256 bits, hex).
+pub fn new_csrf_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The session layer: server-side sessions in the database, cookie
+/// `HttpOnly`, `SameSite=Lax` (Strict would drop the cookie on the return
+/// from the provider), `Secure` when served over https, idle expiry.
+pub fn layer(store: SessionBackend, settings: &AuthSettings) -> SessionManagerLayer<SessionBackend> {
+    let idle = time::Duration::try_from(settings.idle_timeout).unwrap_or(time::Duration::hours(8));
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Whether the request carries our session cookie (only then can it act
+/// with a person's authority, and only then does CSRF matter).
+pub fn has_session_cookie(request: &Request) -> bool {
+    request.headers().get_all(header::COOKIE).iter().any(|v| {
+        v.to_str().is_ok_and(|s| s.split(';').any(|c| c.trim_start().starts_with(&format!("{COOKIE_NAME}="))))
+    })
+}
+
+/// Reads the person from the session (ending it if it outlived its
+/// absolute lifetime), refreshes the idle timer, takes the flash for the
+/// page about to be rendered, and puts [`CurrentUser`], [`Viewer`] and
+/// [`Flash`] into the request.
+pub async fn load_viewer(State(auth): State<Arc<AuthSettings>>, mut request: Request, next: Next) -> Response {
+    let session = request.extensions().get::<Session>().cloned();
+    let mut user = None;
+    let mut flash = Flash::default();
+    if let (Some(session), true) = (session, has_session_cookie(&request)) {
+        user = match session.get::<SessionUser>(USER).await {
+            Ok(user) => user,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the session; treating the visitor as signed out");
+                None
+            }
+        };
+        let now = Utc::now().timestamp();
+        if let Some(u) = user.as_mut() {
+            if now - u.login_at > auth.lifetime.as_secs() as i64 {
+                tracing::info!(user = %u.nickname, "session reached its absolute lifetime");
+                if let Err(e) = session.flush().await {
+                    tracing::warn!(error = %e, "cannot end an expired session");
+                }
+                user = None;
+            } else if now - u.seen_at > SEEN_INTERVAL {
+                u.seen_at = now;
+                if let Err(e) = session.insert(USER, &*u).await {
+                    tracing::warn!(error = %e, "cannot refresh the session");
+                }
+            }
+        }
+        let page_view = request.method() == Method::GET
+            && request
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("text/html"));
+        if page_view {
+            match session.remove::<Flash>(FLASH).await {
+                Ok(Some(f)) => flash = f,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot read the flash"),
+            }
+        }
+    }
+    let viewer = Viewer {
+        user: user.as_ref().map(|u| SignedIn { nickname: u.nickname.clone(), editor: u.editor, csrf: u.csrf.clone() }),
+        login_enabled: auth.oidc.is_some(),
+        editor_groups: auth.editor_groups.clone(),
+    };
+    request.extensions_mut().insert(CurrentUser(user));
+    request.extensions_mut().insert(viewer);
+    request.extensions_mut().insert(flash);
+    next.run(request).await
+}

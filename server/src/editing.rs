@@ -1,0 +1,190 @@
+//! The server side of the browser's editing forms: implements the
+//! [`EditBackend`] the app's server functions call, with the signed-in
+//! editor of the request's session as the author of every write.
+
+use app::account::Flash;
+use app::edit::api::ssr::{EditBackend, Pending};
+use app::edit::api::{AppError, CreatedToken, TokenInfo};
+use app::model::event::{EventInput, EventRecord};
+use app::model::time::format as rfc3339;
+use app::model::NewRetraction;
+use chrono::Utc;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use crate::api::error::ApiError;
+use crate::auth::session::{SessionUser, FLASH, USER};
+use crate::auth::{new_token, session_editor, Identity};
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// Longest a personal token may live, in days: group membership is only
+/// re-read at login, so tokens must not outlive it by years.
+const MAX_TOKEN_DAYS: i64 = 365;
+
+/// The backend, over the application state.
+pub struct EditingBackend(pub AppState);
+
+/// Turns an API error into what the form shows; internal causes are
+/// logged here, once.
+fn for_form(e: ApiError) -> AppError {
+    match e {
+        ApiError::Malformed(m) => AppError::Request(m),
+        ApiError::InvalidInput { field, message } => AppError::Invalid { field, message },
+        ApiError::Unauthenticated(_) => AppError::SignedOut("you are signed out (or your session expired): sign in again".into()),
+        ApiError::Forbidden(m) => AppError::Forbidden(m),
+        ApiError::NotFound(m) => AppError::NotFound(m),
+        ApiError::Conflict(m) => AppError::Conflict(m),
+        ApiError::PayloadTooLarge(_) | ApiError::UnsupportedMediaType(_) => AppError::Request(e.to_string()),
+        ApiError::Unavailable(cause) => {
+            tracing::warn!(error = %cause, "form write: database unavailable");
+            AppError::Unavailable
+        }
+        ApiError::Internal(cause) => {
+            tracing::error!(error = %cause, "form write failed");
+            AppError::Internal
+        }
+    }
+}
+
+fn store_error(e: StoreError) -> AppError {
+    for_form(ApiError::from(e))
+}
+
+/// The signed-in editor of the request.
+fn editor(parts: &Parts) -> Result<Identity, AppError> {
+    session_editor(parts).map_err(for_form)
+}
+
+/// The signed-in editor's session record (for the token owner).
+fn session_user(parts: &Parts) -> Result<SessionUser, AppError> {
+    editor(parts)?;
+    parts
+        .extensions
+        .get::<crate::auth::session::CurrentUser>()
+        .and_then(|u| u.0.clone())
+        .ok_or_else(|| AppError::SignedOut("sign in again".into()))
+}
+
+impl EditBackend for EditingBackend {
+    fn record<'a>(&'a self, parts: &'a Parts, input: EventInput) -> Pending<'a, EventRecord> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let event = input.validate(Utc::now())?;
+            self.0.record_event(event, &who).await.map_err(for_form)
+        })
+    }
+
+    fn retract<'a>(&'a self, parts: &'a Parts, id: i64, reason: Option<String>) -> Pending<'a, EventRecord> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let retraction = NewRetraction::parse(reason.as_deref())?;
+            let result = self.0.retract_event(id, retraction, &who).await.map_err(for_form)?;
+            Ok(result.event)
+        })
+    }
+
+    fn correct<'a>(
+        &'a self,
+        parts: &'a Parts,
+        id: i64,
+        reason: Option<String>,
+        input: EventInput,
+    ) -> Pending<'a, EventRecord> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let retraction = NewRetraction::parse(reason.as_deref())?;
+            let fixed = input.validate(Utc::now())?;
+            let (_, corrected) = self.0.correct_event(id, retraction, fixed, &who).await.map_err(for_form)?;
+            Ok(corrected)
+        })
+    }
+
+    fn tokens<'a>(&'a self, parts: &'a Parts) -> Pending<'a, Vec<TokenInfo>> {
+        Box::pin(async move {
+            let user = session_user(parts)?;
+            let rows = self.0.store.tokens_of(&user.key).await.map_err(store_error)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| TokenInfo {
+                    id: r.id,
+                    name: r.name,
+                    created_at: rfc3339(&r.created_at),
+                    expires_at: r.expires_at.as_ref().map(rfc3339),
+                    last_used_at: r.last_used_at.as_ref().map(rfc3339),
+                    revoked_at: r.revoked_at.as_ref().map(rfc3339),
+                })
+                .collect())
+        })
+    }
+
+    fn create_token<'a>(
+        &'a self,
+        parts: &'a Parts,
+        name: Option<String>,
+        expires_in_days: Option<String>,
+    ) -> Pending<'a, CreatedToken> {
+        Box::pin(async move {
+            let user = session_user(parts)?;
+            let label = name.unwrap_or_default();
+            // The same rules as dist names: short, printable, no spaces at
+            // the ends. Stored as `nickname/label`, so names never collide
+            // between people and the log shows whose script wrote.
+            app::model::Dist::parse(label.trim()).map_err(|e| AppError::Invalid {
+                field: Some("name".into()),
+                message: format!("name {}", e.message),
+            })?;
+            let days: i64 = match expires_in_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+                None => 90,
+                Some(d) => d.parse().ok().filter(|d| (1..=MAX_TOKEN_DAYS).contains(d)).ok_or_else(|| AppError::Invalid {
+                    field: Some("expires_in_days".into()),
+                    message: format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"),
+                })?,
+            };
+            let name = format!("{}/{}", user.nickname, label.trim());
+            let (token, hash) = new_token();
+            let now = Utc::now();
+            self.0
+                .store
+                .create_token(&name, &hash, now, Some(now + chrono::Duration::days(days)), Some(&user.key))
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => AppError::Invalid {
+                        field: Some("name".into()),
+                        message: "you already have an active token with this name".into(),
+                    },
+                    other => store_error(other),
+                })?;
+            tracing::info!(token = %name, "personal API token created");
+            Ok(CreatedToken { name, token })
+        })
+    }
+
+    fn revoke_token<'a>(&'a self, parts: &'a Parts, id: i64) -> Pending<'a, String> {
+        Box::pin(async move {
+            let user = session_user(parts)?;
+            let name = self.0.store.revoke_token_of(&user.key, id, Utc::now()).await.map_err(|e| match e {
+                StoreError::NotFound => AppError::NotFound("you have no active token with this id".into()),
+                other => store_error(other),
+            })?;
+            tracing::info!(token = %name, "personal API token revoked");
+            Ok(name)
+        })
+    }
+
+    fn flash<'a>(&'a self, parts: &'a Parts, flash: Flash) -> Pending<'a, ()> {
+        Box::pin(async move {
+            let Some(session) = parts.extensions.get::<Session>() else {
+                return Ok(());
+            };
+            // Only a signed-in session keeps a flash: no session rows for
+            // strangers posting forms.
+            if matches!(session.get::<SessionUser>(USER).await, Ok(Some(_))) {
+                if let Err(e) = session.insert(FLASH, flash).await {
+                    tracing::warn!(error = %e, "cannot store the flash");
+                }
+            }
+            Ok(())
+        })
+    }
+}

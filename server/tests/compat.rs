@@ -1,0 +1,190 @@
+//! The drop-in exports over the real Fedora history (`import-history
+//! fedora data/fedora-releases.csv`) plus Rawhide and a branched release
+//! recorded through the API: packit's alias sets, pkgdb's collections, time
+//! travel and errors, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::path::Path;
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use common::*;
+use serde_json::Value;
+
+async fn app_with_fedora(db: &TestDb) -> TestApp {
+    let store = server::store::Store::connect(&db.url).await.unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/fedora-releases.csv");
+    let fedora = app::model::Dist::parse("fedora").unwrap();
+    server::history::import(&store, &fedora, &data, Utc::now()).await.unwrap();
+    store.close().await;
+    let app = TestApp::start(db).await;
+    // Rawhide is release "0" and always in development; 42 branched from
+    // it on 2025-02-04 (neither is in the CSV).
+    let token = app.token("releng-bot").await;
+    for (release, state, at) in [("0", "development", "2003-01-01T00:00:00Z"), ("42", "branched", "2025-02-04T00:00:00Z")] {
+        let r = app.post_json("/api/v1/events", Some(&token), &event_body(release, state, true, at)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    app
+}
+
+fn namevers(v: &Value, alias: &str) -> Vec<String> {
+    v[alias]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {alias} in {v}"))
+        .iter()
+        .map(|r| r["namever"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn check_aliases(app: &TestApp) {
+    let r = app.get("/api/v1/compat/fedora-aliases?at=2025-01-01").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(namevers(&v, "fedora-stable"), ["fedora-40", "fedora-41"]);
+    assert_eq!(namevers(&v, "fedora-development"), ["fedora-rawhide"]);
+    assert_eq!(namevers(&v, "fedora-all"), ["fedora-40", "fedora-41", "fedora-rawhide"]);
+    assert_eq!(namevers(&v, "fedora-branched"), ["fedora-40", "fedora-41"]);
+    assert_eq!(namevers(&v, "fedora-latest"), ["fedora-41"]);
+    assert_eq!(namevers(&v, "fedora-latest-stable"), ["fedora-41"]);
+    assert_eq!(v["epel-all"], serde_json::json!([]));
+    // Each release is a fedora-distro-aliases `Distro`.
+    let f41 = &v["fedora-stable"][1];
+    for (key, value) in [
+        ("name", "F41"),
+        ("long_name", "Fedora 41"),
+        ("version", "41"),
+        ("version_number", "41"),
+        ("state", "current"),
+        ("branch", "f41"),
+        ("id_prefix", "FEDORA"),
+        ("product", "fedora"),
+        ("dist", "fedora"),
+        ("release", "41"),
+    ] {
+        assert_eq!(f41[key], value, "{key} in {f41}");
+    }
+    let rawhide = &v["fedora-development"][0];
+    assert_eq!(rawhide["version"], "rawhide");
+    assert_eq!(rawhide["branch"], "rawhide");
+    assert_eq!(rawhide["state"], "pending");
+    // Fedora 41 was the newest release then, so Rawhide was 42.
+    assert_eq!(rawhide["version_number"], "42");
+
+    // During the branching window of 42.
+    let v = app.get("/api/v1/compat/fedora-aliases?at=2025-03-01").await.json();
+    assert_eq!(namevers(&v, "fedora-development"), ["fedora-42", "fedora-rawhide"]);
+    assert_eq!(namevers(&v, "fedora-branched"), ["fedora-40", "fedora-41", "fedora-42"]);
+    assert_eq!(namevers(&v, "fedora-latest"), ["fedora-42"]);
+    assert_eq!(namevers(&v, "fedora-latest-stable"), ["fedora-41"]);
+
+    // Long ago: Fedora Core 5 and 6 were the stable ones.
+    let v = app.get("/api/v1/compat/fedora-aliases?at=2007-01-01").await.json();
+    assert_eq!(namevers(&v, "fedora-stable"), ["fedora-5", "fedora-6"]);
+}
+
+async fn check_pkgdb(app: &TestApp) {
+    let r = app.get("/api/v1/compat/pkgdb-collections?at=2025-01-01").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let rows: Vec<(String, String)> = v["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["version"].as_str().unwrap().to_owned(), c["status"].as_str().unwrap().to_owned()))
+        .collect();
+    // Every Fedora that reached EOL by then is listed as such (1–39), then
+    // the two stable ones and Rawhide.
+    assert_eq!(rows.len(), 39 + 2 + 1, "{rows:?}");
+    assert!(rows[..39].iter().all(|(_, s)| s == "EOL"), "{rows:?}");
+    assert_eq!(rows[0].0, "1");
+    assert_eq!(&rows[38..], [
+        ("39".to_owned(), "EOL".to_owned()),
+        ("40".to_owned(), "Active".to_owned()),
+        ("41".to_owned(), "Active".to_owned()),
+        ("devel".to_owned(), "Under Development".to_owned()),
+    ]);
+    let f41 = &v["collections"][40];
+    for (key, value) in [("name", "Fedora"), ("branchname", "f41"), ("koji_name", "f41"), ("dist_tag", ".fc41")] {
+        assert_eq!(f41[key], value, "{key} in {f41}");
+    }
+    assert_eq!(f41["allow_retire"], false);
+    assert_eq!(v["collections"][41]["dist_tag"], ".fc42");
+    assert_eq!(v["collections"][41]["branchname"], "rawhide");
+
+    let v = app.get("/api/v1/compat/pkgdb-collections?at=2025-03-01").await.json();
+    let f42 = v["collections"].as_array().unwrap().iter().find(|c| c["version"] == "42").expect("42 listed").clone();
+    assert_eq!(f42["status"], "Under Development");
+    assert_eq!(f42["allow_retire"], true);
+}
+
+async fn check_errors_and_caching(app: &TestApp) {
+    for uri in [
+        "/api/v1/compat/fedora-aliases?at=yesterday",
+        "/api/v1/compat/pkgdb-collections?at=2021-13-01",
+    ] {
+        let r = app.get(uri).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+        assert_eq!(r.error_code(), "invalid_input");
+        assert_eq!(r.json()["error"]["field"], "at");
+    }
+    let r = app.get("/api/v1/compat/pkgdb-collections?colour=red").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error_code(), "invalid_input");
+    // Now: answered, with an ETag.
+    let r = app.get("/api/v1/compat/fedora-aliases").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.contains_key(axum::http::header::ETAG));
+}
+
+#[tokio::test]
+async fn exports_over_the_real_fedora_history_on_sqlite() {
+    let db = sqlite_db();
+    let app = app_with_fedora(&db).await;
+    check_aliases(&app).await;
+    check_pkgdb(&app).await;
+    check_errors_and_caching(&app).await;
+}
+
+#[tokio::test]
+async fn exports_over_the_real_fedora_history_on_postgres() {
+    let Some(db) = postgres_db().await else { return };
+    let app = app_with_fedora(&db).await;
+    check_aliases(&app).await;
+    check_pkgdb(&app).await;
+}
+
+#[tokio::test]
+async fn epel_and_a_custom_mapping() {
+    let db = sqlite_db();
+    // An operator who records Bodhi-like states in a dist named `el-extras`.
+    let mapping = app::model::compat::CompatMapping {
+        epel: app::model::Dist::parse("el-extras").unwrap(),
+        stable: ["ga"].iter().map(|s| app::model::State::parse(s).unwrap()).collect(),
+        ..Default::default()
+    };
+    let app = TestApp::start_with(&db, server::state::Settings { compat: mapping, ..TestApp::default_settings() }).await;
+    let token = app.token("releng-bot").await;
+    for (release, state) in [("9", "ga"), ("10.1", "ga"), ("10.2", "pending"), ("8", "eol")] {
+        let body = serde_json::json!({"dist": "el-extras", "release": release, "state": state, "reached": true, "at": "2025-06-01T00:00:00Z"});
+        let r = app.post_json("/api/v1/events", Some(&token), &body.to_string()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let v = app.get("/api/v1/compat/fedora-aliases").await.json();
+    assert_eq!(namevers(&v, "epel-all"), ["epel-9", "epel-10.1", "epel-10.2"]);
+    assert_eq!(v["epel-all"][0]["name"], "EPEL-9");
+    assert_eq!(v["epel-all"][0]["branch"], "epel9");
+    assert_eq!(v["epel-all"][0]["id_prefix"], "FEDORA-EPEL");
+    assert_eq!(v["epel-all"][2]["state"], "pending");
+    assert_eq!(v["fedora-all"], serde_json::json!([]));
+    let v = app.get("/api/v1/compat/pkgdb-collections").await.json();
+    let rows: Vec<(&str, &str, &str)> = v["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["version"].as_str().unwrap(), c["status"].as_str().unwrap(), c["dist_tag"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [("8", "EOL", ".el8"), ("9", "Active", ".el9"), ("10.1", "Active", ".el10_1"), ("10.2", "Under Development", ".el10_2")]);
+    assert!(v["collections"].as_array().unwrap().iter().all(|c| c["name"] == "Fedora EPEL"));
+}

@@ -1,0 +1,436 @@
+//! Browser logins against a real OpenID provider on loopback: the login
+//! flow (state, nonce, PKCE, `client_secret_post`, groups from UserInfo,
+//! Ipsilon's `amr: "[]"`), session rotation and logout, CSRF, and who may
+//! write through which door.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::oidc::{sign_in_at_provider, Provider, CLIENT_ID, CLIENT_SECRET};
+use common::{event_body, sqlite_db, Response, TestApp, TestDb};
+use server::auth::config::{AuthSettings, ClientAuth, OidcSettings, FEDORA_SCOPES};
+use server::auth::session::COOKIE_NAME;
+
+const PUBLIC: &str = "http://127.0.0.1:3999";
+
+fn settings(issuer: &str) -> AuthSettings {
+    let mut s = AuthSettings::without_login(url::Url::parse(&format!("{PUBLIC}/")).unwrap());
+    s.oidc = Some(OidcSettings {
+        issuer: url::Url::parse(issuer).unwrap(),
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        scopes: FEDORA_SCOPES.split(' ').map(str::to_owned).collect(),
+        client_auth: ClientAuth::Post,
+    });
+    s
+}
+
+/// A browser: our session cookie, and its CSRF token once signed in.
+#[derive(Default, Clone)]
+struct Browser {
+    cookie: Option<String>,
+}
+
+impl Browser {
+    async fn send(&mut self, app: &TestApp, mut req: Request<Body>) -> Response {
+        if let Some(c) = &self.cookie {
+            req.headers_mut().insert(header::COOKIE, format!("{COOKIE_NAME}={c}").parse().unwrap());
+        }
+        let res = app.send(req).await;
+        for v in res.headers.get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix(&format!("{COOKIE_NAME}=")) {
+                let value = rest.split(';').next().unwrap().to_owned();
+                self.cookie = (!value.is_empty() && !v.contains("Max-Age=0")).then_some(value);
+            }
+        }
+        res
+    }
+
+    async fn get(&mut self, app: &TestApp, uri: &str) -> Response {
+        self.send(app, Request::get(uri).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()).await
+    }
+
+    /// A same-origin form post, as a browser without JavaScript sends it.
+    async fn form(&mut self, app: &TestApp, uri: &str, fields: &[(&str, &str)], accept_html: bool) -> Response {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let accept = if accept_html { "text/html,application/xhtml+xml" } else { "application/json" };
+        let req = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, accept)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, PUBLIC)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(app, req).await
+    }
+
+    async fn json(&mut self, app: &TestApp, uri: &str, body: &str, csrf: Option<&str>) -> Response {
+        self.json_as(app, "POST", uri, body, csrf).await
+    }
+
+    /// A same-origin JSON request, as a script in the page sends it.
+    async fn json_as(&mut self, app: &TestApp, method: &str, uri: &str, body: &str, csrf: Option<&str>) -> Response {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(t) = csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        self.send(app, req.body(Body::from(body.to_owned())).unwrap()).await
+    }
+
+    /// Signs in as `user` through the provider; answers the redirect target.
+    async fn sign_in(&mut self, app: &TestApp, user: &str, next: &str) -> String {
+        let start = self.get(app, &format!("/login?next={}", urlencode(next))).await;
+        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.text());
+        let authorize = location(&start);
+        let back = sign_in_at_provider(&authorize, user).await;
+        let path = back.strip_prefix(PUBLIC).expect("back to our public URL").to_owned();
+        let done = self.get(app, &path).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "callback: {}", done.text());
+        location(&done)
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn location(r: &Response) -> String {
+    r.headers.get(header::LOCATION).expect("Location").to_str().unwrap().to_owned()
+}
+
+/// The CSRF token of the signed-in page (`name="csrf_token" value="…"`).
+fn csrf_of(page: &Response) -> String {
+    let text = page.text();
+    let at = text.find("name=\"csrf_token\" value=\"").expect("a CSRF field") + 25;
+    text[at..at + 64].to_owned()
+}
+
+async fn app_with_provider(db: &TestDb, extra: &[&str]) -> Option<(TestApp, Provider)> {
+    let provider = Provider::start(&format!("{PUBLIC}/auth/callback"), extra).await?;
+    let app = TestApp::start_with_auth(db, settings(&provider.issuer)).await;
+    Some((app, provider))
+}
+
+#[tokio::test]
+async fn login_sends_state_nonce_and_pkce_and_rotates_the_session() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut browser = Browser::default();
+    let start = browser.get(&app, "/login?next=/events").await;
+    let authorize = url::Url::parse(&location(&start)).unwrap();
+    let q: BTreeMap<String, String> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q["state"].len() >= 16 && q["nonce"].len() >= 16 && q["code_challenge"].len() >= 43);
+    assert!(q["scope"].contains("https://id.fedoraproject.org/scope/groups"));
+    let planted = browser.cookie.clone().expect("a session for the login in progress");
+
+    let back = sign_in_at_provider(authorize.as_str(), "editor").await;
+    let done = browser.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
+    assert_eq!(location(&done), "/events");
+    let rotated = browser.cookie.clone().unwrap();
+    assert_ne!(planted, rotated, "the session id changes at login");
+    let cookie = done.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not Secure over http");
+
+    let page = browser.get(&app, "/").await;
+    assert!(page.text().contains("Signed in as <strong>editor</strong>"), "{}", page.text());
+    // The id from before the login is worth nothing (no fixation).
+    let mut attacker = Browser { cookie: Some(planted) };
+    assert!(!attacker.get(&app, "/").await.text().contains("Signed in as"));
+    // The callback works once.
+    let replay = browser.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_callback_refuses_a_foreign_state_and_next_stays_on_site() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut browser = Browser::default();
+    let start = browser.get(&app, "/login").await;
+    let back = sign_in_at_provider(&location(&start), "editor").await;
+    let forged = back.replace("state=", "state=x");
+    let res = browser.get(&app, forged.strip_prefix(PUBLIC).unwrap()).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(!res.text().contains("state="), "no echo of the request");
+
+    for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+        let mut b = Browser::default();
+        assert_eq!(b.sign_in(&app, "editor", next).await, "/", "{next}");
+    }
+}
+
+#[tokio::test]
+async fn ipsilon_amr_string_does_not_break_login() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &["--amr-string"]).await else { return };
+    let mut browser = Browser::default();
+    assert_eq!(browser.sign_in(&app, "editor", "/").await, "/");
+    assert!(browser.get(&app, "/").await.text().contains("Signed in as <strong>editor</strong>"));
+}
+
+#[tokio::test]
+async fn basic_client_auth_is_refused_by_a_fedora_like_provider() {
+    // The provider accepts only client_secret_post: a client configured
+    // for Basic cannot log in, which shows the default really posts.
+    let db = sqlite_db();
+    let Some(provider) = Provider::start(&format!("{PUBLIC}/auth/callback"), &[]).await else { return };
+    let mut s = settings(&provider.issuer);
+    s.oidc.as_mut().unwrap().client_auth = ClientAuth::Basic;
+    let app = TestApp::start_with_auth(&db, s).await;
+    let mut browser = Browser::default();
+    let start = browser.get(&app, "/login").await;
+    let back = sign_in_at_provider(&location(&start), "editor").await;
+    let res = browser.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
+    assert_eq!(res.status, StatusCode::BAD_GATEWAY);
+    assert!(!browser.get(&app, "/").await.text().contains("Signed in as"));
+}
+
+#[tokio::test]
+async fn who_may_write_through_which_door() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let seed = app.token("seed").await;
+    let first = app.post_json("/api/v1/events", Some(&seed), &event_body("40", "active", true, "2024-01-01T00:00:00Z")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(&app, "/events/new").await);
+    let mut viewer = Browser::default();
+    viewer.sign_in(&app, "viewer", "/").await;
+    let viewer_page = viewer.get(&app, "/events/new").await;
+    assert_eq!(viewer_page.status, StatusCode::FORBIDDEN);
+    assert!(viewer_page.text().contains("not in an editor group (releng)"));
+    let mut anonymous = Browser::default();
+
+    let body = event_body("41", "active", true, "2024-02-01T00:00:00Z");
+    // JSON API: a session needs the CSRF header; tokens need nothing else.
+    assert_eq!(anonymous.json(&app, "/api/v1/events", &body, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(viewer.json(&app, "/api/v1/events", &body, Some(&csrf)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.json(&app, "/api/v1/events", &body, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.json(&app, "/api/v1/events", &body, Some("0".repeat(64).as_str())).await.status, StatusCode::FORBIDDEN);
+    let made = editor.json(&app, "/api/v1/events", &body, Some(&csrf)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    assert_eq!(made.json()["recorded_by"], "editor");
+    assert_eq!(made.json()["source"], "web");
+
+    // Forms (server functions), as a page with JavaScript posts them.
+    let fields = [("csrf_token", csrf.as_str()), ("dist", "fedora"), ("release", "42"), ("state", "active"), ("reached", "true")];
+    let no_token = [("dist", "fedora"), ("release", "42"), ("state", "active"), ("reached", "true")];
+    assert_eq!(anonymous.form(&app, "/ui/record_event", &no_token, false).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(viewer.form(&app, "/ui/record_event", &fields, false).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.form(&app, "/ui/record_event", &no_token, false).await.status, StatusCode::FORBIDDEN);
+    let ok = editor.form(&app, "/ui/record_event", &fields, false).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert!(ok.text().contains("42 entered active"), "{}", ok.text());
+
+    // Cross-site, even with the right token.
+    let cross = Request::post("/ui/record_event")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
+        .unwrap();
+    assert_eq!(editor.send(&app, cross).await.status, StatusCode::FORBIDDEN);
+    let foreign_origin = Request::post("/api/v1/events")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ORIGIN, "https://evil.example")
+        .header("x-csrf-token", &csrf)
+        .body(Body::from(body.clone()))
+        .unwrap();
+    assert_eq!(editor.send(&app, foreign_origin).await.status, StatusCode::FORBIDDEN);
+    // No state-changing server function answers GET.
+    let get = editor.get(&app, "/ui/record_event?dist=fedora&release=43&state=active&reached=true").await;
+    assert!(get.status.is_client_error(), "{}", get.status);
+
+    // Retract and correct, each door.
+    let id = first.json()["id"].as_i64().unwrap();
+    let retract_fields = [("csrf_token", csrf.as_str()), ("id", "999999"), ("reason", "typo")];
+    assert_eq!(viewer.form(&app, "/ui/retract_event", &retract_fields, false).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.form(&app, "/ui/retract_event", &retract_fields, false).await.status, StatusCode::NOT_FOUND);
+    let id_text = id.to_string();
+    let correct = [
+        ("csrf_token", csrf.as_str()), ("id", id_text.as_str()), ("reason", "wrong release"),
+        ("dist", "fedora"), ("release", "39"), ("state", "active"), ("reached", "true"), ("at", "2024-01-01T00:00"),
+    ];
+    let corrected = editor.form(&app, "/ui/correct_event", &correct, false).await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.text());
+    let old = app.get(&format!("/api/v1/events/{id}")).await.json();
+    assert_eq!(old["retraction"]["reason"], "wrong release");
+    let new_id = old["corrected_by"].as_i64().expect("linked to its correction");
+    let new = app.get(&format!("/api/v1/events/{new_id}")).await.json();
+    assert_eq!(new["corrects"], id);
+    assert_eq!(new["release"], "39");
+    assert_eq!(new["at"], "2024-01-01T00:00:00Z");
+    // Correcting again is a conflict and changes nothing.
+    let before = app.stored_events().await;
+    assert_eq!(editor.form(&app, "/ui/correct_event", &correct, false).await.status, StatusCode::CONFLICT);
+    assert_eq!(app.stored_events().await, before);
+
+    // Logout is a POST with the token; afterwards the cookie is worthless.
+    let old_cookie = editor.cookie.clone();
+    assert_eq!(editor.form(&app, "/logout", &[("csrf_token", "nope")], true).await.status, StatusCode::FORBIDDEN);
+    let out = editor.form(&app, "/logout", &[("csrf_token", csrf.as_str())], true).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let mut stale = Browser { cookie: old_cookie };
+    assert_eq!(stale.json(&app, "/api/v1/events", &body, Some(&csrf)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn properties_are_written_by_signed_in_editors_too() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(&app, "/events/new").await);
+    let mut viewer = Browser::default();
+    viewer.sign_in(&app, "viewer", "/").await;
+    let uri = "/api/v1/dists/fedora/releases/44/properties";
+    let body = r#"{"codename":"Heisenbug"}"#;
+
+    assert_eq!(Browser::default().json_as(&app, "PUT", uri, body, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(viewer.json_as(&app, "PUT", uri, body, Some(&csrf)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.json_as(&app, "PUT", uri, body, None).await.status, StatusCode::FORBIDDEN, "CSRF token needed");
+    assert_eq!(app.stored_property_changes().await, 0);
+    let put = editor.json_as(&app, "PUT", uri, body, Some(&csrf)).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    assert_eq!(put.json(), serde_json::json!({"codename": "Heisenbug"}));
+    let changes = app.get(&format!("{uri}/history")).await.json()["changes"].clone();
+    assert_eq!((changes[0]["recorded_by"].as_str(), changes[0]["source"].as_str()), (Some("editor"), Some("web")));
+    let dist = editor.json_as(&app, "PUT", "/api/v1/dists/fedora/properties", r#"{"name":"Fedora Linux"}"#, Some(&csrf)).await;
+    assert_eq!(dist.status, StatusCode::OK, "{}", dist.text());
+}
+
+#[tokio::test]
+async fn plain_form_posts_redirect_and_keep_what_was_typed() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(&app, "/events/new").await);
+    let bad = [
+        ("csrf_token", csrf.as_str()), ("dist", "fedora"), ("release", "44"), ("state", "branched"),
+        ("reached", "true"), ("at", "2999-01-01T00:00"), ("note", "F44 <branch> & freeze"),
+    ];
+    let refused = editor.form(&app, "/ui/record_event", &bad, true).await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    assert_eq!(location(&refused), "/events/new");
+    let page = editor.get(&app, "/events/new").await.text();
+    assert!(page.contains("lies more than five minutes in the future"), "the error is shown");
+    assert!(page.contains("id=\"record-at-error\""), "next to its field");
+    assert!(page.contains("F44 &lt;branch&gt; &amp; freeze"), "what was typed is kept, escaped");
+    assert_eq!(app.stored_events().await, (0, 0), "nothing stored");
+    // Shown once.
+    assert!(!editor.get(&app, "/events/new").await.text().contains("five minutes in the future"));
+
+    let good = [("csrf_token", csrf.as_str()), ("dist", "fedora"), ("release", "44"), ("state", "branched"), ("reached", "true")];
+    let done = editor.form(&app, "/ui/record_event", &good, true).await;
+    assert_eq!(done.status, StatusCode::FOUND);
+    let to = location(&done);
+    assert!(to.starts_with("/events/"), "{to}");
+    let event_page = editor.get(&app, &to).await.text();
+    assert!(event_page.contains("Recorded: fedora 44 entered branched — it was not in branched before."), "{event_page}");
+    assert!(event_page.contains("by editor (web)"));
+}
+
+#[tokio::test]
+async fn personal_tokens_work_until_revoked_or_the_owner_leaves_the_group() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let page = editor.get(&app, "/account/tokens").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_of(&page);
+    let made = editor.form(&app, "/ui/create_token", &[("csrf_token", csrf.as_str()), ("name", "laptop"), ("expires_in_days", "30")], false).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    let token = made.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(made.json()["name"], "editor/laptop");
+    let bad_days = editor.form(&app, "/ui/create_token", &[("csrf_token", csrf.as_str()), ("name", "x"), ("expires_in_days", "9999")], false).await;
+    assert_eq!(bad_days.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let body = event_body("44", "branched", true, "2026-02-10T14:00:00Z");
+    let res = app.post_json("/api/v1/events", Some(&token), &body).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.json()["recorded_by"], "editor/laptop");
+    let listed = editor.get(&app, "/account/tokens").await.text();
+    assert!(listed.contains("editor/laptop") && !listed.contains(&token), "listed, secret never shown again");
+    assert!(app.store.list_tokens().await.unwrap().iter().all(|t| t.name != token), "only the hash is stored");
+
+    // The owner loses the group: the token stops working.
+    let owner = app.store.list_tokens().await.unwrap().into_iter().find(|t| t.name == "editor/laptop").unwrap();
+    let key = server::store::UserKey { issuer: owner.owner_issuer.clone().unwrap(), subject: owner.owner_subject.clone().unwrap() };
+    let demoted = server::store::UserLogin { key: key.clone(), nickname: "editor".into(), groups: vec![], is_editor: false, at: chrono::Utc::now() };
+    app.store.record_login(&demoted).await.unwrap();
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::FORBIDDEN);
+    app.store.record_login(&server::store::UserLogin { is_editor: true, ..demoted }).await.unwrap();
+
+    // Revoked: 401. Someone else cannot revoke it.
+    let id = owner.id.to_string();
+    let mut viewer = Browser::default();
+    viewer.sign_in(&app, "viewer", "/").await;
+    let viewer_csrf = csrf_of(&viewer.get(&app, "/").await);
+    assert_eq!(viewer.form(&app, "/ui/revoke_token", &[("csrf_token", viewer_csrf.as_str()), ("id", id.as_str())], false).await.status, StatusCode::FORBIDDEN);
+    let revoked = editor.form(&app, "/ui/revoke_token", &[("csrf_token", csrf.as_str()), ("id", id.as_str())], false).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_timeout() {
+    let db = sqlite_db();
+    let Some(provider) = Provider::start(&format!("{PUBLIC}/auth/callback"), &[]).await else { return };
+    let mut s = settings(&provider.issuer);
+    s.idle_timeout = Duration::from_secs(1);
+    let app = TestApp::start_with_auth(&db, s).await;
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "editor", "/").await;
+    assert!(browser.get(&app, "/").await.text().contains("Signed in as"));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(!browser.get(&app, "/").await.text().contains("Signed in as"));
+}
+
+#[tokio::test]
+async fn sessions_end_after_their_lifetime() {
+    let db = sqlite_db();
+    let Some(provider) = Provider::start(&format!("{PUBLIC}/auth/callback"), &[]).await else { return };
+    let mut s = settings(&provider.issuer);
+    s.lifetime = Duration::from_secs(1);
+    let app = TestApp::start_with_auth(&db, s).await;
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "editor", "/").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(!browser.get(&app, "/").await.text().contains("Signed in as"));
+}
+
+#[tokio::test]
+async fn sessions_live_in_postgresql_too() {
+    let Some(db) = common::postgres_db().await else { return };
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(&app, "/events/new").await);
+    let made = editor.json(&app, "/api/v1/events", &event_body("44", "branched", true, "2026-02-10T14:00:00Z"), Some(&csrf)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+}
+
+#[tokio::test]
+async fn without_a_provider_login_says_so() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let res = app.get("/login").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.text().contains("no identity provider configured"));
+    assert!(!app.get("/").await.text().contains("Sign in"));
+}
