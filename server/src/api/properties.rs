@@ -290,9 +290,9 @@ pub async fn release_history(
     history(&state, &headers, &dist, Some(&release))
 }
 
+// Served at `{file}`, described at `{dist}.csv` (see the module's note).
 /// `GET /api/v1/compat/distro-info/{dist}.csv?at=`: the dist in the CSV
-/// format of Debian's distro-info-data. Served at `{file}`, described at
-/// `{dist}.csv` (see the module's note).
+/// format of Debian's distro-info-data.
 #[utoipa::path(
     get,
     path = "/compat/distro-info/{file}",
