@@ -80,6 +80,13 @@ pub struct ServeArgs {
     #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_interval_ms: u64,
 
+    /// Which states the date columns of `/api/v1/compat/distro-info/{dist}.csv`
+    /// report, as `DIST.COLUMN=STATE` entries separated by commas (COLUMN:
+    /// `created`, `release`, `eol`), e.g. `debian.release=released`.
+    /// Unset columns keep the defaults `development`, `stable`, `eol`.
+    #[arg(long, env = "DISTRO_INFO_STATES", default_value = "")]
+    pub distro_info_states: String,
+
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,

@@ -26,6 +26,8 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let bus_config =
         BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
     let compat = args.compat.mapping().map_err(|e| format!("invalid compatibility mapping: {e}"))?;
+    let distro_info = app::model::distro_info::DistroInfoConfig::parse(&args.distro_info_states)
+        .map_err(|e| format!("invalid --distro-info-states: {e}"))?;
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
     let events = projection.read().len();
@@ -45,7 +47,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         None => "login off (no OIDC_ISSUER_URL); writes need API tokens".to_owned(),
     };
     let options = crate::leptos_options(&args.site_root, args.bind);
-    let state = AppState::with_settings(store.clone(), projection.clone(), options, Settings { auth, compat })?;
+    let state = AppState::with_settings(store.clone(), projection.clone(), options, Settings { auth, compat, distro_info })?;
     if let Some(provider) = &state.login {
         // Checked now so a wrong issuer shows at start; a provider that is
         // down only delays logins (discovery is retried at each one).

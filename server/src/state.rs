@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
 use app::model::compat::CompatMapping;
+use app::model::distro_info::DistroInfoConfig;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
 use axum::extract::FromRef;
@@ -50,6 +51,8 @@ pub struct Shared {
     pub sessions: SessionBackend,
     /// How states read in Bodhi's and pkgdb's words (`/api/v1/compat/...`).
     pub compat: CompatMapping,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -98,19 +101,25 @@ fn now() -> app::model::Timestamp {
 }
 
 /// What `serve` configures beyond the store and the site: logins and the
-/// compatibility exports. [`Settings::defaults`] is what tests and tools use.
+/// compatibility exports (Bodhi/pkgdb and distro-info). [`Settings::defaults`] is what tests and tools use.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Public URL, identity provider, editor groups, session lifetimes.
     pub auth: AuthSettings,
     /// How states read in Bodhi's and pkgdb's words.
     pub compat: CompatMapping,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
 }
 
 impl Settings {
     /// Login off, default mappings, served at `public_url`.
     pub fn defaults(public_url: url::Url) -> Self {
-        Self { auth: AuthSettings::without_login(public_url), compat: CompatMapping::default() }
+        Self {
+            auth: AuthSettings::without_login(public_url),
+            compat: CompatMapping::default(),
+            distro_info: DistroInfoConfig::default(),
+        }
     }
 }
 
@@ -134,7 +143,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { auth, compat } = settings;
+        let Settings { auth, compat, distro_info } = settings;
         let login = match &auth.oidc {
             Some(oidc) => {
                 let redirect = auth.absolute(crate::auth::routes::CALLBACK_PATH);
@@ -155,6 +164,7 @@ impl AppState {
             login,
             sessions,
             compat,
+            distro_info,
             writer,
             write_lock: Arc::default(),
         })))

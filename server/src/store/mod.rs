@@ -1,5 +1,5 @@
-//! `Store`: the append-only log, its retractions, the outbox of the message
-//! bus and API tokens in SQLite or PostgreSQL. The only module that speaks SQL. Both dialects run the
+//! `Store`: the append-only log, its retractions, property changes, the
+//! outbox of the message bus and API tokens in SQLite or PostgreSQL. The only module that speaks SQL. Both dialects run the
 //! same statements (`$n` placeholders work in both); the backend is chosen
 //! from the database URL.
 
@@ -8,7 +8,7 @@ mod rows;
 use std::str::FromStr;
 use std::time::Duration;
 
-use app::model::{Event, NewEvent, Retraction, Timestamp};
+use app::model::{Event, NewEvent, PropertyChange, Retraction, Timestamp};
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -119,6 +119,7 @@ macro_rules! with_pool {
 
 mod accounts;
 mod outbox;
+mod properties;
 
 pub use accounts::{SessionBackend, UserKey, UserLogin};
 
@@ -358,6 +359,16 @@ impl Store {
     /// transaction: either everything is stored or nothing. Imports add no
     /// outbox rows: restoring or moving history is not news for the bus.
     pub async fn import(&self, events: &[Event], retractions: &[Retraction]) -> Result<(), StoreError> {
+        self.import_all(events, retractions, &[]).await
+    }
+
+    /// [`Store::import`] with property changes too, all in one transaction.
+    pub async fn import_all(
+        &self,
+        events: &[Event],
+        retractions: &[Retraction],
+        property_changes: &[PropertyChange],
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if matches!(self, Store::Postgres(_)) {
@@ -398,10 +409,28 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            for chunk in property_changes.chunks(IMPORT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO property_changes (id, dist_name, release_name, prop_key, value, happened_at, \
+                     recorded_at, recorded_by, source) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.id)
+                        .push_bind(c.dist.as_str())
+                        .push_bind(properties::release_name(c.release.as_ref()))
+                        .push_bind(c.key.as_str())
+                        .push_bind(c.value.as_deref())
+                        .push_bind(c.at)
+                        .push_bind(c.recorded_at)
+                        .push_bind(&*c.recorded_by)
+                        .push_bind(&*c.source);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
             if matches!(self, Store::Postgres(_)) {
                 // Explicit ids do not move PostgreSQL's sequences; SQLite's
                 // AUTOINCREMENT follows by itself.
-                for table in ["events", "retractions"] {
+                for table in ["events", "retractions", "property_changes"] {
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                          GREATEST((SELECT MAX(id) FROM {table}), 1))"
