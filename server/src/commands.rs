@@ -61,7 +61,8 @@ pub async fn token(store: &Store, command: TokenCommand) -> Result<(), String> {
     }
 }
 
-/// Writes every event, then every retraction, as JSON Lines to stdout.
+/// Writes every event, then every retraction, then every property change,
+/// as JSON Lines to stdout.
 pub async fn export(store: &Store) -> Result<(), String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -91,6 +92,15 @@ pub async fn export(store: &Store) -> Result<(), String> {
             write_line(Line::from(r)).map_err(|e| e.to_string())?;
         }
     }
+    let mut after = 0;
+    loop {
+        let batch = store.property_changes_after(after, 10_000).await.map_err(|e| e.to_string())?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for c in &batch {
+            write_line(Line::from(c)).map_err(|e| e.to_string())?;
+        }
+    }
     if let Some(e) = failed {
         return Err(format!("cannot write to stdout: {e}"));
     }
@@ -105,7 +115,8 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
     } else {
         text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     }
-    let max = store.max_ids().await.map_err(|e| e.to_string())?;
+    let (max_event, max_retraction) = store.max_ids().await.map_err(|e| e.to_string())?;
+    let max_property = store.max_property_id().await.map_err(|e| e.to_string())?;
     // Events already stored that the file may retract.
     let mut stored = std::collections::HashSet::new();
     store
@@ -115,15 +126,16 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    let parsed = jsonl::parse(&text, max, Utc::now(), |id| stored.contains(&id))?;
+    let parsed = jsonl::parse_all(&text, (max_event, max_retraction, max_property), Utc::now(), |id| stored.contains(&id))?;
     store
-        .import(&parsed.events, &parsed.retractions)
+        .import_all(&parsed.events, &parsed.retractions, &parsed.properties)
         .await
         .map_err(|e| format!("nothing was imported: {e}"))?;
     eprintln!(
-        "Imported {} events and {} retractions.",
+        "Imported {} events, {} retractions and {} property changes.",
         parsed.events.len(),
-        parsed.retractions.len()
+        parsed.retractions.len(),
+        parsed.properties.len()
     );
     Ok(())
 }
@@ -134,11 +146,13 @@ pub async fn import_history(store: &Store, dist: &str, file: &Path) -> Result<()
     let now = app::model::time::to_stored_precision(Utc::now());
     let summary = crate::history::import(store, &dist, file, now).await?;
     eprintln!(
-        "{}: added {} events; {} were already recorded; {} future dates skipped (plans, not facts yet).",
+        "{}: added {} events; {} were already recorded; {} future dates skipped (plans, not facts yet); \
+         {} property changes.",
         file.display(),
         summary.added,
         summary.present,
-        summary.planned
+        summary.planned,
+        summary.properties
     );
     Ok(())
 }

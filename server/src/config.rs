@@ -88,6 +88,13 @@ pub struct ServeArgs {
     #[arg(long, env = "FEED_AUTHORITY", default_value = crate::feed::DEFAULT_AUTHORITY)]
     pub feed_authority: crate::feed::FeedAuthority,
 
+    /// Which states the date columns of `/api/v1/compat/distro-info/{dist}.csv`
+    /// report, as `DIST.COLUMN=STATE` entries separated by commas (COLUMN:
+    /// `created`, `release`, `eol`), e.g. `debian.release=released`.
+    /// Unset columns keep the defaults `development`, `stable`, `eol`.
+    #[arg(long, env = "DISTRO_INFO_STATES", default_value = "")]
+    pub distro_info_states: String,
+
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,

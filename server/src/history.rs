@@ -1,13 +1,16 @@
 //! `import-history`: turns public release-history tables (Fedora's, and
 //! distro-info-data's Debian and Ubuntu CSVs) into events, each linked to
-//! its source. Running it again adds only what is missing.
+//! its source, and into release properties (Fedora: `name`, `codename`;
+//! Debian/Ubuntu: `version`, `codename`, `series`). Running it again adds
+//! only what is missing, and never overrides a property an editor changed.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use app::model::event::FUTURE_TOLERANCE;
-use app::model::{Dist, Event, Release, State, Timestamp};
+use app::model::properties::{check_value, PropertyLog};
+use app::model::{Dist, Event, PropertyChange, Release, State, Timestamp};
 use chrono::{NaiveDate, NaiveTime};
 
 use crate::store::Store;
@@ -128,6 +131,56 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Fact>, String> {
     Ok(out)
 }
 
+/// A property read from a table, before it becomes a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyFact {
+    /// Release id.
+    pub release: Release,
+    /// Key: `name`, `codename`, `version` or `series`.
+    pub key: &'static str,
+    /// Value as the table has it (`version` keeps `"22.04 LTS"`).
+    pub value: String,
+    /// The row's first date (created, else release): when the value is
+    /// taken to be known; `None` when the row has no date.
+    pub known_from: Option<Timestamp>,
+}
+
+/// Reads the properties of a table (see [`parse`] for the formats);
+/// empty cells give no property.
+pub fn parse_properties(text: &str) -> Result<Vec<PropertyFact>, String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("cannot read the header: {e}"))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let fedora = column("release_date").is_some();
+    let mut out = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = record.map_err(|e| format!("line {line}: {e}"))?;
+        let get = |name: &str| column(name).and_then(|i| record.get(i)).unwrap_or("").trim();
+        let (release, keys, known_from) = if fedora {
+            (get("release").to_owned(), &["name", "codename"][..], date("release_date", get("release_date"), line)?)
+        } else {
+            let version = get("version").trim_end_matches(" LTS");
+            let id = if version.is_empty() { get("series") } else { version };
+            let first = match date("created", get("created"), line)? {
+                Some(at) => Some(at),
+                None => date("release", get("release"), line)?,
+            };
+            (id.to_owned(), &["version", "codename", "series"][..], first)
+        };
+        let release = Release::parse(&release).map_err(|e| format!("line {line}: {e}"))?;
+        for &key in keys {
+            let value = get(key);
+            if value.is_empty() {
+                continue;
+            }
+            check_value(key, value).map_err(|e| format!("line {line}: {e}"))?;
+            out.push(PropertyFact { release: release.clone(), key, value: value.to_owned(), known_from });
+        }
+    }
+    Ok(out)
+}
+
 /// What an import did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -137,6 +190,8 @@ pub struct Summary {
     pub present: usize,
     /// Facts dated in the future (plans, not facts yet).
     pub planned: usize,
+    /// Property changes stored.
+    pub properties: usize,
 }
 
 /// Imports `file` as events of `dist`, in one transaction; facts already
@@ -198,8 +253,59 @@ pub async fn import(store: &Store, dist: &Dist, file: &Path, now: Timestamp) -> 
         });
     }
     summary.added = events.len();
-    store.import(&events, &[]).await.map_err(|e| format!("nothing was imported: {e}"))?;
+    let changes = property_changes(store, dist, &text, now).await.map_err(|e| format!("{name}: {e}"))?;
+    summary.properties = changes.len();
+    store.import_all(&events, &[], &changes).await.map_err(|e| format!("nothing was imported: {e}"))?;
     Ok(summary)
+}
+
+/// The property changes an import of `text` adds. A key never set is set
+/// as of the row's first date (so `?at=` before it shows nothing, like
+/// the events); a key whose latest value came from an import and differs
+/// from the table is updated as of `now`; a key an editor set or removed
+/// last is left alone, and equal values add nothing — so a second run
+/// adds nothing.
+async fn property_changes(store: &Store, dist: &Dist, text: &str, now: Timestamp) -> Result<Vec<PropertyChange>, String> {
+    let facts = parse_properties(text)?;
+    let mut stored = PropertyLog::new();
+    let mut after = 0;
+    loop {
+        let batch = store.property_changes_after(after, 10_000).await.map_err(|e| e.to_string())?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for change in batch.into_iter().filter(|c| &c.dist == dist) {
+            stored.apply(change).map_err(|e| e.to_string())?;
+        }
+    }
+    let mut next_id = store.max_property_id().await.map_err(|e| e.to_string())?;
+    let who: Arc<str> = Arc::from(IMPORTER);
+    let source: Arc<str> = Arc::from("import");
+    let mut out = Vec::new();
+    for fact in facts {
+        let at = match stored.latest_change(dist, Some(&fact.release), fact.key) {
+            None => fact.known_from.filter(|t| *t <= now + FUTURE_TOLERANCE).unwrap_or(now),
+            Some(latest) if latest.value.as_deref() == Some(fact.value.as_str()) => continue,
+            Some(latest) if &*latest.source != "import" => continue,
+            Some(_) => now,
+        };
+        next_id += 1;
+        let change = PropertyChange {
+            id: next_id,
+            dist: dist.clone(),
+            release: Some(fact.release),
+            key: fact.key.to_owned(),
+            value: Some(fact.value),
+            at,
+            recorded_at: now,
+            recorded_by: who.clone(),
+            source: source.clone(),
+        };
+        // Applied here too, so a table naming a release twice updates
+        // instead of setting twice.
+        stored.apply(change.clone()).map_err(|e| e.to_string())?;
+        out.push(change);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -228,6 +334,29 @@ mod tests {
         assert_eq!(facts[5].release.as_str(), "sid");
         assert_eq!(facts[5].state.as_str(), "development");
         assert!(facts.iter().all(|f| f.link == UBUNTU));
+    }
+
+    #[test]
+    fn properties_keep_the_table_text() {
+        let text = "version,codename,series,created,release,eol\n\
+                    22.04 LTS,Jammy Jellyfish,jammy,2021-10-14,2022-04-21,2027-06-01\n\
+                    ,Sid,sid,1993-08-16\n";
+        let facts = parse_properties(text).unwrap();
+        let got: Vec<(&str, &str, &str)> = facts.iter().map(|f| (f.release.as_str(), f.key, f.value.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("22.04", "version", "22.04 LTS"),
+                ("22.04", "codename", "Jammy Jellyfish"),
+                ("22.04", "series", "jammy"),
+                ("sid", "codename", "Sid"),
+                ("sid", "series", "sid"),
+            ]
+        );
+        assert_eq!(app::model::time::format(&facts[0].known_from.unwrap()), "2021-10-14T00:00:00Z");
+        let fedora = "release,name,codename,release_date,eol_date\n42,Fedora Linux 42,Adams,2025-04-15,\n";
+        let facts = parse_properties(fedora).unwrap();
+        assert_eq!(facts.iter().map(|f| f.key).collect::<Vec<_>>(), vec!["name", "codename"]);
     }
 
     #[test]

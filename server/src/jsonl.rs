@@ -1,14 +1,15 @@
 //! The plain-text form of the log: one JSON object per line, events then
-//! retractions in id order. `export` writes it; `parse` reads it back with
+//! retractions then property changes, each in id order. `export` writes it; `parse` reads it back with
 //! every line validated, naming the first bad one.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use app::model::event::EventInput;
+use app::model::event::{EventInput, FUTURE_TOLERANCE};
+use app::model::properties::{check_key, check_value};
 use app::model::name::check_text;
 use app::model::time::{self, parse_timestamp, Timestamp};
-use app::model::{Event, Retraction};
+use app::model::{Dist, Event, PropertyChange, Release, Retraction};
 use serde::{Deserialize, Serialize};
 
 /// One line of the file.
@@ -69,6 +70,49 @@ pub enum Line {
         #[serde(default)]
         source: Option<String>,
     },
+    /// A change of a dist's or release's property.
+    Property {
+        /// Id; assigned on import when absent.
+        #[serde(default)]
+        id: Option<i64>,
+        /// Dist.
+        dist: String,
+        /// Release; `null` for a property of the dist itself.
+        #[serde(default)]
+        release: Option<String>,
+        /// Key.
+        key: String,
+        /// New value; `null` when the key was removed.
+        #[serde(default)]
+        value: Option<String>,
+        /// When it takes effect (RFC 3339).
+        at: String,
+        /// When it was recorded; defaults to now.
+        #[serde(default)]
+        recorded_at: Option<String>,
+        /// Who recorded it; defaults to `import`.
+        #[serde(default)]
+        recorded_by: Option<String>,
+        /// Channel; defaults to `import`.
+        #[serde(default)]
+        source: Option<String>,
+    },
+}
+
+impl From<&PropertyChange> for Line {
+    fn from(c: &PropertyChange) -> Self {
+        Line::Property {
+            id: Some(c.id),
+            dist: c.dist.to_string(),
+            release: c.release.as_ref().map(ToString::to_string),
+            key: c.key.clone(),
+            value: c.value.clone(),
+            at: time::format(&c.at),
+            recorded_at: Some(time::format(&c.recorded_at)),
+            recorded_by: Some(c.recorded_by.to_string()),
+            source: Some(c.source.to_string()),
+        }
+    }
 }
 
 impl From<&Event> for Line {
@@ -110,6 +154,8 @@ pub struct Parsed {
     pub events: Vec<Event>,
     /// Retractions in id order.
     pub retractions: Vec<Retraction>,
+    /// Property changes in id order.
+    pub properties: Vec<PropertyChange>,
 }
 
 /// Reads the JSON Lines text. Ids must be above those already stored
@@ -122,8 +168,19 @@ pub fn parse(
     now: Timestamp,
     stored_event: impl Fn(i64) -> bool,
 ) -> Result<Parsed, String> {
+    parse_all(text, (stored_max.0, stored_max.1, 0), now, stored_event)
+}
+
+/// [`parse`] with the highest stored property change id as the third of
+/// `stored_max`: property change ids must be above it and increase.
+pub fn parse_all(
+    text: &str,
+    stored_max: (i64, i64, i64),
+    now: Timestamp,
+    stored_event: impl Fn(i64) -> bool,
+) -> Result<Parsed, String> {
     let mut out = Parsed::default();
-    let (mut last_event, mut last_retraction) = stored_max;
+    let (mut last_event, mut last_retraction, mut last_property) = stored_max;
     let mut retracted = HashSet::new();
     let name = |value: Option<String>, field: &'static str, line: usize| -> Result<Arc<str>, String> {
         let value = value.unwrap_or_else(|| "import".into());
@@ -198,6 +255,36 @@ pub fn parse(
                 });
                 last_retraction = id;
             }
+            Line::Property { id, dist, release, key, value, at, recorded_at, recorded_by, source } => {
+                let id = id.unwrap_or(last_property + 1);
+                if id <= last_property {
+                    return Err(format!("line {n}: property change id {id} is not above {last_property}"));
+                }
+                let fail = |e: String| format!("line {n}: {e}");
+                let dist = Dist::parse(&dist).map_err(|e| fail(e.to_string()))?;
+                let release = release.map(|r| Release::parse(&r)).transpose().map_err(|e| fail(e.to_string()))?;
+                check_key(&key).map_err(|e| fail(e.to_string()))?;
+                if let Some(value) = &value {
+                    check_value(&key, value).map_err(|e| fail(e.to_string()))?;
+                }
+                let recorded_at = stamp(recorded_at)?;
+                let at = parse_timestamp("at", &at).map_err(|e| fail(e.to_string()))?;
+                if at > recorded_at + FUTURE_TOLERANCE {
+                    return Err(fail("at: lies in the future of its recording".into()));
+                }
+                out.properties.push(PropertyChange {
+                    id,
+                    dist,
+                    release,
+                    key,
+                    value,
+                    at,
+                    recorded_at,
+                    recorded_by: name(recorded_by, "recorded_by", n)?,
+                    source: name(source, "source", n)?,
+                });
+                last_property = id;
+            }
         }
     }
     Ok(out)
@@ -219,6 +306,26 @@ mod tests {
         assert!(err.starts_with("line 2: dist"), "{err}");
         let err = parse("not json", (0, 0), now(), |_| false).unwrap_err();
         assert!(err.starts_with("line 1:"));
+    }
+
+    #[test]
+    fn property_lines_are_validated_and_numbered() {
+        let ok = "{\"type\":\"property\",\"dist\":\"debian\",\"release\":\"12\",\"key\":\"codename\",\"value\":\"Bookworm\",\"at\":\"2026-01-01T00:00:00Z\"}\n\
+                  {\"type\":\"property\",\"dist\":\"debian\",\"key\":\"name\",\"value\":null,\"at\":\"2026-01-01T00:00:00Z\"}\n";
+        let parsed = parse_all(ok, (0, 0, 4), now(), |_| false).unwrap();
+        assert_eq!(parsed.properties.iter().map(|p| p.id).collect::<Vec<_>>(), vec![5, 6]);
+        assert_eq!(parsed.properties[1].release, None);
+        assert_eq!(parsed.properties[1].value, None);
+        let line = serde_json::to_string(&Line::from(&parsed.properties[0])).unwrap();
+        assert!(line.starts_with("{\"type\":\"property\",\"id\":5,"), "{line}");
+        for bad in [
+            ok.replace("codename", "Code Name"),
+            ok.replace("Bookworm", " Bookworm"),
+            ok.replace("2026-01-01", "2027-01-01"),
+            ok.replace("\"12\"", "\"\""),
+        ] {
+            assert!(parse_all(&bad, (0, 0, 0), now(), |_| false).unwrap_err().starts_with("line 1:"), "{bad}");
+        }
     }
 
     #[test]

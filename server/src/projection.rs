@@ -67,23 +67,31 @@ impl Projection {
         self.log.clone()
     }
 
-    /// Applies every event and retraction stored since the last call.
+    /// Applies every event, retraction and property change stored since
+    /// the last call.
     /// Returns how many records were applied.
     pub async fn catch_up(&self, store: &Store) -> Result<usize, StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
         let mut applied = 0;
         loop {
-            let (last_event, last_retraction) = {
+            let (last_event, last_retraction, last_property) = {
                 let log = self.log.read();
-                (log.last_event_id(), log.last_retraction_id())
+                (log.last_event_id(), log.last_retraction_id(), log.properties().last_id())
             };
             let events = store.events_after(last_event, CATCH_UP_BATCH).await?;
             let retractions = store.retractions_after(last_retraction, CATCH_UP_BATCH).await?;
-            if events.is_empty() && retractions.is_empty() {
+            let properties = store.property_changes_after(last_property, CATCH_UP_BATCH).await?;
+            if events.is_empty() && retractions.is_empty() && properties.is_empty() {
                 return Ok(applied);
             }
-            let more = events.len() as i64 == CATCH_UP_BATCH;
+            let more = events.len() as i64 == CATCH_UP_BATCH || properties.len() as i64 == CATCH_UP_BATCH;
             let mut log = self.log.write();
+            // Property changes stand alone (they name no event), so they
+            // apply in any order relative to events.
+            for p in properties {
+                log.apply_property(p).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                applied += 1;
+            }
             for e in events {
                 log.apply_event(e).map_err(|err| StoreError::Corrupt(err.to_string()))?;
                 applied += 1;

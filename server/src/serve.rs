@@ -26,6 +26,8 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let bus_config =
         BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
     let compat = args.compat.mapping().map_err(|e| format!("invalid compatibility mapping: {e}"))?;
+    let distro_info = app::model::distro_info::DistroInfoConfig::parse(&args.distro_info_states)
+        .map_err(|e| format!("invalid --distro-info-states: {e}"))?;
     let store = Store::connect(database).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let projection = Projection::load(&store).await.map_err(|e| format!("cannot load the log: {e}"))?;
     let events = projection.read().len();
@@ -49,7 +51,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         store.clone(),
         projection.clone(),
         options,
-        Settings { auth, compat, feed_authority: args.feed_authority.clone() },
+        Settings { auth, compat, distro_info, feed_authority: args.feed_authority.clone() },
     )?;
     if let Some(provider) = &state.login {
         // Checked now so a wrong issuer shows at start; a provider that is

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use app::model::event::{EventRecord, RetractionRecord};
 use app::model::compat::CompatMapping;
+use app::model::distro_info::DistroInfoConfig;
 use app::model::{NewEvent, NewRetraction};
 use app::model::time::to_stored_precision;
 use axum::extract::FromRef;
@@ -51,6 +52,8 @@ pub struct Shared {
     pub sessions: SessionBackend,
     /// How states read in Bodhi's and pkgdb's words (`/api/v1/compat/...`).
     pub compat: CompatMapping,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
     /// Who mints feed entry and calendar ids (`--feed-authority`).
     pub feed_authority: FeedAuthority,
     /// Group-commits new events.
@@ -101,14 +104,16 @@ fn now() -> app::model::Timestamp {
 }
 
 /// What `serve` configures beyond the store and the site: logins, the
-/// compatibility exports and the feeds. [`Settings::defaults`] is what
-/// tests and tools use.
+/// compatibility exports (Bodhi/pkgdb and distro-info) and the feeds.
+/// [`Settings::defaults`] is what tests and tools use.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Public URL, identity provider, editor groups, session lifetimes.
     pub auth: AuthSettings,
     /// How states read in Bodhi's and pkgdb's words.
     pub compat: CompatMapping,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
     /// Who mints feed entry and calendar ids (`--feed-authority`).
     pub feed_authority: FeedAuthority,
 }
@@ -119,6 +124,7 @@ impl Settings {
         Self {
             auth: AuthSettings::without_login(public_url),
             compat: CompatMapping::default(),
+            distro_info: DistroInfoConfig::default(),
             feed_authority: FeedAuthority::default(),
         }
     }
@@ -144,7 +150,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { mut auth, compat, feed_authority } = settings;
+        let Settings { mut auth, compat, distro_info, feed_authority } = settings;
         // Links are joined below the public URL, so however the settings
         // were made, its path must end with `/` (and it must be usable).
         auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
@@ -168,6 +174,7 @@ impl AppState {
             login,
             sessions,
             compat,
+            distro_info,
             feed_authority,
             writer,
             write_lock: Arc::default(),

@@ -70,7 +70,16 @@ impl Browser {
     }
 
     async fn json(&mut self, app: &TestApp, uri: &str, body: &str, csrf: Option<&str>) -> Response {
-        let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/json").header("sec-fetch-site", "same-origin");
+        self.json_as(app, "POST", uri, body, csrf).await
+    }
+
+    /// A same-origin JSON request, as a script in the page sends it.
+    async fn json_as(&mut self, app: &TestApp, method: &str, uri: &str, body: &str, csrf: Option<&str>) -> Response {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("sec-fetch-site", "same-origin");
         if let Some(t) = csrf {
             req = req.header("x-csrf-token", t);
         }
@@ -276,6 +285,31 @@ async fn who_may_write_through_which_door() {
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let mut stale = Browser { cookie: old_cookie };
     assert_eq!(stale.json(&app, "/api/v1/events", &body, Some(&csrf)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn properties_are_written_by_signed_in_editors_too() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(&app, "/events/new").await);
+    let mut viewer = Browser::default();
+    viewer.sign_in(&app, "viewer", "/").await;
+    let uri = "/api/v1/dists/fedora/releases/44/properties";
+    let body = r#"{"codename":"Heisenbug"}"#;
+
+    assert_eq!(Browser::default().json_as(&app, "PUT", uri, body, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(viewer.json_as(&app, "PUT", uri, body, Some(&csrf)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(editor.json_as(&app, "PUT", uri, body, None).await.status, StatusCode::FORBIDDEN, "CSRF token needed");
+    assert_eq!(app.stored_property_changes().await, 0);
+    let put = editor.json_as(&app, "PUT", uri, body, Some(&csrf)).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    assert_eq!(put.json(), serde_json::json!({"codename": "Heisenbug"}));
+    let changes = app.get(&format!("{uri}/history")).await.json()["changes"].clone();
+    assert_eq!((changes[0]["recorded_by"].as_str(), changes[0]["source"].as_str()), (Some("editor"), Some("web")));
+    let dist = editor.json_as(&app, "PUT", "/api/v1/dists/fedora/properties", r#"{"name":"Fedora Linux"}"#, Some(&csrf)).await;
+    assert_eq!(dist.status, StatusCode::OK, "{}", dist.text());
 }
 
 #[tokio::test]

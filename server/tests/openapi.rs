@@ -200,6 +200,19 @@ async fn every_non_page_url_in_the_docs_is_described() {
     assert!(checked >= 8, "only {checked} URLs checked; is docs/api.md readable?");
 }
 
+/// The `/api` overview page names every described route.
+#[tokio::test]
+async fn the_api_page_lists_every_described_route() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let html = app.get("/api").await.text();
+    let doc = serde_json::to_value(server::api::openapi()).unwrap();
+    for (method, path) in operations(&doc) {
+        let row = format!("<td>{method}</td><td><code>{path}");
+        assert!(html.contains(&row), "the /api page lacks {method} {path}");
+    }
+}
+
 #[test]
 fn api_routes_are_registered_only_through_routes_macro() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");

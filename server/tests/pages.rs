@@ -166,12 +166,43 @@ async fn import_history_twice_adds_nothing() {
     let dist = app::model::Dist::parse("fedora").unwrap();
     let summary = server::history::import(&app.store, &dist, &data.join("fedora-releases.csv"), Utc::now()).await.unwrap();
     assert_eq!(summary.added, 0);
+    assert_eq!(summary.properties, 0, "imported properties are not recorded twice");
     assert!(summary.present > 100);
     assert_eq!(app.stored_events().await, before);
     // Every imported event links to its source.
     let events = app.store.events_after(0, i64::MAX).await.unwrap();
     assert!(events.iter().all(|e| e.link.as_deref().is_some_and(|l| l.starts_with("https://"))));
     drop(db);
+}
+
+#[tokio::test]
+async fn release_page_shows_properties_escaped_and_as_of() {
+    let (_db, app) = app_with_history().await;
+    // Imported from distro-info-data, known from the release's creation.
+    let html = app.get("/dists/debian/releases/12").await.text();
+    assert!(html.contains("<h2>Properties</h2>"), "{html}");
+    assert!(html.contains("<tr data-key=\"codename\"><th scope=\"row\">codename</th><td>Bookworm</td></tr>"), "{html}");
+    let before = app.get("/dists/debian/releases/12?at=2021-08-13").await.text();
+    assert!(!before.contains("Bookworm"), "not yet known before 2021-08-14");
+    let t = app.token("editor").await;
+    let r = app
+        .put_json("/api/v1/dists/debian/properties", Some(&t), r#"{"name":"<script>alert(1)</script> & co"}"#)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .put_json("/api/v1/dists/debian/releases/12/properties", Some(&t), r#"{"codename":"<img src=x onerror=alert(1)>"}"#)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = app.get("/dists/debian/releases/12").await.text();
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("<td>&lt;img src=x onerror=alert(1)&gt;</td>"), "{html}");
+    assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</td>"), "dist properties shown");
+    assert!(!html.contains("data-key=\"version\""), "PUT replaced the whole set");
+    // Fedora's table gives a name (and no codename for 34).
+    let fedora = app.get("/dists/fedora/releases/34").await.text();
+    assert!(fedora.contains("<td>Fedora Linux 34</td>"), "{fedora}");
+    assert!(!fedora.contains("data-key=\"codename\""));
 }
 
 #[tokio::test]

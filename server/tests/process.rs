@@ -113,4 +113,34 @@ fn failures_exit_non_zero_with_one_line() {
     let out = cli(&db, &["import", "/nonexistent/file.jsonl"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+
+    // A bad distro-info mapping stops `serve` before it listens.
+    let out = cli(&db, &["serve", "--bind", "127.0.0.1:0", "--distro-info-states", "debian.ga=stable"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let last = err.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("invalid --distro-info-states") && last.contains("created, release or eol"), "{err}");
+}
+
+#[test]
+fn cli_history_export_import_keeps_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = format!("sqlite://{}", dir.path().join("a.db").display());
+    let second = format!("sqlite://{}", dir.path().join("b.db").display());
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/debian.csv");
+    let out = cli(&first, &["import-history", "debian", data.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("property changes"));
+    let exported = cli(&first, &["export"]);
+    assert!(exported.status.success());
+    let text = String::from_utf8(exported.stdout).unwrap();
+    let properties = text.lines().filter(|l| l.starts_with(r#"{"type":"property","#)).count();
+    assert!(properties > 50, "{properties} property lines");
+    let file = dir.path().join("log.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let out = cli(&second, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("and {properties} property changes")));
+    let again = cli(&second, &["export"]);
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), text, "export → import → export differs");
 }

@@ -1,5 +1,6 @@
-//! One story on both databases: write through the API, restart (rebuild
-//! the projection from the log) and get identical views; a second instance
+//! One story on both databases: write through the API (events,
+//! retractions, properties), restart (rebuild the projection from the
+//! log) and get identical views; a second instance
 //! on the same PostgreSQL sees the first one's writes; export → import →
 //! export is byte-identical; an import with a bad line stores nothing.
 
@@ -14,13 +15,17 @@ use server::jsonl;
 use server::projection::Projection;
 use tokio_util::sync::CancellationToken;
 
-const VIEWS: [&str; 6] = [
+const VIEWS: [&str; 10] = [
     "/api/v1/views/fedora/states-by-release",
     "/api/v1/views/fedora/releases-by-state",
     "/api/v1/views/fedora/detailed",
     "/api/v1/views/fedora/releases/44",
     "/api/v1/views/fedora/detailed?at=2026-02-10",
     "/api/v1/events?limit=1000",
+    "/api/v1/dists/fedora/releases/44/properties",
+    "/api/v1/dists/fedora/releases/44/properties/history",
+    "/api/v1/dists/fedora/properties/history",
+    "/api/v1/views/fedora/detailed?with=properties",
 ];
 
 async fn snapshot(app: &TestApp) -> Vec<String> {
@@ -55,6 +60,13 @@ async fn write_history(app: &TestApp) {
     let id = r.json()["id"].as_i64().unwrap();
     let r = app.post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), r#"{"reason":"not yet ✓"}"#).await;
     assert_eq!(r.status, StatusCode::CREATED);
+    // Properties: set, change, remove; one of the dist itself.
+    for body in [r#"{"name":"Fedora Linux 44","branch":"f44"}"#, r#"{"name":"Fedora Linux 44 <\"β\">"}"#] {
+        let r = app.put_json("/api/v1/dists/fedora/releases/44/properties", Some(&t), body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app.put_json("/api/v1/dists/fedora/properties", Some(&t), r#"{"name":"Fedora"}"#).await;
+    assert_eq!(r.status, StatusCode::OK);
 }
 
 async fn restart_gives_identical_views(db: TestDb) {
@@ -96,6 +108,10 @@ async fn export_text(db: &TestDb) -> String {
         lines.push_str(&serde_json::to_string(&jsonl::Line::from(&r)).unwrap());
         lines.push('\n');
     }
+    for c in store.property_changes_after(0, i64::MAX).await.unwrap() {
+        lines.push_str(&serde_json::to_string(&jsonl::Line::from(&c)).unwrap());
+        lines.push('\n');
+    }
     store.close().await;
     lines
 }
@@ -105,7 +121,11 @@ async fn round_trip(source: TestDb, target: TestDb) {
     write_history(&app).await;
     let views = snapshot(&app).await;
     let exported = export_text(&source).await;
-    assert_eq!(exported.lines().count(), 8);
+    // 7 events, 1 retraction, 5 property changes (2 set, 1 changed, 1
+    // removed, 1 of the dist).
+    assert_eq!(exported.lines().count(), 13);
+    assert!(exported.contains(r#"{"type":"property","id":5,"dist":"fedora","release":null,"key":"name","value":"Fedora","#), "{exported}");
+    assert!(exported.contains(r#""key":"branch","value":null,"#), "{exported}");
 
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), &exported).unwrap();
@@ -120,6 +140,12 @@ async fn round_trip(source: TestDb, target: TestDb) {
     let err = commands::import(&imported.store, file.path()).await.unwrap_err();
     assert!(err.contains("line 1"), "{err}");
     assert_eq!(imported.stored_events().await, (7, 1));
+    assert_eq!(imported.stored_property_changes().await, 5);
+    // New writes after an import continue the id sequences.
+    let t = imported.token("after").await;
+    let r = imported.put_json("/api/v1/dists/fedora/properties", Some(&t), r#"{"name":"Fedora Linux"}"#).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(imported.stored_property_changes().await, 6);
 
     // A file whose third line is bad stores nothing at all.
     let bad = "{\"type\":\"event\",\"dist\":\"x\",\"release\":\"1\",\"state\":\"a\",\"reached\":true,\"at\":\"2020-01-01T00:00:00Z\"}\n\

@@ -260,10 +260,51 @@ fn at_from_form(value: Option<String>) -> Option<String> {
     })
 }
 
-/// The values of the event fields, to echo back into a refused form.
+/// The values of fields, to echo back into a refused form.
 #[cfg(feature = "ssr")]
 fn event_values(fields: &[(&str, &Option<String>)]) -> std::collections::BTreeMap<String, String> {
     fields.iter().filter_map(|(k, v)| v.as_ref().map(|v| ((*k).to_owned(), v.clone()))).collect()
+}
+
+/// The event fields of the record and correct forms, as typed.
+#[cfg(feature = "ssr")]
+struct EventFields {
+    dist: Option<String>,
+    release: Option<String>,
+    state: Option<String>,
+    reached: Option<String>,
+    at: Option<String>,
+    note: Option<String>,
+    link: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl EventFields {
+    /// What was typed, to echo back.
+    fn values(&self) -> std::collections::BTreeMap<String, String> {
+        event_values(&[
+            ("dist", &self.dist),
+            ("release", &self.release),
+            ("state", &self.state),
+            ("reached", &self.reached),
+            ("at", &self.at),
+            ("note", &self.note),
+            ("link", &self.link),
+        ])
+    }
+
+    /// The core's input (validated later, by the core).
+    fn input(self) -> Result<crate::model::event::EventInput, AppError> {
+        Ok(crate::model::event::EventInput {
+            dist: self.dist,
+            release: self.release,
+            state: self.state,
+            reached: reached(self.reached.as_deref())?,
+            at: at_from_form(self.at),
+            note: self.note,
+            link: self.link,
+        })
+    }
 }
 
 /// "44 entered branched — it was not in branched before".
@@ -297,30 +338,13 @@ pub async fn record_event(
 ) -> Result<Recorded, AppError> {
     // Checked by the CSRF middleware before this runs.
     let _ = csrf_token;
-    use crate::model::event::EventInput;
     use ssr::*;
 
-    let values = event_values(&[
-        ("dist", &dist),
-        ("release", &release),
-        ("state", &state),
-        ("reached", &reached),
-        ("at", &at),
-        ("note", &note),
-        ("link", &link),
-    ]);
+    let fields = EventFields { dist, release, state, reached, at, note, link };
+    let values = fields.values();
     let result = async {
         let (backend, parts) = context()?;
-        let input = EventInput {
-            dist,
-            release,
-            state,
-            reached: self::reached(reached.as_deref())?,
-            at: at_from_form(at),
-            note,
-            link,
-        };
-        let record = backend.0.record(&parts, input).await?;
+        let record = backend.0.record(&parts, fields.input()?).await?;
         Ok(Recorded { id: record.id, summary: describe(&record) })
     }
     .await;
@@ -367,31 +391,14 @@ pub async fn correct_event(
 ) -> Result<Recorded, AppError> {
     // Checked by the CSRF middleware before this runs.
     let _ = csrf_token;
-    use crate::model::event::EventInput;
     use ssr::*;
 
-    let values = event_values(&[
-        ("reason", &reason),
-        ("dist", &dist),
-        ("release", &release),
-        ("state", &state),
-        ("reached", &reached),
-        ("at", &at),
-        ("note", &note),
-        ("link", &link),
-    ]);
+    let fields = EventFields { dist, release, state, reached, at, note, link };
+    let mut values = fields.values();
+    values.extend(event_values(&[("reason", &reason)]));
     let result = async {
         let (backend, parts) = context()?;
-        let input = EventInput {
-            dist,
-            release,
-            state,
-            reached: self::reached(reached.as_deref())?,
-            at: at_from_form(at),
-            note,
-            link,
-        };
-        let record = backend.0.correct(&parts, id, reason, input).await?;
+        let record = backend.0.correct(&parts, id, reason, fields.input()?).await?;
         Ok(Recorded { id: record.id, summary: describe(&record) })
     }
     .await;

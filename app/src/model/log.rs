@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::event::{Event, EventId, EventRecord, Retraction, RetractionRecord};
 use super::membership::{Entry, Timeline};
 use super::name::{Dist, Release, State};
+use super::properties::{OutOfOrder, PropertyChange, PropertyLog};
 use super::time::Timestamp;
 
 /// Timelines of one dist, releases in natural order, states alphabetical.
@@ -136,6 +137,7 @@ pub struct EventLog {
     people: HashSet<Arc<str>>,
     version: u64,
     max_at: Option<Timestamp>,
+    properties: PropertyLog,
 }
 
 impl EventLog {
@@ -214,6 +216,21 @@ impl EventLog {
         self.events.push(event);
         self.version += 1;
         Ok(())
+    }
+
+    /// Applies a stored property change. Its ids must increase (a sequence
+    /// of their own, apart from events).
+    pub fn apply_property(&mut self, mut change: PropertyChange) -> Result<(), OutOfOrder> {
+        change.recorded_by = self.intern(&change.recorded_by);
+        change.source = self.intern(&change.source);
+        self.properties.apply(change)?;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// The properties of dists and releases.
+    pub fn properties(&self) -> &PropertyLog {
+        &self.properties
     }
 
     /// Applies a stored retraction: the event stops counting everywhere.
@@ -372,6 +389,11 @@ impl EventLog {
                 }
             })
             .collect()
+    }
+
+    /// Whether this release of `dist` has any event.
+    pub fn has_release(&self, dist: &Dist, release: &Release) -> bool {
+        self.dists.get(dist).is_some_and(|d| d.contains_key(release))
     }
 
     /// Whether this dist has any event.

@@ -3,6 +3,7 @@
 //! the same code runs on the server, in the browser and in property tests.
 
 pub mod compat;
+pub mod distro_info;
 pub mod event;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -10,12 +11,14 @@ pub mod log;
 pub mod membership;
 pub mod name;
 pub mod order;
+pub mod properties;
 pub mod shared;
 pub mod time;
 pub mod views;
 
 pub use event::{Event, EventId, EventInput, NewEvent, NewRetraction, Retraction};
 pub use log::{Activity, EventLog, LogPage, LogQuery};
+pub use properties::{PropertyChange, PropertyLog, PropertySet};
 pub use name::{Dist, Release, State, ValidationError};
 pub use shared::SharedLog;
 pub use time::{parse_at, Timestamp};

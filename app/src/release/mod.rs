@@ -1,6 +1,6 @@
 //! The release page (`/dists/{dist}/releases/{release}`): the states a
-//! release is in, every stay per state with the events that made it, and
-//! its events.
+//! release is in, its properties and its dist's, every stay per state with
+//! the events that made it, and its events.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use crate::events::EventTable;
 use crate::model::event::EventRecord;
 use crate::model::views::ReleaseDetail;
-use crate::model::{Dist, LogQuery, Release, SharedLog};
+use crate::model::{Dist, LogQuery, PropertySet, Release, SharedLog};
 use crate::ui::format::{release_title, when};
 use crate::ui::islands::AtPicker;
 use crate::ui::{param, AsOf, AsOfBanner, InputError, NotFound};
@@ -27,8 +27,10 @@ pub fn ReleasePage() -> impl IntoView {
     };
     let as_of = AsOf::from_query();
     let log = expect_context::<SharedLog>();
-    let found: Option<(ReleaseDetail, Vec<EventRecord>)> = {
+    let found: Option<(ReleaseDetail, Vec<EventRecord>, PropertySet, PropertySet)> = {
         let log = log.read();
+        let properties = log.properties().set_at(&dist, Some(&release), as_of.at);
+        let dist_properties = log.properties().set_at(&dist, None, as_of.at);
         log.release_detail(&dist, &release, as_of.at).map(|detail| {
             let query = LogQuery {
                 dist: Some(dist.clone()),
@@ -37,10 +39,10 @@ pub fn ReleasePage() -> impl IntoView {
                 limit: EVENT_LIMIT,
                 ..Default::default()
             };
-            (detail, log.query(&query).events)
+            (detail, log.query(&query).events, properties, dist_properties)
         })
     };
-    let Some((detail, events)) = found else {
+    let Some((detail, events, properties, dist_properties)) = found else {
         return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }.into_any();
     };
     let title = release_title(&dist, &release);
@@ -69,6 +71,11 @@ pub fn ReleasePage() -> impl IntoView {
             let href = format!("/events/new?dist={}&release={}", enc(dist.as_str()), enc(release.as_str()));
             view! { <p><a href=href>"Record an event for this release"</a></p> }
         })}
+        {(!properties.is_empty() || !dist_properties.is_empty()).then(|| view! {
+            <h2>"Properties"</h2>
+            <PropertyTable caption=title.clone() properties/>
+            <PropertyTable caption=crate::ui::format::dist_title(&dist) properties=dist_properties/>
+        })}
         <h2>"History by state"</h2>
         {detail.into_iter().map(|(state, d)| view! {
             <section class="state-history" data-state=state.to_string()>
@@ -93,4 +100,22 @@ pub fn ReleasePage() -> impl IntoView {
         <EventTable events/>
     }
     .into_any()
+}
+
+/// A table of properties (key, value), or nothing when there are none.
+#[component]
+fn PropertyTable(caption: String, properties: PropertySet) -> impl IntoView {
+    (!properties.is_empty()).then(|| {
+        view! {
+            <table class="properties">
+                <caption>{caption}</caption>
+                <tbody>
+                    {properties.into_iter().map(|(key, value)| {
+                        let label = key.clone();
+                        view! { <tr data-key=key><th scope="row">{label}</th><td>{value}</td></tr> }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+    })
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// One documented route: method, path, what it does.
-const ROUTES: [(&str, &str, &str); 18] = [
+const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/views/{dist}/states-by-release", "the states each release is in; ?at= for any past moment"),
     ("GET", "/api/v1/views/{dist}/releases-by-state", "the releases in each state; ?at="),
     ("GET", "/api/v1/views/{dist}/detailed", "per release and state: in, entered, left, and every stay; ?at="),
@@ -16,8 +16,15 @@ const ROUTES: [(&str, &str, &str); 18] = [
     ("POST", "/api/v1/events", "record an event (JSON, API token)"),
     ("POST", "/event?dist=&release=&state=&reached=1", "the same for shell scripts"),
     ("POST", "/api/v1/events/{id}/retract", "retract an event with a reason (API token)"),
+    ("GET", "/api/v1/dists/{dist}/releases/{release}/properties", "a release's properties (codename, version, ...); ?at="),
+    ("PUT", "/api/v1/dists/{dist}/releases/{release}/properties", "replace a release's properties (JSON object of strings; API token)"),
+    ("GET", "/api/v1/dists/{dist}/releases/{release}/properties/history", "every change of a release's properties: key, old, new, at, who"),
+    ("GET", "/api/v1/dists/{dist}/properties", "the dist's own properties; ?at="),
+    ("PUT", "/api/v1/dists/{dist}/properties", "replace the dist's own properties (API token)"),
+    ("GET", "/api/v1/dists/{dist}/properties/history", "every change of the dist's own properties"),
     ("GET", "/api/v1/compat/fedora-aliases", "fedora-all, fedora-stable, ... as packit's fedora-distro-aliases has them; ?at="),
     ("GET", "/api/v1/compat/pkgdb-collections", "Fedora and EPEL releases in the shape of pkgdb's collections (GNOME Software); ?at="),
+    ("GET", "/api/v1/compat/distro-info/{dist}.csv", "the dist in Debian's distro-info-data CSV format; ?at="),
     ("GET", "/feed.atom", "Atom feed of events and retractions for feed readers; dist, release, state, since, until, limit"),
     ("GET", "/dists/{dist}/feed.atom", "the Atom feed of one dist"),
     ("GET", "/calendar.ics", "iCalendar of every event for calendar applications (retracted ones cancelled); dist, release, state, since, until"),

@@ -24,6 +24,7 @@ pub mod events;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod properties;
 pub mod views;
 
 use axum::extract::Request;
@@ -50,19 +51,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(views::releases_by_state))
         .routes(routes!(views::detailed))
         .routes(routes!(views::release_view))
+        .routes(routes!(properties::release_properties, properties::replace_release_properties))
+        .routes(routes!(properties::release_history))
+        .routes(routes!(properties::dist_properties, properties::replace_dist_properties))
+        .routes(routes!(properties::dist_history))
         .routes(routes!(compat::fedora_aliases_export))
         .routes(routes!(compat::pkgdb_collections_export))
+        // Served at `{file}`, described at `{dist}.csv` (see `properties`).
+        .routes(routes!(properties::distro_info_csv))
         .routes(routes!(openapi::openapi_json))
         // Unknown paths under /api/v1 answer in the API's error shape (the
         // pages' fallback would answer HTML).
         .fallback(not_found);
-    OpenApiRouter::with_openapi(openapi::base())
+    let mut api = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
         .routes(routes!(events::create_from_form))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         // The Atom feeds and the calendar: not JSON, but described too.
-        .merge(crate::feed::routes())
+        .merge(crate::feed::routes());
+    properties::describe_as_published(api.get_openapi_mut());
+    api
 }
 
 /// The OpenAPI document of [`routes`].

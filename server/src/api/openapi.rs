@@ -32,10 +32,14 @@ pub const BEARER: &str = "bearer";
         license(name = "MIT", identifier = "MIT"),
     ),
     modifiers(&BearerScheme),
+    // Named in the descriptions of `?with=properties`, which no response
+    // schema references.
+    components(schemas(super::views::ReleaseWithProperties)),
     tags(
         (name = "events", description = "The append-only log: record, list, read, retract."),
         (name = "views", description = "Membership of releases in states as of any instant (`?at=`)."),
-        (name = "compat", description = "Drop-in exports in the shapes older Fedora consumers read."),
+        (name = "properties", description = "Audited properties of dists and releases (`codename`, `version`, ...) as of any instant."),
+        (name = "compat", description = "Drop-in exports in the shapes older Fedora and Debian consumers read."),
         (name = "feeds", description = "The log for feed readers (Atom) and calendars (iCalendar)."),
         (name = "operations", description = "Liveness, readiness and this description."),
     )

@@ -2,6 +2,8 @@
 //! detailed, one release — with `?at=` time travel, and the list of dists.
 //! All answered from the projection, with ETags.
 
+use std::collections::BTreeMap;
+
 use app::model::log::DistSummary;
 use app::model::views::StateDetail;
 use app::model::{parse_at, Dist, Release, Timestamp};
@@ -43,6 +45,50 @@ impl AtParam {
     }
 }
 
+/// What `?with=` may add to a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum With {
+    /// The release's properties as of `at`.
+    Properties,
+}
+
+/// `?at=&with=` of `detailed` and `releases/{release}`, the views that can
+/// carry properties. The other views take [`AtParam`], so `with` there is
+/// an unknown parameter (422, `field: "with"`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DetailParams {
+    /// The instant to answer for: RFC 3339, or `YYYY-MM-DD` meaning the end
+    /// of that day in UTC. Default: now.
+    #[param(example = "2025-01-01")]
+    at: Option<String>,
+    /// `properties`: answer `{"properties": {...}, "states": {...}}` per
+    /// release instead of the states alone; opt-in, so the published shape
+    /// stays as it is.
+    #[param(inline)]
+    with: Option<With>,
+}
+
+impl DetailParams {
+    /// The `?at=` part, and whether properties were asked for.
+    fn split(self) -> (AtParam, bool) {
+        (AtParam { at: self.at }, self.with == Some(With::Properties))
+    }
+}
+
+/// A release's detailed view with its properties (`?with=properties`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReleaseWithProperties {
+    /// The release's properties as of `at`, keys alphabetical.
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub properties: app::model::PropertySet,
+    /// The detailed view of the release, as without `with`.
+    #[schema(value_type = BTreeMap<String, StateDetail>)]
+    pub states: app::model::views::ReleaseDetail,
+}
+
 fn unknown_dist(dist: &Dist) -> ApiError {
     ApiError::NotFound(format!("no events for dist `{dist}`"))
 }
@@ -76,6 +122,24 @@ fn dist_view(state: &AppState, headers: &HeaderMap, dist: &str, view: View, para
         state.views.put(key, log.version(), encoded.clone());
     }
     Ok(encoded.respond(headers))
+}
+
+/// `detailed?with=properties`: each release's states with its properties.
+/// Not cached: it is asked for rarely, and the cache keys only the views.
+fn detailed_with_properties(state: &AppState, headers: &HeaderMap, dist: &str, params: &AtParam) -> Result<Response, ApiError> {
+    let dist = Dist::parse(dist)?;
+    let at = params.instant()?;
+    let log = state.projection.read();
+    let detailed = log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
+    let properties = log.properties();
+    let combined: BTreeMap<Release, ReleaseWithProperties> = detailed
+        .into_iter()
+        .map(|(release, states)| {
+            let properties = properties.set_at(&dist, Some(&release), at);
+            (release, ReleaseWithProperties { properties, states })
+        })
+        .collect();
+    json_response(headers, &combined)
 }
 
 /// `GET /api/v1/views/{dist}/states-by-release`.
@@ -134,22 +198,26 @@ pub async fn releases_by_state(
     path = "/views/{dist}/detailed",
     tag = "views",
     operation_id = "detailed",
-    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), DetailParams),
     responses(
-        (status = 200, description = "Per release, per state it had an event for by `at`: `in`, `entered`, `left` and every stay",
+        (status = 200, description = "Per release, per state it had an event for by `at`: `in`, `entered`, `left` and every stay. \
+            With `?with=properties`, per release a `ReleaseWithProperties`: `{\"properties\": {...}, \"states\": {...}}`",
             body = BTreeMap<String, BTreeMap<String, StateDetail>>),
         (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
         (status = 404, description = "No events for this dist", body = ErrorBody),
-        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+        (status = 422, description = "`at`, `with` or the dist is unreadable", body = ErrorBody),
     )
 )]
 pub async fn detailed(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     Path(dist): Path<String>,
-    ApiQuery(params): ApiQuery<AtParam>,
+    ApiQuery(params): ApiQuery<DetailParams>,
 ) -> Result<Response, ApiError> {
-    dist_view(&state, &headers, &dist, View::Detailed, &params)
+    match params.split() {
+        (at, true) => detailed_with_properties(&state, &headers, &dist, &at),
+        (at, false) => dist_view(&state, &headers, &dist, View::Detailed, &at),
+    }
 }
 
 /// `GET /api/v1/views/{dist}/releases/{release}`: the detailed view of one
@@ -162,24 +230,26 @@ pub async fn detailed(
     params(
         ("dist" = String, Path, description = "The dist, e.g. `fedora`"),
         ("release" = String, Path, description = "The release, e.g. `44` (`0` is Rawhide)"),
-        AtParam,
+        DetailParams,
     ),
     responses(
-        (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay",
+        (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay. \
+            With `?with=properties` a `ReleaseWithProperties` instead: `{\"properties\": {...}, \"states\": {...}}`",
             body = BTreeMap<String, StateDetail>),
         (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
         (status = 404, description = "No events for this dist or release", body = ErrorBody),
-        (status = 422, description = "`at`, the dist or the release is unreadable", body = ErrorBody),
+        (status = 422, description = "`at`, `with`, the dist or the release is unreadable", body = ErrorBody),
     )
 )]
 pub async fn release_view(
     AxumState(state): AxumState<AppState>,
     headers: HeaderMap,
     Path((dist, release)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<AtParam>,
+    ApiQuery(params): ApiQuery<DetailParams>,
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
     let release = Release::parse(&release)?;
+    let (params, with_properties) = params.split();
     let at = params.instant()?;
     let log = state.projection.read();
     if !log.has_dist(&dist) {
@@ -188,6 +258,10 @@ pub async fn release_view(
     let v = log
         .release_detail(&dist, &release, at)
         .ok_or_else(|| ApiError::NotFound(format!("no events for release `{release}` of `{dist}`")))?;
+    if with_properties {
+        let properties = log.properties().set_at(&dist, Some(&release), at);
+        return json_response(&headers, &ReleaseWithProperties { properties, states: v });
+    }
     json_response(&headers, &v)
 }
 

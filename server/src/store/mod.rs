@@ -1,5 +1,5 @@
-//! `Store`: the append-only log, its retractions, the outbox of the message
-//! bus and API tokens in SQLite or PostgreSQL. The only module that speaks SQL. Both dialects run the
+//! `Store`: the append-only log, its retractions, property changes, the
+//! outbox of the message bus and API tokens in SQLite or PostgreSQL. The only module that speaks SQL. Both dialects run the
 //! same statements (`$n` placeholders work in both); the backend is chosen
 //! from the database URL.
 
@@ -8,7 +8,7 @@ mod rows;
 use std::str::FromStr;
 use std::time::Duration;
 
-use app::model::{Event, NewEvent, Retraction, Timestamp};
+use app::model::{Event, NewEvent, PropertyChange, Retraction, Timestamp};
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -73,6 +73,40 @@ pub enum Store {
     Postgres(PgPool),
 }
 
+/// Inserts one event row and its outbox row within the transaction
+/// `$tx`; evaluates to the new id. A macro because the transaction's type
+/// differs per database.
+macro_rules! insert_event {
+    ($tx:expr, $e:expr, $actor:expr, $recorded_at:expr, $corrects:expr) => {{
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
+             recorded_at, recorded_by, source, note, link, corrects) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind($e.dist.as_str())
+        .bind($e.release.as_str())
+        .bind($e.state.as_str())
+        .bind($e.reached)
+        .bind($e.at)
+        .bind($recorded_at)
+        .bind(&$actor.name)
+        .bind(&$actor.source)
+        .bind($e.note.as_deref())
+        .bind($e.link.as_deref())
+        .bind($corrects)
+        .fetch_one($tx)
+        .await?;
+        sqlx::query(outbox::INSERT_OUTBOX)
+            .bind(OutboxKind::Event.as_str())
+            .bind(id)
+            .bind(outbox::new_message_id())
+            .bind($recorded_at)
+            .execute($tx)
+            .await?;
+        id
+    }};
+}
+
 /// Runs the same body against whichever pool the store has.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
@@ -85,6 +119,7 @@ macro_rules! with_pool {
 
 mod accounts;
 mod outbox;
+mod properties;
 
 pub use accounts::{SessionBackend, UserKey, UserLogin};
 
@@ -184,30 +219,7 @@ impl Store {
             }
             let mut ids = Vec::with_capacity(batch.len());
             for (e, actor) in batch {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
-                     recorded_at, recorded_by, source, note, link) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                )
-                .bind(e.dist.as_str())
-                .bind(e.release.as_str())
-                .bind(e.state.as_str())
-                .bind(e.reached)
-                .bind(e.at)
-                .bind(recorded_at)
-                .bind(&actor.name)
-                .bind(&actor.source)
-                .bind(e.note.as_deref())
-                .bind(e.link.as_deref())
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query(outbox::INSERT_OUTBOX)
-                    .bind(OutboxKind::Event.as_str())
-                    .bind(id)
-                    .bind(outbox::new_message_id())
-                    .bind(recorded_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let id = insert_event!(&mut *tx, e, actor, recorded_at, None::<i64>);
                 ids.push(id);
             }
             tx.commit().await?;
@@ -274,31 +286,7 @@ impl Store {
             let corrected = match correction {
                 None => None,
                 Some(e) => {
-                    let new_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
-                         recorded_at, recorded_by, source, note, link, corrects) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                    )
-                    .bind(e.dist.as_str())
-                    .bind(e.release.as_str())
-                    .bind(e.state.as_str())
-                    .bind(e.reached)
-                    .bind(e.at)
-                    .bind(recorded_at)
-                    .bind(&actor.name)
-                    .bind(&actor.source)
-                    .bind(e.note.as_deref())
-                    .bind(e.link.as_deref())
-                    .bind(event_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query(outbox::INSERT_OUTBOX)
-                        .bind(OutboxKind::Event.as_str())
-                        .bind(new_id)
-                        .bind(outbox::new_message_id())
-                        .bind(recorded_at)
-                        .execute(&mut *tx)
-                        .await?;
+                    let new_id = insert_event!(&mut *tx, e, actor, recorded_at, Some(event_id));
                     Some(new_id)
                 }
             };
@@ -371,6 +359,16 @@ impl Store {
     /// transaction: either everything is stored or nothing. Imports add no
     /// outbox rows: restoring or moving history is not news for the bus.
     pub async fn import(&self, events: &[Event], retractions: &[Retraction]) -> Result<(), StoreError> {
+        self.import_all(events, retractions, &[]).await
+    }
+
+    /// [`Store::import`] with property changes too, all in one transaction.
+    pub async fn import_all(
+        &self,
+        events: &[Event],
+        retractions: &[Retraction],
+        property_changes: &[PropertyChange],
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if matches!(self, Store::Postgres(_)) {
@@ -411,10 +409,28 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            for chunk in property_changes.chunks(IMPORT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO property_changes (id, dist_name, release_name, prop_key, value, happened_at, \
+                     recorded_at, recorded_by, source) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.id)
+                        .push_bind(c.dist.as_str())
+                        .push_bind(properties::release_name(c.release.as_ref()))
+                        .push_bind(c.key.as_str())
+                        .push_bind(c.value.as_deref())
+                        .push_bind(c.at)
+                        .push_bind(c.recorded_at)
+                        .push_bind(&*c.recorded_by)
+                        .push_bind(&*c.source);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
             if matches!(self, Store::Postgres(_)) {
                 // Explicit ids do not move PostgreSQL's sequences; SQLite's
                 // AUTOINCREMENT follows by itself.
-                for table in ["events", "retractions"] {
+                for table in ["events", "retractions", "property_changes"] {
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                          GREATEST((SELECT MAX(id) FROM {table}), 1))"

@@ -146,6 +146,19 @@ impl TestApp {
         self.send(req.body(Body::from(body.to_owned())).unwrap()).await
     }
 
+    pub async fn put_json(&self, uri: &str, token: Option<&str>, body: &str) -> Response {
+        let mut req = Request::put(uri).header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        self.send(req.body(Body::from(body.to_owned())).unwrap()).await
+    }
+
+    /// Number of property changes, straight from the database.
+    pub async fn stored_property_changes(&self) -> usize {
+        self.store.property_changes_after(0, i64::MAX).await.unwrap().len()
+    }
+
     /// Number of rows in the log, straight from the database.
     pub async fn stored_events(&self) -> (usize, usize) {
         let events = self.store.events_after(0, i64::MAX).await.unwrap().len();

@@ -1,0 +1,197 @@
+//! The rows of Debian's distro-info-data format (`version,codename,series,
+//! created,release,eol`) computed from the log and the properties, and the
+//! configuration mapping its date columns to states. Writing the CSV is
+//! the server's job; this is the pure part.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::log::EventLog;
+use super::name::{Dist, Release, State, ValidationError};
+use super::time::Timestamp;
+
+/// The header of the export, in distro-info-data's order.
+pub const COLUMNS: [&str; 6] = ["version", "codename", "series", "created", "release", "eol"];
+
+/// Which state each date column reports: the date a release first
+/// entered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateStates {
+    /// `created`: default `development`.
+    pub created: State,
+    /// `release`: default `stable`.
+    pub release: State,
+    /// `eol`: default `eol`.
+    pub eol: State,
+}
+
+fn state(name: &str) -> State {
+    State::parse(name).unwrap_or_else(|_| unreachable!("constant state names are valid"))
+}
+
+impl Default for DateStates {
+    /// The states `import-history` produces from distro-info-data, so an
+    /// import followed by an export gives the source dates back.
+    fn default() -> Self {
+        Self { created: state("development"), release: state("stable"), eol: state("eol") }
+    }
+}
+
+/// The mapping of every dist: defaults, overridden per dist and column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DistroInfoConfig {
+    per_dist: BTreeMap<Dist, DateStates>,
+}
+
+impl DistroInfoConfig {
+    /// Parses `DIST.COLUMN=STATE` entries separated by commas, e.g.
+    /// `debian.release=released,ubuntu.eol=end-of-life`; an empty text
+    /// keeps the defaults. COLUMN is `created`, `release` or `eol`.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        let field = "distro_info_states";
+        let mut out = Self::default();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let bad = |why: &str| ValidationError::new(field, format!("`{entry}`: {why}"));
+            let (target, state_name) = entry.split_once('=').ok_or_else(|| bad("expected DIST.COLUMN=STATE"))?;
+            let (dist, column) = target.rsplit_once('.').ok_or_else(|| bad("expected DIST.COLUMN=STATE"))?;
+            let dist = Dist::parse(dist).map_err(|e| bad(&e.to_string()))?;
+            let state_name = State::parse(state_name).map_err(|e| bad(&e.to_string()))?;
+            let states = out.per_dist.entry(dist).or_default();
+            match column {
+                "created" => states.created = state_name,
+                "release" => states.release = state_name,
+                "eol" => states.eol = state_name,
+                _ => return Err(bad("the column must be created, release or eol")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The mapping of one dist.
+    pub fn states(&self, dist: &Dist) -> DateStates {
+        self.per_dist.get(dist).cloned().unwrap_or_default()
+    }
+}
+
+/// One row of the export; empty strings for what is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistroInfoRow {
+    /// The `version` property.
+    pub version: String,
+    /// The `codename` property.
+    pub codename: String,
+    /// The `series` property.
+    pub series: String,
+    /// First entry into the `created` state, `YYYY-MM-DD` (UTC).
+    pub created: String,
+    /// First entry into the `release` state.
+    pub release: String,
+    /// First entry into the `eol` state.
+    pub eol: String,
+}
+
+impl DistroInfoRow {
+    /// The six cells, in [`COLUMNS`] order.
+    pub fn cells(&self) -> [&str; 6] {
+        [&self.version, &self.codename, &self.series, &self.created, &self.release, &self.eol]
+    }
+}
+
+impl EventLog {
+    /// The distro-info rows of `dist` as of `at`: one per release that had
+    /// an event or a property by then, in natural release order. `None`
+    /// when the dist has neither events nor properties.
+    pub fn distro_info(&self, dist: &Dist, at: Timestamp, states: &DateStates) -> Option<Vec<DistroInfoRow>> {
+        let index = self.dists.get(dist);
+        let properties = self.properties();
+        if index.is_none() && !properties.has_dist(dist) {
+            return None;
+        }
+        let mut releases: BTreeSet<&Release> = properties.releases(dist).collect();
+        if let Some(index) = index {
+            releases.extend(index.iter().filter(|(_, s)| s.values().any(|tl| tl.known_at(at))).map(|(r, _)| r));
+        }
+        let first_entered = |release: &Release, state: &State| -> String {
+            self.timeline(dist, release, state)
+                .and_then(|tl| tl.intervals(at).first().map(|i| i.entered.format("%Y-%m-%d").to_string()))
+                .unwrap_or_default()
+        };
+        let rows = releases
+            .into_iter()
+            .filter_map(|release| {
+                let props = properties.set_at(dist, Some(release), at);
+                let row = DistroInfoRow {
+                    version: props.get("version").cloned().unwrap_or_default(),
+                    codename: props.get("codename").cloned().unwrap_or_default(),
+                    series: props.get("series").cloned().unwrap_or_default(),
+                    created: first_entered(release, &states.created),
+                    release: first_entered(release, &states.release),
+                    eol: first_entered(release, &states.eol),
+                };
+                // A release known only by properties set later than `at`.
+                (row.cells().iter().any(|c| !c.is_empty())).then_some(row)
+            })
+            .collect();
+        Some(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::fixtures::fedora_log;
+    use crate::model::properties::PropertyChange;
+    use crate::model::time::parse_timestamp;
+
+    #[test]
+    fn config_overrides_per_dist_and_column() {
+        let config = DistroInfoConfig::parse("debian.release=released, my.dist.eol=gone").unwrap();
+        let debian = config.states(&Dist::parse("debian").unwrap());
+        assert_eq!(debian.release.as_str(), "released");
+        assert_eq!(debian.created.as_str(), "development");
+        assert_eq!(config.states(&Dist::parse("my.dist").unwrap()).eol.as_str(), "gone");
+        assert_eq!(config.states(&Dist::parse("ubuntu").unwrap()), DateStates::default());
+        assert_eq!(DistroInfoConfig::parse("").unwrap(), DistroInfoConfig::default());
+        for bad in ["debian", "debian=stable", "debian.ga=stable", "debian.eol= x", ".eol=x"] {
+            assert_eq!(DistroInfoConfig::parse(bad).unwrap_err().field, "distro_info_states", "{bad}");
+        }
+    }
+
+    #[test]
+    fn rows_use_first_entries_and_properties_as_of_the_instant() {
+        let mut log = fedora_log(&[
+            ("10", "development", true, "2019-01-01T10:00:00Z"),
+            ("10", "development", false, "2020-01-01T00:00:00Z"),
+            ("10", "stable", true, "2020-01-01T00:00:00Z"),
+            ("9", "stable", true, "2018-01-01T00:00:00Z"),
+            ("9", "development", true, "2017-05-01T00:00:00Z"),
+            // Re-entering does not move the first date.
+            ("9", "development", false, "2018-01-01T00:00:00Z"),
+            ("9", "development", true, "2018-02-01T00:00:00Z"),
+        ]);
+        let at = |s: &str| parse_timestamp("at", s).unwrap();
+        log.apply_property(PropertyChange {
+            id: 1,
+            dist: Dist::parse("fedora").unwrap(),
+            release: Some(Release::parse("10").unwrap()),
+            key: "codename".into(),
+            value: Some("Ten, \"quoted\"".into()),
+            at: at("2019-06-01T00:00:00Z"),
+            recorded_at: at("2019-06-01T00:00:00Z"),
+            recorded_by: Arc::from("me"),
+            source: Arc::from("api"),
+        })
+        .unwrap();
+        let fedora = Dist::parse("fedora").unwrap();
+        let rows = log.distro_info(&fedora, at("2030-01-01T00:00:00Z"), &DateStates::default()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].cells(), ["", "", "", "2017-05-01", "2018-01-01", ""]);
+        assert_eq!(rows[1].cells(), ["", "Ten, \"quoted\"", "", "2019-01-01", "2020-01-01", ""]);
+        let past = log.distro_info(&fedora, at("2019-03-01T00:00:00Z"), &DateStates::default()).unwrap();
+        assert_eq!(past[1].cells(), ["", "", "", "2019-01-01", "", ""]);
+        let early = log.distro_info(&fedora, at("2017-01-01T00:00:00Z"), &DateStates::default()).unwrap();
+        assert!(early.is_empty());
+        assert!(log.distro_info(&Dist::parse("debian").unwrap(), at("2030-01-01T00:00:00Z"), &DateStates::default()).is_none());
+    }
+}

@@ -1,0 +1,343 @@
+//! Properties of dists and releases through the real router on SQLite and
+//! PostgreSQL: authentication, the bad-input matrix (nothing stored),
+//! replace semantics, time travel, the audit, `?with=properties` on the
+//! views, restarts, two instances; and the distro-info export checked
+//! against the real distro-info-data tables it was imported from.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::Utc;
+use common::*;
+use serde_json::{json, Value};
+use server::projection::Projection;
+use tokio_util::sync::CancellationToken;
+
+const RELEASE: &str = "/api/v1/dists/debian/releases/12/properties";
+const DIST: &str = "/api/v1/dists/debian/properties";
+
+async fn story(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let t = app.token("releng").await;
+
+    // Nothing recorded yet: 404 for reads.
+    assert_eq!(app.get(RELEASE).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("{RELEASE}/history")).await.error_code(), "not_found");
+
+    // Anonymous and unknown tokens are refused before the body is read.
+    let body = r#"{"codename":"Bookworm","version":"12"}"#;
+    let r = app.put_json(RELEASE, None, body).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.error_code(), "unauthenticated");
+    assert_eq!(app.put_json(RELEASE, Some("rt_nope"), body).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.stored_property_changes().await, 0);
+
+    // Bad input: the documented error, naming the field, nothing stored.
+    let many: BTreeMap<String, String> = (0..33).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let many = serde_json::to_string(&many).unwrap();
+    let long = json!({ "codename": "x".repeat(129) }).to_string();
+    let cases: Vec<(&str, &str, StatusCode, &str, Option<&str>)> = vec![
+        (RELEASE, r#"{"Code Name":"x"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("Code Name")),
+        (RELEASE, r#"{"codename":" Bookworm"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("codename")),
+        (RELEASE, r#"{"codename":""}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("codename")),
+        (RELEASE, r#"{"codename":"a\u0007b"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("codename")),
+        (RELEASE, &long, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("codename")),
+        (RELEASE, r#"{"codename":12}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("codename")),
+        (RELEASE, r#"{"codename":null}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("codename")),
+        (RELEASE, r#"{"ok":"x","_bad":"y"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("_bad")),
+        (RELEASE, &many, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", None),
+        (RELEASE, r#"["codename"]"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", None),
+        (RELEASE, r#""Bookworm""#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", None),
+        (RELEASE, r#"{"codename":"#, StatusCode::BAD_REQUEST, "malformed_request", None),
+        (RELEASE, "", StatusCode::BAD_REQUEST, "malformed_request", None),
+        ("/api/v1/dists/debian/releases/%2012/properties", body, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("release")),
+        ("/api/v1/dists/%20debian/properties", body, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("dist")),
+    ];
+    for (uri, body, status, code, field) in cases {
+        let r = app.put_json(uri, Some(&t), body).await;
+        assert_eq!(r.status, status, "{uri} {body}: {}", r.text());
+        assert_eq!(r.error_code(), code, "{body}");
+        assert_eq!(r.json()["error"]["field"].as_str(), field, "{body}: {}", r.text());
+    }
+    let form = Request::put(RELEASE)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", format!("Bearer {t}"))
+        .body(Body::from("codename=x"))
+        .unwrap();
+    assert_eq!(app.send(form).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(app.stored_property_changes().await, 0, "refused writes store nothing");
+
+    // A valid PUT answers the new set; repeating it records nothing.
+    let r = app.put_json(RELEASE, Some(&t), body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.text(), r#"{"codename":"Bookworm","version":"12"}"#);
+    assert_eq!(app.put_json(RELEASE, Some(&t), body).await.status, StatusCode::OK);
+    assert_eq!(app.stored_property_changes().await, 2);
+    let between = Utc::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    // Replace: codename changes, version goes, series arrives.
+    let r = app.put_json(RELEASE, Some(&t), r#"{"codename":"Bookworm ✓","series":"bookworm"}"#).await;
+    assert_eq!(r.json(), json!({"codename": "Bookworm ✓", "series": "bookworm"}));
+    assert_eq!(app.stored_property_changes().await, 5);
+    let now = app.get(RELEASE).await;
+    assert_eq!(now.status, StatusCode::OK);
+    assert!(now.headers.contains_key("etag"));
+    assert_eq!(now.json(), json!({"codename": "Bookworm ✓", "series": "bookworm"}));
+
+    // Time travel.
+    let at = app::model::time::format(&between);
+    assert_eq!(app.get(&format!("{RELEASE}?at={at}")).await.json(), json!({"codename": "Bookworm", "version": "12"}));
+    assert_eq!(app.get(&format!("{RELEASE}?at=2000-01-01")).await.json(), json!({}));
+    let r = app.get(&format!("{RELEASE}?at=yesterday")).await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("at")));
+    assert_eq!(app.get(&format!("{RELEASE}?when=now")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The audit: old and new values, who and through what.
+    let history = app.get(&format!("{RELEASE}/history")).await.json();
+    let changes = history["changes"].as_array().unwrap();
+    let brief: Vec<(String, Value, Value)> = changes
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap().to_owned(), c["old"].clone(), c["new"].clone()))
+        .collect();
+    assert_eq!(
+        brief,
+        vec![
+            ("codename".into(), Value::Null, json!("Bookworm")),
+            ("version".into(), Value::Null, json!("12")),
+            ("codename".into(), json!("Bookworm"), json!("Bookworm ✓")),
+            ("series".into(), Value::Null, json!("bookworm")),
+            ("version".into(), json!("12"), Value::Null),
+        ]
+    );
+    assert!(changes.iter().all(|c| c["recorded_by"] == "releng" && c["source"] == "api" && c["at"].is_string()));
+
+    // Dist-level properties stand apart from the release's.
+    assert_eq!(app.get(DIST).await.json(), json!({}), "known through its release");
+    let r = app.put_json(DIST, Some(&t), r#"{"name":"Debian GNU/Linux"}"#).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(app.get(DIST).await.json(), json!({"name": "Debian GNU/Linux"}));
+    assert_eq!(app.get(RELEASE).await.json()["name"], Value::Null);
+    assert_eq!(app.get(&format!("{DIST}/history")).await.json()["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(app.put_json(DIST, Some(&t), "{}").await.json(), json!({}));
+    assert_eq!(app.get(&format!("{DIST}/history")).await.json()["changes"][1]["new"], Value::Null);
+
+    // The views keep their shape; `?with=properties` adds the properties.
+    let e = app
+        .post_json("/api/v1/events", Some(&t), &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"}).to_string())
+        .await;
+    assert_eq!(e.status, StatusCode::CREATED);
+    let plain = app.get("/api/v1/views/debian/detailed").await.json();
+    assert!(plain["12"]["stable"]["in"].as_bool().unwrap());
+    assert!(plain["12"].get("properties").is_none());
+    let with = app.get("/api/v1/views/debian/detailed?with=properties").await.json();
+    assert_eq!(with["12"]["properties"], json!({"codename": "Bookworm ✓", "series": "bookworm"}));
+    assert_eq!(with["12"]["states"], plain["12"]);
+    let one = app.get("/api/v1/views/debian/releases/12?with=properties").await.json();
+    assert_eq!(one["states"], plain["12"]);
+    let past = app.get(&format!("/api/v1/views/debian/releases/12?with=properties&at={at}")).await.json();
+    assert_eq!(past["properties"], json!({"codename": "Bookworm", "version": "12"}));
+    assert_eq!(app.get("/api/v1/views/debian/nope?with=properties").await.status, StatusCode::NOT_FOUND);
+    for bad in ["/api/v1/views/debian/detailed?with=nope", "/api/v1/views/debian/states-by-release?with=properties"] {
+        let r = app.get(bad).await;
+        assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("with")), "{bad}");
+    }
+
+    // A restart rebuilds the same answers from the database.
+    let answers = [RELEASE, DIST, "/api/v1/dists/debian/releases/12/properties/history", "/api/v1/views/debian/detailed?with=properties"];
+    let mut before = Vec::new();
+    for uri in answers {
+        before.push(app.get(uri).await.text());
+    }
+    app.store.close().await;
+    drop(app);
+    let again = TestApp::start(&db).await;
+    for (uri, text) in answers.iter().zip(before) {
+        assert_eq!(again.get(uri).await.text(), text, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn story_sqlite() {
+    story(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn story_postgres() {
+    if let Some(db) = postgres_db().await {
+        story(db).await;
+    }
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_see_each_others_properties() {
+    let Some(db) = postgres_db().await else { return };
+    let a = TestApp::start(&db).await;
+    let b = TestApp::start(&db).await;
+    let stop = CancellationToken::new();
+    for app in [&a, &b] {
+        let projection: std::sync::Arc<Projection> = app.state.projection.clone();
+        tokio::spawn(projection.follow(app.store.clone(), Duration::from_millis(100), stop.clone()));
+    }
+    let t = a.token("a").await;
+    assert_eq!(a.put_json(RELEASE, Some(&t), r#"{"codename":"Bookworm"}"#).await.status, StatusCode::OK);
+    // B edits the same release next: its diff is against the database, so
+    // the audit shows A's value as the old one, even before B polled.
+    let r = b.put_json(RELEASE, Some(&t), r#"{"codename":"Bookworm","series":"bookworm"}"#).await;
+    assert_eq!(r.json(), json!({"codename": "Bookworm", "series": "bookworm"}));
+    assert_eq!(b.stored_property_changes().await, 2, "B recorded only the new key");
+    let started = std::time::Instant::now();
+    while a.get(RELEASE).await.json() != json!({"codename": "Bookworm", "series": "bookworm"}) {
+        assert!(started.elapsed() < Duration::from_secs(1), "A did not see B's change within a second");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+}
+
+/// The source rows of a distro-info-data table: release id → the six
+/// columns, dates that lie in the future blanked (they are not imported).
+fn source_rows(text: &str) -> BTreeMap<String, Vec<String>> {
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut out = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let mut cells: Vec<String> = (0..6).map(|i| record.get(i).unwrap_or("").to_owned()).collect();
+        for date in &mut cells[3..] {
+            if *date > today {
+                date.clear();
+            }
+        }
+        let version = cells[0].trim_end_matches(" LTS");
+        let id = if version.is_empty() { cells[2].clone() } else { version.to_owned() };
+        out.insert(id, cells);
+    }
+    out
+}
+
+async fn import(app: &TestApp, dist: &str, file: &str) -> server::history::Summary {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let dist = app::model::Dist::parse(dist).unwrap();
+    server::history::import(&app.store, &dist, &data.join(file), app::model::time::to_stored_precision(Utc::now()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn distro_info_export_gives_back_the_imported_tables() {
+    let db = sqlite_db();
+    let setup = TestApp::start(&db).await;
+    for (dist, file) in [("debian", "debian.csv"), ("ubuntu", "ubuntu.csv")] {
+        let summary = import(&setup, dist, file).await;
+        assert!(summary.properties > 50, "{dist}: {summary:?}");
+    }
+    setup.store.close().await;
+    drop(setup);
+    let app = TestApp::start(&db).await;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+
+    for (dist, file) in [("debian", "debian.csv"), ("ubuntu", "ubuntu.csv")] {
+        let r = app.get(&format!("/api/v1/compat/distro-info/{dist}.csv")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+        let text = r.text();
+        assert!(text.starts_with("version,codename,series,created,release,eol\n"), "{text}");
+        let source = std::fs::read_to_string(data.join(file)).unwrap();
+        let expected = source_rows(&source);
+        let exported = source_rows(&text);
+        assert_eq!(exported, expected, "{dist}: the export differs from the source");
+        // Rows come in natural release order (sid/experimental: by name).
+        let ids: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                let v = cells[0].trim_end_matches(" LTS");
+                if v.is_empty() { cells[2].to_owned() } else { v.to_owned() }
+            })
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort_by(|a, b| app::model::order::natural_cmp(a, b));
+        assert_eq!(ids, sorted);
+    }
+
+    // As of a past day: only what had happened by then.
+    let past = app.get("/api/v1/compat/distro-info/debian.csv?at=2005-01-01").await.text();
+    let rows = source_rows(&past);
+    assert_eq!(rows["3.0"], ["3.0", "Woody", "woody", "2000-08-15", "2002-07-19", ""]);
+    assert_eq!(rows["3.1"], ["3.1", "Sarge", "sarge", "2002-07-19", "", ""]);
+    assert!(!rows.contains_key("4.0"), "Etch was created in 2005-06");
+
+    // Errors keep the JSON shape.
+    assert_eq!(app.get("/api/v1/compat/distro-info/nope.csv").await.error_code(), "not_found");
+    assert_eq!(app.get("/api/v1/compat/distro-info/debian.json").await.error_code(), "not_found");
+    assert_eq!(app.get("/api/v1/compat/distro-info/debian.csv?at=soon").await.error_code(), "invalid_input");
+
+    // Importing again changes nothing; an editor's value survives it.
+    let t = app.token("editor").await;
+    let r = app
+        .put_json("/api/v1/dists/debian/releases/12/properties", Some(&t), r#"{"codename":"Bookworm (edited)","version":"12"}"#)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let stored = app.stored_property_changes().await;
+    for (dist, file) in [("debian", "debian.csv"), ("ubuntu", "ubuntu.csv")] {
+        let summary = import(&app, dist, file).await;
+        assert_eq!((summary.added, summary.properties), (0, 0), "{dist}");
+    }
+    assert_eq!(app.stored_property_changes().await, stored);
+    app.state.projection.catch_up(&app.store).await.unwrap();
+    let text = app.get("/api/v1/compat/distro-info/debian.csv").await.text();
+    assert!(text.contains("\n12,Bookworm (edited),,2021-08-14,2023-06-10,"), "{text}");
+}
+
+#[tokio::test]
+async fn distro_info_columns_follow_the_configuration() {
+    let db = sqlite_db();
+    let base = TestApp::start(&db).await;
+    import(&base, "debian", "debian.csv").await;
+    base.store.close().await;
+    drop(base);
+    let distro_info = app::model::distro_info::DistroInfoConfig::parse("debian.eol=stable").unwrap();
+    let app = TestApp::start_with(&db, server::state::Settings { distro_info, ..TestApp::default_settings() }).await;
+    let text = app.get("/api/v1/compat/distro-info/debian.csv").await.text();
+    // `eol` now reports when stable was first entered: the release date.
+    assert!(text.contains("\n3.0,Woody,woody,2000-08-15,2002-07-19,2002-07-19\n"), "{text}");
+}
+
+/// axum 0.8 cannot route a segment that is only partly a parameter
+/// (`{dist}.csv`), so the export is routed as `{file}`: the published URL
+/// must still answer, other names must not, and the OpenAPI document must
+/// describe the published path only.
+#[tokio::test]
+async fn distro_info_answers_and_is_described_at_dist_dot_csv() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let t = app.token("t").await;
+    let e = app
+        .post_json("/api/v1/events", Some(&t), &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"}).to_string())
+        .await;
+    assert_eq!(e.status, StatusCode::CREATED);
+    let r = app.get("/api/v1/compat/distro-info/debian.csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    // `version` is the property of that name, not the release: unset here.
+    assert_eq!(r.text(), "version,codename,series,created,release,eol\n,,,,2023-06-10,\n");
+    for other in ["debian", "debian.json", "debian.csv.gz", "ubuntu.csv"] {
+        let r = app.get(&format!("/api/v1/compat/distro-info/{other}")).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "not_found".to_owned()), "{other}");
+    }
+    assert_eq!(app.get("/api/v1/compat/distro-info/bad%01name.csv").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let doc = serde_json::to_value(server::api::openapi()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(!paths.keys().any(|p| p.contains("{file}")), "the routing detail stays out of the document");
+    let op = &paths["/api/v1/compat/distro-info/{dist}.csv"]["get"];
+    assert!(op["responses"]["200"]["content"]["text/csv"].is_object(), "{op}");
+    let names: Vec<&str> = op["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["dist", "at"]);
+}
