@@ -434,3 +434,122 @@ async fn without_a_provider_login_says_so() {
     assert!(res.text().contains("no identity provider configured"));
     assert!(!app.get("/").await.text().contains("Sign in"));
 }
+
+/// Who knocks, in the write matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Caller {
+    Anonymous,
+    ViewerSession,
+    EditorSession,
+    EditorSessionWithoutCsrf,
+    Token,
+    ExpiredToken,
+    RevokedToken,
+}
+
+#[tokio::test]
+async fn the_write_matrix_every_door_times_every_caller() {
+    use Caller::*;
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let seed = app.token("seed").await;
+    let valid = app.token("valid").await;
+    let (expired, hash) = server::auth::new_token();
+    let past = chrono::Utc::now() - chrono::Duration::days(1);
+    app.store.create_token("expired", &hash, past - chrono::Duration::days(1), Some(past), None).await.unwrap();
+    let revoked = app.token("revoked").await;
+    app.store.revoke_token("revoked", chrono::Utc::now()).await.unwrap();
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let editor_csrf = csrf_of(&editor.get(&app, "/events/new").await);
+    let mut viewer = Browser::default();
+    viewer.sign_in(&app, "viewer", "/").await;
+    let viewer_csrf = csrf_of(&viewer.get(&app, "/").await);
+
+    let expected = |caller: Caller, ok: StatusCode| match caller {
+        Anonymous | ExpiredToken | RevokedToken => StatusCode::UNAUTHORIZED,
+        ViewerSession | EditorSessionWithoutCsrf => StatusCode::FORBIDDEN,
+        EditorSession | Token => ok,
+    };
+    let callers = [Anonymous, ViewerSession, EditorSession, EditorSessionWithoutCsrf, Token, ExpiredToken, RevokedToken];
+    let mut checked = 0;
+    for (n, caller) in callers.into_iter().enumerate() {
+        // A fresh event to retract for each caller.
+        let target = app
+            .post_json("/api/v1/events", Some(&seed), &event_body(&format!("r{n}"), "active", true, "2024-01-01T00:00:00Z"))
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        let doors: [(&str, String, String, StatusCode); 5] = [
+            ("POST", "/api/v1/events".into(), event_body(&format!("w{n}"), "active", true, "2024-02-01T00:00:00Z"), StatusCode::CREATED),
+            ("POST", format!("/event?dist=fedora&release=f{n}&state=active&reached=1"), String::new(), StatusCode::CREATED),
+            ("POST", format!("/api/v1/events/{target}/retract"), r#"{"reason":"matrix"}"#.into(), StatusCode::CREATED),
+            ("PUT", format!("/api/v1/dists/fedora/releases/r{n}/properties"), r#"{"codename":"Matrix"}"#.into(), StatusCode::OK),
+            ("PUT", "/api/v1/dists/fedora/properties".into(), format!(r#"{{"name":"Fedora {n}"}}"#), StatusCode::OK),
+        ];
+        for (method, uri, body, ok) in doors {
+            let before = (app.stored_events().await, app.stored_property_changes().await);
+            let mut req = Request::builder().method(method).uri(&uri).header(header::CONTENT_TYPE, "application/json");
+            let token = match caller {
+                Token => Some(&valid),
+                ExpiredToken => Some(&expired),
+                RevokedToken => Some(&revoked),
+                _ => None,
+            };
+            if let Some(t) = token {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            req = req.header("sec-fetch-site", "same-origin");
+            let csrf = match caller {
+                EditorSession => Some(editor_csrf.as_str()),
+                ViewerSession => Some(viewer_csrf.as_str()),
+                _ => None,
+            };
+            if let Some(c) = csrf {
+                req = req.header("x-csrf-token", c);
+            }
+            let req = req.body(Body::from(body)).unwrap();
+            let res = match caller {
+                ViewerSession => viewer.send(&app, req).await,
+                EditorSession | EditorSessionWithoutCsrf => editor.send(&app, req).await,
+                _ => app.send(req).await,
+            };
+            let want = expected(caller, ok);
+            assert_eq!(res.status, want, "{caller:?} {method} {uri}: {}", res.text());
+            if !want.is_success() {
+                res.error_code();
+                let after = (app.stored_events().await, app.stored_property_changes().await);
+                assert_eq!(before, after, "{caller:?} {method} {uri} stored something");
+            }
+            checked += 1;
+        }
+        // The forms' server functions need a signed-in editor: tokens do not open them.
+        let fields = [("csrf_token", editor_csrf.as_str()), ("dist", "fedora"), ("release", "s"), ("state", "active"), ("reached", "true")];
+        let res = match caller {
+            EditorSession => editor.form(&app, "/ui/record_event", &fields, false).await,
+            EditorSessionWithoutCsrf => editor.form(&app, "/ui/record_event", &fields[1..], false).await,
+            ViewerSession => {
+                let mut f = fields;
+                f[0].1 = viewer_csrf.as_str();
+                viewer.form(&app, "/ui/record_event", &f, false).await
+            }
+            _ => {
+                let body = serde_urlencoded::to_string(&fields[1..]).unwrap();
+                let mut req = Request::post("/ui/record_event").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                if let Some(t) = match caller { Token => Some(&valid), ExpiredToken => Some(&expired), RevokedToken => Some(&revoked), _ => None } {
+                    req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+                }
+                app.send(req.body(Body::from(body)).unwrap()).await
+            }
+        };
+        let want = match caller {
+            EditorSession => StatusCode::OK,
+            ViewerSession | EditorSessionWithoutCsrf => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        assert_eq!(res.status, want, "{caller:?} /ui/record_event: {}", res.text());
+        checked += 1;
+    }
+    assert_eq!(checked, 42);
+}
