@@ -2,7 +2,10 @@ import { expect, test, jsonStates } from './fixtures';
 import { EventPage } from './pages/event-page';
 import { RecordPage, EventForm, signIn, signOut } from './pages/editing-pages';
 
-// Each test records under its own release, so parallel tests never meet.
+// The tests record in a dist of their own (the other specs read the
+// imported histories), each under its own release, so parallel tests never
+// meet.
+const DIST = 'e2e-editing';
 function uniqueRelease(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
@@ -16,15 +19,15 @@ test('an editor records, corrects and retracts an event without a page load, the
   const release = uniqueRelease('e2e');
   // A marker on the window survives only if the page is not reloaded.
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-  await record.form.fill({ dist: 'fedora', release, state: 'branched', change: 'entered the state', note: 'branched <today> & frozen' });
+  await record.form.fill({ dist: DIST, release, state: 'branched', change: 'entered the state', note: 'branched <today> & frozen' });
   await record.submit.click();
-  await expect(record.outcome).toContainText(`fedora ${release} entered branched — it was not in branched before`);
+  await expect(record.outcome).toContainText(`${DIST} ${release} entered branched — it was not in branched before`);
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
   await expect(record.form.form.locator('[name="release"]')).toHaveValue(release);
 
   // The matrix and the JSON view show it.
-  expect((await jsonStates(request, 'fedora'))[release]).toEqual(['branched']);
-  await page.goto('/dists/fedora');
+  expect((await jsonStates(request, DIST))[release]).toEqual(['branched']);
+  await page.goto(`/dists/${DIST}`);
   await expect(page.locator('main')).toContainText(release);
 
   // Correct it: the release was meant to be `${release}x`.
@@ -38,9 +41,9 @@ test('an editor records, corrects and retracts an event without a page load, the
   await correct.form.locator('[name="reason"]').fill('wrong release number');
   await correct.fill({ release: `${release}x` });
   await correct.form.getByRole('button', { name: 'Correct this event' }).click();
-  await expect(page.locator('main p.notice[role="status"]').last()).toContainText(`fedora ${release}x entered branched`);
-  expect((await jsonStates(request, 'fedora'))[release]).toBeUndefined();
-  expect((await jsonStates(request, 'fedora'))[`${release}x`]).toEqual(['branched']);
+  await expect(page.locator('main p.notice[role="status"]').last()).toContainText(`${DIST} ${release}x entered branched`);
+  expect((await jsonStates(request, DIST))[release]).toBeUndefined();
+  expect((await jsonStates(request, DIST))[`${release}x`]).toEqual(['branched']);
   const old = await (await request.get(`/api/v1/events/${oldId}`)).json();
   expect(old.retraction.reason).toBe('wrong release number');
   const newId = old.corrected_by as number;
@@ -54,7 +57,7 @@ test('an editor records, corrects and retracts an event without a page load, the
   await expect(page.locator('form#retract-form ~ p.notice')).toContainText('Retracted');
   await event.goto(newId);
   await expect(event.retraction).toContainText('recorded by mistake');
-  expect((await jsonStates(request, 'fedora'))[`${release}x`]).toBeUndefined();
+  expect((await jsonStates(request, DIST))[`${release}x`]).toBeUndefined();
 
   await signOut(page);
   await record.goto(401);
@@ -66,7 +69,7 @@ test('a field error appears next to the field and keeps what was typed', async (
   const record = new RecordPage(page);
   await record.goto();
   problems.expectStatus('/ui/record_event', 422);
-  await record.form.fill({ dist: 'fedora', release: uniqueRelease('bad'), state: 'branched', when: '2999-01-01T00:00', note: 'keep me' });
+  await record.form.fill({ dist: DIST, release: uniqueRelease('bad'), state: 'branched', when: '2999-01-01T00:00', note: 'keep me' });
   await record.submit.click();
   await expect(record.form.errorOf('at')).toContainText('lies more than five minutes in the future');
   await expect(record.form.form.locator('[name="note"]')).toHaveValue('keep me');
@@ -90,7 +93,7 @@ test.describe('without JavaScript', () => {
     const record = new RecordPage(page);
     await record.goto();
     const release = uniqueRelease('nojs');
-    await record.form.fill({ dist: 'fedora', release, state: 'beta-freeze', when: '2999-01-01T00:00', note: 'no script' });
+    await record.form.fill({ dist: DIST, release, state: 'beta-freeze', when: '2999-01-01T00:00', note: 'no script' });
     await record.submit.click();
     await page.waitForURL('**/events/new');
     await expect(record.form.errorOf('at')).toContainText('lies more than five minutes in the future');
@@ -100,7 +103,7 @@ test.describe('without JavaScript', () => {
     await record.form.fill({ when: '2026-01-05T10:00' });
     await record.submit.click();
     await page.waitForURL(/\/events\/\d+$/);
-    await expect(page.locator('main p.notice')).toContainText(`Recorded: fedora ${release} entered beta-freeze`);
-    expect((await jsonStates(request, 'fedora'))[release]).toEqual(['beta-freeze']);
+    await expect(page.locator('main p.notice')).toContainText(`Recorded: ${DIST} ${release} entered beta-freeze`);
+    expect((await jsonStates(request, DIST))[release]).toEqual(['beta-freeze']);
   });
 });
