@@ -139,6 +139,7 @@ const server = spawn(
 // once the server is gone.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
+    provider.removeAllListeners('exit');
     server.kill(signal);
     provider.kill('SIGTERM');
   });
