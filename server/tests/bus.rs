@@ -798,50 +798,9 @@ async fn amqps_with_a_private_ca() {
 // ---------------------------------------------------------------------------
 // (d) the real fedora-messaging client
 
-/// A virtual environment with fedora-messaging from PyPI, made once and
-/// kept under the target directory. `None` (loudly) when it cannot be made;
-/// with `CI=true` that fails the test.
+/// Python with fedora-messaging from PyPI.
 fn fedora_messaging_python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fedora-messaging-venv");
-    let python = venv.join("bin/python");
-    let works = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import fedora_messaging.api"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if works(&python) {
-        return Some(python);
-    }
-    let made = (|| -> Result<(), String> {
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr)))
-            }
-        };
-        let _ = std::fs::remove_dir_all(&venv);
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "fedora-messaging>=3.9,<4"]))?;
-        if works(&python) {
-            Ok(())
-        } else {
-            Err("fedora_messaging does not import".into())
-        }
-    })();
-    match made {
-        Ok(()) => Some(python),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("the fedora-messaging virtual environment is required with CI=true: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: cannot set up fedora-messaging from PyPI ({e})");
-            None
-        }
-    }
+    common::python::venv("fedora-messaging-venv", "fedora_messaging.api", &["fedora-messaging>=3.9,<4"])
 }
 
 #[tokio::test]

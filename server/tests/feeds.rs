@@ -19,50 +19,9 @@ use serde_json::{json, Value};
 // ---------------------------------------------------------------------------
 // the parsers
 
-/// A virtual environment with feedparser and icalendar from PyPI, made once
-/// and kept under the target directory. `None` (loudly) when it cannot be
-/// made; with `CI=true` that fails the test.
+/// Python with feedparser and icalendar from PyPI.
 fn parsers() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("feeds-venv");
-    let python = venv.join("bin/python");
-    let works = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import feedparser, icalendar"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if works(&python) {
-        return Some(python);
-    }
-    let made = (|| -> Result<(), String> {
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr)))
-            }
-        };
-        let _ = std::fs::remove_dir_all(&venv);
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "feedparser>=6,<7", "icalendar>=6,<8"]))?;
-        if works(&python) {
-            Ok(())
-        } else {
-            Err("feedparser or icalendar does not import".into())
-        }
-    })();
-    match made {
-        Ok(()) => Some(python),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("the feedparser/icalendar virtual environment is required with CI=true: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: cannot set up feedparser and icalendar from PyPI ({e})");
-            None
-        }
-    }
+    common::python::venv("feeds-venv", "feedparser, icalendar", &["feedparser>=6,<7", "icalendar>=6,<8"])
 }
 
 /// What the Python parser made of `document` (`kind`: `atom` or `ics`).

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -259,46 +259,9 @@ async fn the_document_is_cached_like_every_read() {
     assert_eq!(r.error_code(), "method_not_allowed");
 }
 
-/// A virtual environment with `openapi-spec-validator` from PyPI, made once
-/// under the target directory. `None` (loudly) when it cannot be made;
-/// with `CI=true` that fails the test.
+/// Python with `openapi-spec-validator` from PyPI.
 fn validator_python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi-validator-venv");
-    let python = venv.join("bin/python");
-    let works = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import openapi_spec_validator"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if works(&python) {
-        return Some(python);
-    }
-    let made = (|| -> Result<(), String> {
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr)))
-            }
-        };
-        let _ = std::fs::remove_dir_all(&venv);
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "openapi-spec-validator>=0.7,<0.8"]))?;
-        if works(&python) { Ok(()) } else { Err("openapi_spec_validator does not import".into()) }
-    })();
-    match made {
-        Ok(()) => Some(python),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("the openapi-spec-validator virtual environment is required with CI=true: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: cannot set up openapi-spec-validator from PyPI ({e})");
-            None
-        }
-    }
+    common::python::venv("openapi-validator-venv", "openapi_spec_validator", &["openapi-spec-validator>=0.7,<0.8"])
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 pub mod broker;
 pub mod oidc;
+pub mod python;
 
 use std::sync::Arc;
 
