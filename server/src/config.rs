@@ -105,6 +105,9 @@ pub struct ServeArgs {
     /// How states map onto Bodhi's and pkgdb's words for `/api/v1/compat/...`.
     #[command(flatten)]
     pub compat: crate::api::compat::CompatArgs,
+    /// Rate limits, request timeout, concurrency limit.
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
 }
 
 impl ServeArgs {

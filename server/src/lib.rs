@@ -12,6 +12,7 @@ pub mod editing;
 pub mod feed;
 pub mod history;
 pub mod jsonl;
+pub mod limits;
 pub mod projection;
 pub mod serve;
 pub mod state;
@@ -20,11 +21,13 @@ pub mod telemetry;
 pub mod writer;
 
 use app::{shell, App};
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -64,7 +67,8 @@ fn status_source(state: &AppState) -> app::status::StatusSource {
 }
 
 /// The whole application: API, pages, static files, and the layers every
-/// request passes (body limit, compression, tracing).
+/// request passes (tracing, compression, rate limits, load shedding,
+/// timeout, body limit).
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -72,7 +76,8 @@ pub fn router(state: AppState) -> Router {
     let status = status_source(&state);
     let editing = app::edit::api::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
-    Router::new()
+    let limits = state.limits.clone();
+    let router = Router::new()
         .merge(api::router())
         .merge(auth::routes::router())
         .leptos_routes_with_context(
@@ -92,6 +97,34 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::session::load_viewer))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
+        // Every route, server functions and /logout included.
+        .layer(middleware::from_fn(limits::limit_body));
+    // Added innermost first: the timeout covers reading the body; load is
+    // shed before the timeout starts; refused writes never take a slot.
+    let router = match limits.request_timeout {
+        Some(after) => router.layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(limits::overload_answer))
+                .layer(tower::timeout::TimeoutLayer::new(after)),
+        ),
+        None => router,
+    };
+    let router = match limits.max_concurrent {
+        // Global: `Router::layer` wraps each route on its own, and a plain
+        // concurrency limit would be per route.
+        Some(max) => router.layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(limits::overload_answer))
+                .layer(tower::load_shed::LoadShedLayer::new())
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(max)),
+        ),
+        None => router,
+    };
+    let router = match limits::RateLimits::new(&limits) {
+        Some(rates) => router.layer(middleware::from_fn_with_state(rates, limits::rate_limit)),
+        None => router,
+    };
+    router
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -51,7 +51,13 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         store.clone(),
         projection.clone(),
         options,
-        Settings { auth, compat, distro_info, feed_authority: args.feed_authority.clone() },
+        Settings {
+            auth,
+            compat,
+            distro_info,
+            feed_authority: args.feed_authority.clone(),
+            limits: args.limits.limits(),
+        },
     )?;
     if let Some(provider) = &state.login {
         // Checked now so a wrong issuer shows at start; a provider that is
@@ -89,7 +95,8 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         login_line
     );
     let app = crate::router(state);
-    let served = axum::serve(listener, app)
+    // The peer address keys the per-client rate limits.
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"));

@@ -22,6 +22,7 @@ use crate::auth::oidc::Provider;
 use crate::auth::Identity;
 use crate::bus::Bus;
 use crate::feed::FeedAuthority;
+use crate::limits::Limits;
 use crate::projection::Projection;
 use crate::store::{SessionBackend, Store};
 use crate::writer::EventWriter;
@@ -56,6 +57,8 @@ pub struct Shared {
     pub distro_info: DistroInfoConfig,
     /// Who mints feed entry and calendar ids (`--feed-authority`).
     pub feed_authority: FeedAuthority,
+    /// Rate limits, timeout and concurrency limit (`--write-rate-limit`, ...).
+    pub limits: Limits,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -104,7 +107,8 @@ fn now() -> app::model::Timestamp {
 }
 
 /// What `serve` configures beyond the store and the site: logins, the
-/// compatibility exports (Bodhi/pkgdb and distro-info) and the feeds.
+/// compatibility exports (Bodhi/pkgdb and distro-info), the feeds and the
+/// abuse limits.
 /// [`Settings::defaults`] is what tests and tools use.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -116,16 +120,22 @@ pub struct Settings {
     pub distro_info: DistroInfoConfig,
     /// Who mints feed entry and calendar ids (`--feed-authority`).
     pub feed_authority: FeedAuthority,
+    /// Rate limits, timeout and concurrency limit. The rate limits apply
+    /// only to requests with a peer address (served ones), so routers
+    /// driven in-process are never rate limited.
+    pub limits: Limits,
 }
 
 impl Settings {
-    /// Login off, default mappings and feed authority, served at `public_url`.
+    /// Login off, default mappings, feed authority and limits, served at
+    /// `public_url`.
     pub fn defaults(public_url: url::Url) -> Self {
         Self {
             auth: AuthSettings::without_login(public_url),
             compat: CompatMapping::default(),
             distro_info: DistroInfoConfig::default(),
             feed_authority: FeedAuthority::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -150,7 +160,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { mut auth, compat, distro_info, feed_authority } = settings;
+        let Settings { mut auth, compat, distro_info, feed_authority, limits } = settings;
         // Links are joined below the public URL, so however the settings
         // were made, its path must end with `/` (and it must be usable).
         auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
@@ -176,6 +186,7 @@ impl AppState {
             compat,
             distro_info,
             feed_authority,
+            limits,
             writer,
             write_lock: Arc::default(),
         })))

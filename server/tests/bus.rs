@@ -614,6 +614,8 @@ async fn serve(db: &str, port: u16, amqp_url: &str, prefix: &str) -> Killed {
     let child = Command::new(BIN)
         .args(["--database", db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--poll-interval-ms", "100", "--amqp-topic-prefix", prefix])
+        // Bursts of writes from one address are what these tests make.
+        .args(["--write-rate-limit", "0"])
         .env("AMQP_URL", amqp_url)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

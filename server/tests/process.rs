@@ -44,6 +44,8 @@ async fn cli_serve_sigterm_and_export() {
     let port = free_port();
     let mut server = Command::new(BIN)
         .args(["--database", &db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
+        // 16 writers on one address: the point is the burst, not the limit.
+        .args(["--write-rate-limit", "0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -1,0 +1,407 @@
+//! Abuse limits: a body limit on every route, per-client rate limits on
+//! writes and on logins, a request timeout and a concurrency limit that
+//! sheds load. Each refusal answers in the documented JSON error shape on
+//! API paths and as a short sentence on pages, forms and server functions.
+//!
+//! Rate limiting uses the `governor` crate's keyed GCRA limiter directly
+//! rather than `tower_governor`: its error handler cannot see the request
+//! (so it cannot choose between JSON and a page), it rounds `Retry-After`
+//! down to `0` for waits under a second, and it answers `500` when a
+//! request has no peer address (the tests drive the router without one).
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::BoxError;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::api::error::error_response;
+use crate::api::extract::BODY_LIMIT;
+
+/// A sustained rate and a burst, per client; `per_minute == 0` is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests per minute a client may keep up forever.
+    pub per_minute: u32,
+    /// Requests a client may send at once after being quiet.
+    pub burst: u32,
+}
+
+impl Rate {
+    /// No limit.
+    pub const OFF: Rate = Rate { per_minute: 0, burst: 0 };
+
+    fn quota(self) -> Option<Quota> {
+        let rate = NonZeroU32::new(self.per_minute)?;
+        // A burst of 0 would refuse everything: it means "the rate itself".
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Some(Quota::per_minute(rate).allow_burst(burst))
+    }
+}
+
+/// What `serve` configures (`--write-rate-limit` and the other flags of
+/// [`LimitArgs`]); [`Limits::default`] holds the defaults of a real service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// State-changing requests (`POST`, `PUT`, `PATCH`, `DELETE` on any path,
+    /// server functions included), per client.
+    pub writes: Rate,
+    /// `GET /login` and `GET /auth/callback`, per client.
+    pub logins: Rate,
+    /// Longest time a request may take before it is answered `503 timeout`.
+    pub request_timeout: Option<Duration>,
+    /// Requests served at once; more are answered `503 unavailable`.
+    pub max_concurrent: Option<usize>,
+    /// Proxies whose `X-Forwarded-For` names the client; nobody else's is read.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Default sustained write rate: 10 a second, which no release engineer's
+/// script needs (the group commit makes batches cheap anyway) but a
+/// runaway loop exceeds within seconds.
+pub const DEFAULT_WRITE_RATE: u32 = 600;
+/// Default write burst: a whole import-by-script of a release history.
+pub const DEFAULT_WRITE_BURST: u32 = 120;
+/// Default login rate: a login takes two requests (`/login`, the callback).
+pub const DEFAULT_LOGIN_RATE: u32 = 10;
+/// Default login burst.
+pub const DEFAULT_LOGIN_BURST: u32 = 10;
+/// Default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default concurrency limit.
+pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            writes: Rate { per_minute: DEFAULT_WRITE_RATE, burst: DEFAULT_WRITE_BURST },
+            logins: Rate { per_minute: DEFAULT_LOGIN_RATE, burst: DEFAULT_LOGIN_BURST },
+            request_timeout: Some(DEFAULT_TIMEOUT),
+            max_concurrent: Some(DEFAULT_MAX_CONCURRENT),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Limits {
+    /// Every limit off but the body limit (which is part of the API contract).
+    pub fn off() -> Self {
+        Self {
+            writes: Rate::OFF,
+            logins: Rate::OFF,
+            request_timeout: None,
+            max_concurrent: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// Flags of `serve` for [`Limits`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Writes (POST/PUT/PATCH/DELETE) per minute per client address,
+    /// sustained; 0 turns the write limit off.
+    #[arg(long, env = "WRITE_RATE_LIMIT", default_value_t = DEFAULT_WRITE_RATE)]
+    pub write_rate_limit: u32,
+    /// Writes a client may send at once before the sustained rate applies.
+    #[arg(long, env = "WRITE_BURST", default_value_t = DEFAULT_WRITE_BURST)]
+    pub write_burst: u32,
+    /// Logins (`/login` and `/auth/callback` requests) per minute per client
+    /// address; 0 turns the login limit off.
+    #[arg(long, env = "LOGIN_RATE_LIMIT", default_value_t = DEFAULT_LOGIN_RATE)]
+    pub login_rate_limit: u32,
+    /// Login requests a client may send at once.
+    #[arg(long, env = "LOGIN_BURST", default_value_t = DEFAULT_LOGIN_BURST)]
+    pub login_burst: u32,
+    /// Longest a request may take (`30s`, `2m`); `0s` turns the timeout off.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+    /// Requests served at once; more are refused at once with 503; 0 = no limit.
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT)]
+    pub max_concurrent_requests: usize,
+    /// Reverse proxies (IP addresses, comma-separated) whose
+    /// `X-Forwarded-For` header names the client for the rate limits.
+    /// Empty: the peer address is the client, headers are ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl LimitArgs {
+    /// The limits these flags describe.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            writes: Rate { per_minute: self.write_rate_limit, burst: self.write_burst },
+            logins: Rate { per_minute: self.login_rate_limit, burst: self.login_burst },
+            request_timeout: (!self.request_timeout.is_zero()).then_some(self.request_timeout),
+            max_concurrent: (self.max_concurrent_requests > 0).then_some(self.max_concurrent_requests),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+}
+
+/// Whether errors at `path` answer in the API's JSON shape: the API, the
+/// script-style `POST /event`, the health checks and the feeds (all
+/// described in the OpenAPI document). Pages, forms, server functions and
+/// the login routes answer with a sentence.
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/")
+        || matches!(path, "/event" | "/healthz" | "/readyz" | "/feed.atom" | "/calendar.ics")
+        || (path.starts_with("/dists/") && path.ends_with("/feed.atom"))
+}
+
+/// A refusal by one of the limits, in the shape `path` calls for.
+pub fn refusal(path: &str, status: StatusCode, code: &str, message: &str, retry_after: Option<u64>) -> Response {
+    let mut response = if is_api_path(path) {
+        error_response(status, code, message.to_owned(), None)
+    } else {
+        let mut r = (status, format!("{message}\n")).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        r
+    };
+    if let Some(secs) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+fn too_large(path: &str) -> Response {
+    refusal(
+        path,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        &format!("the request body is larger than {BODY_LIMIT} bytes"),
+        None,
+    )
+}
+
+/// Middleware: refuses bodies over [`BODY_LIMIT`] on every route with
+/// `413`. A declared `Content-Length` is checked before anything is read;
+/// a body without one (chunked) is read up to the limit here, so that
+/// handlers reading the raw body — Leptos server functions — never see a
+/// truncated one and every route answers the same `413`.
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > BODY_LIMIT as u64 => return too_large(request.uri().path()),
+        // Hyper stops reading at the declared length.
+        Some(_) => return next.run(request).await,
+        None => {}
+    }
+    let (parts, body) = request.into_parts();
+    match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+        Err(e) if e.is::<LengthLimitError>() => too_large(parts.uri.path()),
+        Err(_) => refusal(
+            parts.uri.path(),
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "the request body could not be read",
+            None,
+        ),
+    }
+}
+
+/// The per-client limiters of one router; cheap to clone.
+#[derive(Clone)]
+pub struct RateLimits(Arc<RateLimitsInner>);
+
+struct RateLimitsInner {
+    writes: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    logins: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    trusted_proxies: Vec<IpAddr>,
+    checks: AtomicU64,
+}
+
+/// How many checks between two sweeps of idle clients from the limiters.
+const SWEEP_EVERY: u64 = 4096;
+
+impl RateLimits {
+    /// Limiters for `limits`; `None` when both rates are off.
+    pub fn new(limits: &Limits) -> Option<Self> {
+        let writes = limits.writes.quota().map(DefaultKeyedRateLimiter::keyed);
+        let logins = limits.logins.quota().map(DefaultKeyedRateLimiter::keyed);
+        if writes.is_none() && logins.is_none() {
+            return None;
+        }
+        Some(Self(Arc::new(RateLimitsInner {
+            writes,
+            logins,
+            trusted_proxies: limits.trusted_proxies.clone(),
+            checks: AtomicU64::new(0),
+        })))
+    }
+
+    /// The client a request comes from, as a rate-limit key: the peer
+    /// address, or — from a trusted proxy — the rightmost address of
+    /// `X-Forwarded-For` that is not a trusted proxy itself. IPv6 clients
+    /// are keyed by their /64, which one host usually has whole. `None`
+    /// without a peer address (a router driven in-process).
+    fn client(&self, request: &Request) -> Option<IpAddr> {
+        let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
+        let mut client = peer.ip().to_canonical();
+        if self.0.trusted_proxies.contains(&client) {
+            let forwarded = request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                .map(|a| a.to_canonical())
+                .collect::<Vec<_>>();
+            for address in forwarded.into_iter().rev() {
+                client = address;
+                if !self.0.trusted_proxies.contains(&address) {
+                    break;
+                }
+            }
+        }
+        Some(match client {
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+            v4 => v4,
+        })
+    }
+}
+
+/// Whether a request changes state (and counts against the write limit).
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+/// Whether a request is a step of a browser login.
+fn is_login(method: &Method, path: &str) -> bool {
+    *method == Method::GET && (path == "/login" || path == crate::auth::routes::CALLBACK_PATH)
+}
+
+/// Middleware: `429` with `Retry-After` for a client over its write or
+/// login rate. Reads pass untouched: the projection answers them from
+/// memory.
+pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let limiter = if is_login(request.method(), path) {
+        limits.0.logins.as_ref()
+    } else if is_write(request.method()) {
+        limits.0.writes.as_ref()
+    } else {
+        None
+    };
+    let Some(limiter) = limiter else { return next.run(request).await };
+    let Some(client) = limits.client(&request) else { return next.run(request).await };
+    if let Err(not_until) = limiter.check_key(&client) {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        // Whole seconds, rounded up: "0" would invite an immediate retry.
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        // Debug, not info: a flood must not flood the log too.
+        tracing::debug!(%client, path, retry_after = secs, "rate limited");
+        return refusal(
+            path,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &format!("too many requests from your address; retry in {secs} s"),
+            Some(secs),
+        );
+    }
+    if limits.0.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+        // Forget clients whose budget is full again, so the maps do not
+        // grow with every address ever seen.
+        for limiter in [&limits.0.writes, &limits.0.logins].into_iter().flatten() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+    next.run(request).await
+}
+
+/// Seconds a client is asked to wait after a timeout or a shed request.
+const RETRY_AFTER_OVERLOAD: u64 = 5;
+
+/// Answers the errors of the timeout and load-shedding layers: both `503`
+/// with `Retry-After` (a timeout is the server's fault — a stalled
+/// database or overload — not the client's, so not `408`).
+pub async fn overload_answer(uri: Uri, error: BoxError) -> Response {
+    let path = uri.path();
+    if error.is::<tower::timeout::error::Elapsed>() {
+        tracing::warn!(path, "request timed out");
+        refusal(
+            path,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long; retry later (a write may have been stored: check before repeating it)",
+            Some(RETRY_AFTER_OVERLOAD),
+        )
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        refusal(
+            path,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server is busy; retry later",
+            Some(RETRY_AFTER_OVERLOAD),
+        )
+    } else {
+        tracing::error!(error = %error, path, "request failed in a limit layer");
+        refusal(path, StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths() {
+        for p in ["/api/v1/events", "/event", "/healthz", "/feed.atom", "/dists/fedora/feed.atom", "/calendar.ics"] {
+            assert!(is_api_path(p), "{p}");
+        }
+        for p in ["/", "/ui/record_event", "/logout", "/login", "/dists/fedora", "/eventx"] {
+            assert!(!is_api_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn flags_turn_limits_off() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            l: LimitArgs,
+        }
+        let on = T::try_parse_from(["t"]).unwrap().l.limits();
+        assert_eq!(on, Limits { trusted_proxies: vec![], ..Limits::default() });
+        let off = T::try_parse_from([
+            "t",
+            "--write-rate-limit",
+            "0",
+            "--login-rate-limit",
+            "0",
+            "--request-timeout",
+            "0s",
+            "--max-concurrent-requests",
+            "0",
+        ])
+        .unwrap()
+        .l
+        .limits();
+        assert_eq!(off, Limits::off());
+        assert!(RateLimits::new(&off).is_none());
+        let proxies = T::try_parse_from(["t", "--trusted-proxies", "127.0.0.1,::1"]).unwrap().l.limits();
+        assert_eq!(proxies.trusted_proxies.len(), 2);
+    }
+}

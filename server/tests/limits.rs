@@ -1,0 +1,396 @@
+//! Abuse limits against the real router and a real `serve` process: the
+//! body limit on every route, per-client rate limits on writes and logins
+//! (with trusted proxies), the request timeout and the concurrency limit.
+//! Each limit is configured tiny, so nothing depends on hammering or timing.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{event_body, sqlite_db, TestApp};
+use server::limits::{Limits, Rate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_releasetracker");
+
+/// 100 KiB: over the 64 KiB limit.
+fn huge() -> String {
+    format!(r#"{{"dist":"fedora","release":"40","state":"{}"}}"#, "x".repeat(100 * 1024))
+}
+
+fn settings(limits: Limits) -> server::state::Settings {
+    server::state::Settings { limits, ..TestApp::default_settings() }
+}
+
+/// A request from `peer` (as `serve` would attach it).
+fn from(peer: &str, method: Method, uri: &str, token: Option<&str>, body: Body) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let mut req = req.body(body).unwrap();
+    let addr: SocketAddr = peer.parse().unwrap();
+    req.extensions_mut().insert(ConnectInfo(addr));
+    req
+}
+
+fn retry_after(r: &common::Response) -> u64 {
+    r.headers
+        .get(header::RETRY_AFTER)
+        .unwrap_or_else(|| panic!("no Retry-After on {}", r.status))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn assert_text(r: &common::Response, status: StatusCode) {
+    assert_eq!(r.status, status, "{}", r.text());
+    let ct = r.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap();
+    assert!(ct.starts_with("text/plain"), "{ct}");
+    assert!(!r.text().is_empty());
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_on_every_route() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let token = app.token("limits").await;
+    let body = huge();
+    let routes = [
+        (Method::POST, "/api/v1/events", true),
+        (Method::PUT, "/api/v1/dists/fedora/releases/40/properties", true),
+        (Method::PUT, "/api/v1/dists/fedora/properties", true),
+        (Method::POST, "/event", true),
+        (Method::POST, "/ui/record_event", false),
+        (Method::POST, "/logout", false),
+    ];
+    for (method, uri, api) in routes {
+        // Declared length (refused before reading) and chunked (read up to
+        // the limit), with and without a token.
+        for declared in [true, false] {
+            let mut req = Request::builder()
+                .method(method.clone())
+                .uri(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"));
+            if declared {
+                req = req.header(header::CONTENT_LENGTH, body.len());
+            }
+            let chunks: Vec<Result<Bytes, std::io::Error>> =
+                body.as_bytes().chunks(8192).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+            let r = app.send(req.body(Body::from_stream(futures_util::stream::iter(chunks))).unwrap()).await;
+            if api {
+                assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {uri}: {}", r.text());
+                assert_eq!(r.error_code(), "payload_too_large", "{method} {uri}");
+            } else {
+                assert_text(&r, StatusCode::PAYLOAD_TOO_LARGE);
+            }
+        }
+    }
+    // A form post to a server function, as a browser sends it.
+    let form = format!("dist=fedora&release=40&state={}", "x".repeat(100 * 1024));
+    let r = app
+        .send(
+            Request::post("/ui/record_event")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    assert_text(&r, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.stored_events().await, (0, 0), "nothing stored");
+    assert_eq!(app.stored_property_changes().await, 0);
+    // Just under the limit still goes through.
+    let ok = event_body("40", "branched", true, "2024-02-13T00:00:00Z");
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &ok).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn writes_are_limited_per_client_and_reads_are_not() {
+    let db = sqlite_db();
+    let limits = Limits { writes: Rate { per_minute: 1, burst: 2 }, ..Limits::default() };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let token = app.token("limits").await;
+    let write = |peer: &str, i: u32| {
+        from(
+            peer,
+            Method::POST,
+            "/api/v1/events",
+            Some(&token),
+            Body::from(event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z")),
+        )
+    };
+    let a = "192.0.2.1:40000";
+    for i in 0..2 {
+        assert_eq!(app.send(write(a, i)).await.status, StatusCode::CREATED);
+    }
+    let refused = app.send(write(a, 2)).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.error_code(), "rate_limited");
+    // One a minute: the next one is due in up to 60 s.
+    assert!((1..=60).contains(&retry_after(&refused)), "{}", retry_after(&refused));
+    // Another port of the same address is the same client.
+    assert_eq!(app.send(write("192.0.2.1:40001", 3)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // Every state-changing method and path counts: PUT, DELETE, forms,
+    // server functions, /logout.
+    let put = from(a, Method::PUT, "/api/v1/dists/fedora/properties", Some(&token), Body::from("{}"));
+    assert_eq!(app.send(put).await.error_code(), "rate_limited");
+    let delete = from(a, Method::DELETE, "/api/v1/events/1", Some(&token), Body::empty());
+    assert_eq!(app.send(delete).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let form = from(a, Method::POST, "/event", Some(&token), Body::from("dist=fedora"));
+    assert_eq!(app.send(form).await.error_code(), "rate_limited");
+    for path in ["/ui/record_event", "/logout"] {
+        let r = app.send(from(a, Method::POST, path, None, Body::from("dist=fedora"))).await;
+        assert_text(&r, StatusCode::TOO_MANY_REQUESTS);
+        assert!(retry_after(&r) >= 1);
+    }
+    // Reads are never limited.
+    for _ in 0..50 {
+        let r = app.send(from(a, Method::GET, "/api/v1/events", None, Body::empty())).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert_eq!(app.send(from(a, Method::GET, "/", None, Body::empty())).await.status, StatusCode::OK);
+    // Other clients, IPv4 and IPv6, are not affected.
+    assert_eq!(app.send(write("192.0.2.2:40000", 4)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(write("[2001:db8:1::1]:40000", 5)).await.status, StatusCode::CREATED);
+    // ... but the rest of that IPv6 /64 is the same client.
+    assert_eq!(app.send(write("[2001:db8:1::2]:40000", 6)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(write("[2001:db8:1::3]:40000", 7)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // Without a peer address (in-process) nothing is rate limited.
+    for i in 8..12 {
+        let body = event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z");
+        assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
+    }
+    // Refused writes stored nothing: 2 (a) + 1 (b) + 2 (the /64) + 4.
+    assert_eq!(app.stored_events().await, (9, 0));
+    assert_eq!(app.stored_property_changes().await, 0);
+}
+
+#[tokio::test]
+async fn logins_have_their_own_stricter_limit() {
+    let db = sqlite_db();
+    let limits = Limits {
+        writes: Rate { per_minute: 1000, burst: 1000 },
+        logins: Rate { per_minute: 1, burst: 2 },
+        ..Limits::default()
+    };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let a = "198.51.100.7:5000";
+    for path in ["/login", "/auth/callback?code=x&state=y"] {
+        let r = app.send(from(a, Method::GET, path, None, Body::empty())).await;
+        assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+    for path in ["/login", "/auth/callback?code=x&state=y"] {
+        let r = app.send(from(a, Method::GET, path, None, Body::empty())).await;
+        assert_text(&r, StatusCode::TOO_MANY_REQUESTS);
+        assert!(retry_after(&r) >= 1);
+    }
+    // Other pages, writes and other clients are not affected.
+    assert_eq!(app.send(from(a, Method::GET, "/", None, Body::empty())).await.status, StatusCode::OK);
+    let token = app.token("limits").await;
+    let body = event_body("40", "branched", true, "2024-02-13T00:00:00Z");
+    let r = app.send(from(a, Method::POST, "/api/v1/events", Some(&token), Body::from(body))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = app.send(from("198.51.100.8:5000", Method::GET, "/login", None, Body::empty())).await;
+    assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_from_trusted_proxies() {
+    let db = sqlite_db();
+    let limits = Limits {
+        writes: Rate { per_minute: 1, burst: 1 },
+        trusted_proxies: vec!["10.0.0.1".parse().unwrap()],
+        ..Limits::default()
+    };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let token = app.token("limits").await;
+    let post = |peer: &str, forwarded: &str, i: u32| {
+        let mut req = from(
+            peer,
+            Method::POST,
+            "/api/v1/events",
+            Some(&token),
+            Body::from(event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z")),
+        );
+        req.headers_mut().insert("x-forwarded-for", forwarded.parse().unwrap());
+        req
+    };
+    // Behind the trusted proxy, each forwarded client has its own budget;
+    // what a client put in front of the proxy's entry is not believed.
+    assert_eq!(app.send(post("10.0.0.1:1", "203.0.113.1", 0)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(post("10.0.0.1:1", "203.0.113.2", 1)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(post("10.0.0.1:1", "9.9.9.9, 203.0.113.1", 2)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // From anyone else the header is ignored: changing it does not help.
+    assert_eq!(app.send(post("192.0.2.9:1", "203.0.113.3", 3)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(post("192.0.2.9:1", "203.0.113.4", 4)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.stored_events().await, (3, 0));
+}
+
+/// A body that sends nothing until released: the request stays in flight.
+/// `entered` fires once the server starts reading it.
+fn held_body(entered: tokio::sync::oneshot::Sender<()>, release: tokio::sync::oneshot::Receiver<()>) -> Body {
+    let stream = futures_util::stream::once(async move {
+        let _ = entered.send(());
+        let _ = release.await;
+        Ok::<_, std::io::Error>(Bytes::from_static(b"{}"))
+    });
+    Body::from_stream(stream)
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_503() {
+    let db = sqlite_db();
+    let limits = Limits { request_timeout: Some(Duration::from_millis(300)), ..Limits::default() };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let token = app.token("limits").await;
+    for (path, api) in [("/api/v1/events", true), ("/ui/record_event", false)] {
+        let (entered, _entered) = tokio::sync::oneshot::channel();
+        let (_release, release) = tokio::sync::oneshot::channel::<()>();
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(held_body(entered, release))
+            .unwrap();
+        let started = Instant::now();
+        let r = app.send(req).await;
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        if api {
+            assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.error_code(), "timeout");
+        } else {
+            assert_text(&r, StatusCode::SERVICE_UNAVAILABLE);
+        }
+        assert!(retry_after(&r) >= 1);
+    }
+    assert_eq!(app.stored_events().await, (0, 0));
+    // Quick requests are untouched.
+    assert_eq!(app.get("/api/v1/events").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn requests_over_the_concurrency_limit_are_shed() {
+    let db = sqlite_db();
+    let limits = Limits { max_concurrent: Some(1), request_timeout: None, ..Limits::default() };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let (entered, is_in) = tokio::sync::oneshot::channel();
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let held = Request::post("/api/v1/events")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(held_body(entered, released))
+        .unwrap();
+    let router = app.router.clone();
+    let first = tokio::spawn(async move {
+        use tower::ServiceExt;
+        router.oneshot(held).await.map(|r| r.status())
+    });
+    is_in.await.expect("the held request is being served");
+    for (path, api) in [("/api/v1/events", true), ("/healthz", true), ("/", false)] {
+        let r = app.get(path).await;
+        if api {
+            assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(r.error_code(), "unavailable");
+        } else {
+            assert_text(&r, StatusCode::SERVICE_UNAVAILABLE);
+        }
+        assert!(retry_after(&r) >= 1);
+    }
+    release.send(()).unwrap();
+    // Served once released (no token: refused by authentication).
+    assert_eq!(first.await.unwrap().unwrap(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/events").await.status, StatusCode::OK);
+}
+
+// ---- a real `serve` process: the peer address is the client ----
+
+/// One HTTP/1.1 request from `local` (a loopback address of the client's
+/// choosing) to the server; answers status, headers (lowercase) and body.
+async fn request_from(local: &str, port: u16, method: &str, path: &str, token: &str, body: &str) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+#[tokio::test]
+async fn serve_limits_each_peer_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("l.db").display());
+    let out = Command::new(BIN).args(["--database", &db, "token", "create", "--name", "l"]).output().unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned();
+    let port = common::free_port();
+    let mut server = Command::new(BIN)
+        .args(["--database", &db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--write-rate-limit", "1", "--write-burst", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while common::http(port, "GET", "/healthz", "", "").await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "server did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let body = |i: u32| event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z");
+    for i in 0..2 {
+        assert_eq!(request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(i)).await.0, 201);
+    }
+    let (status, head, answer) = request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(2)).await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(head.contains("\r\nretry-after: "), "{head}");
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited");
+    // Reads from the limited client, and writes from another loopback
+    // address, go through.
+    for _ in 0..20 {
+        assert_eq!(request_from("127.0.0.1", port, "GET", "/api/v1/events", "", "").await.0, 200);
+    }
+    assert_eq!(request_from("127.0.0.2", port, "POST", "/api/v1/events", &token, &body(3)).await.0, 201);
+
+    // How fast a flood is refused (figures for docs/reliability-limits.md).
+    let flood = 2000;
+    let t = Instant::now();
+    let mut refused = 0;
+    for i in 0..flood {
+        if request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(100 + i)).await.0 == 429 {
+            refused += 1;
+        }
+    }
+    let elapsed = t.elapsed();
+    eprintln!(
+        "flood: {refused}/{flood} refused with 429 in {elapsed:?} ({:.0} requests/s, {:?} each, one connection each)",
+        flood as f64 / elapsed.as_secs_f64(),
+        elapsed / flood
+    );
+    assert!(refused >= flood - 2, "at most a refill or two in the flood");
+    assert_eq!(request_from("127.0.0.3", port, "POST", "/api/v1/events", &token, &body(4)).await.0, 201);
+
+    // SIGTERM still stops the server cleanly with the limit layers on.
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    assert!(server.wait().unwrap().success());
+    let export = Command::new(BIN).args(["--database", &db, "export"]).output().unwrap();
+    let stored = String::from_utf8(export.stdout).unwrap().lines().count() as u32;
+    // 2 + 1 + 1, plus the refills a slow flood may have let through.
+    assert!((4..=6).contains(&stored), "{stored} events stored");
+}
