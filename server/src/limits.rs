@@ -41,6 +41,15 @@ impl Rate {
     /// No limit.
     pub const OFF: Rate = Rate { per_minute: 0, burst: 0 };
 
+    /// `per_minute` with `burst`; [`Rate::OFF`] when `per_minute` is 0.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        if per_minute == 0 {
+            Self::OFF
+        } else {
+            Self { per_minute, burst }
+        }
+    }
+
     fn quota(self) -> Option<Quota> {
         let rate = NonZeroU32::new(self.per_minute)?;
         // A burst of 0 would refuse everything: it means "the rate itself".
@@ -140,8 +149,8 @@ impl LimitArgs {
     /// The limits these flags describe.
     pub fn limits(&self) -> Limits {
         Limits {
-            writes: Rate { per_minute: self.write_rate_limit, burst: self.write_burst },
-            logins: Rate { per_minute: self.login_rate_limit, burst: self.login_burst },
+            writes: Rate::new(self.write_rate_limit, self.write_burst),
+            logins: Rate::new(self.login_rate_limit, self.login_burst),
             request_timeout: (!self.request_timeout.is_zero()).then_some(self.request_timeout),
             max_concurrent: (self.max_concurrent_requests > 0).then_some(self.max_concurrent_requests),
             trusted_proxies: self.trusted_proxies.clone(),
