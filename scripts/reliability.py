@@ -12,6 +12,7 @@ clients. Each part prints its figures and appends them to SUMMARY
 Standard library only, except pika (an AMQP client) for the message checks.
 """
 
+import datetime
 import http.client
 import json
 import os
@@ -93,7 +94,7 @@ def request(port, method, path, body=None, token=None, timeout=15, conn_out=None
             data = resp.read()
         except (http.client.HTTPException, OSError) as e:
             raise OSError(f"no answer: {e}") from e
-        return resp.status, dict(resp.getheaders()), data
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
     finally:
         conn.close()
 
@@ -126,7 +127,7 @@ def recompute_states_by_release(events):
         if e.get("retracted") or e.get("retraction"):
             continue
         key = (e["release"], e["state"])
-        rank = (e["at"], e["id"])  # RFC 3339 in UTC at one precision: sortable as text
+        rank = (datetime.datetime.fromisoformat(e["at"].replace("Z", "+00:00")), e["id"])
         if key not in last or rank > last[key][0]:
             last[key] = (rank, e["reached"])
     out = {}
@@ -455,7 +456,7 @@ class Writers:
                     except (ValueError, KeyError, TypeError, AttributeError):
                         shape_ok = False
                     if not shape_ok or (status == 503 and (err.get("code") != "unavailable"
-                                                           or "Retry-After" not in headers)):
+                                                           or "retry-after" not in headers)):
                         self.bad_errors.append((status, data[:200]))
             k += 1
             if status != 201:

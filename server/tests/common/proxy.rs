@@ -1,0 +1,79 @@
+//! A loopback TCP proxy in front of a shared service (PostgreSQL), so a
+//! test can play an outage without stopping the service: `cut` closes the
+//! port and every connection through it, `restore` listens again.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+/// Forwards 127.0.0.1:`port` to `upstream`.
+pub struct Proxy {
+    pub port: u16,
+    upstream: SocketAddr,
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Proxy {
+    /// A proxy to the host and port of `url` (e.g. a `postgres://` URL).
+    pub async fn start(url: &str) -> Self {
+        let parsed = url::Url::parse(url).expect("service URL");
+        let host = parsed.host_str().expect("host").trim_matches(['[', ']']).to_owned();
+        let port = parsed.port().unwrap_or(5432);
+        let upstream = tokio::net::lookup_host((host.as_str(), port)).await.expect("resolve").next().expect("address");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let proxy = Self { port: listener.local_addr().expect("address").port(), upstream, tasks: Arc::default() };
+        proxy.serve(listener);
+        proxy
+    }
+
+    /// `url` with the proxy's address instead of the service's.
+    pub fn url(&self, url: &str) -> String {
+        let mut url = url::Url::parse(url).expect("service URL");
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(self.port)).expect("port");
+        url.to_string()
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let (upstream, tasks) = (self.upstream, self.tasks.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let Ok(mut server) = TcpStream::connect(upstream).await else { continue };
+                let pump = tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+                tasks.lock().expect("lock").push(pump.abort_handle());
+            }
+        });
+        self.tasks.lock().expect("lock").push(accept.abort_handle());
+    }
+
+    /// The service vanishes: port closed (connections refused), open
+    /// connections dropped.
+    pub async fn cut(&self) {
+        for task in self.tasks.lock().expect("lock").drain(..) {
+            task.abort();
+        }
+        // Let the aborted tasks drop their sockets.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    /// The service is back on the same port.
+    pub async fn restore(&self) {
+        let started = Instant::now();
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(l) => break l,
+                Err(e) if started.elapsed() < Duration::from_secs(10) => {
+                    eprintln!("rebinding proxy port {}: {e}", self.port);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot rebind proxy port {}: {e}", self.port),
+            }
+        };
+        self.serve(listener);
+    }
+}
