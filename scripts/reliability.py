@@ -801,6 +801,11 @@ def part_soak():
         rows.append(f"| {round(time.monotonic() - t0)} s | {rps.group(1) if rps else '?'} | {p99.group(1) if p99 else '?'} "
                     f"| {w / interval:.0f} | {errs.group(1) if errs else 0} | {rss[-1] / 1024:.0f} MiB |")
     writers.finish()
+    with writers.lock:
+        outcomes = {}
+        for v in writers.sent.values():
+            outcomes[v] = outcomes.get(v, 0) + 1
+        write_lat = [lat for _, lat, s in writers.latency if s == 201]
     n = len(all_events(server.port, dist))
     server.stop()
     summary([
@@ -812,6 +817,9 @@ def part_soak():
         "| at | reads/s | read p99 | writes/s | non-2xx | server RSS |",
         "|---|---|---|---|---|---|",
         *rows,
+        "",
+        f"Writes: outcomes {outcomes}, latency of the 201s median {ms(statistics.median(write_lat) if write_lat else float('nan'))}, "
+        f"p99 {ms(pct(write_lat, 99))}.",
     ])
 
 
