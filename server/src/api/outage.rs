@@ -2,7 +2,9 @@
 //! makes sqlx retry until the pool's acquire timeout (3 s), so without
 //! this every write during an outage would hang 3 s before its `503`.
 //! Once one write has been answered `503`, the next writes first try a
-//! short round trip to the database and answer `503` at once if it fails;
+//! round trip on a fresh connection outside the pool (refused at once
+//! while the database is down, at most [`PROBE_TIMEOUT`] otherwise) and
+//! answer `503` if it fails;
 //! the first round trip that succeeds ends the outage. Reads never go
 //! through here: they are answered from memory.
 
@@ -41,7 +43,7 @@ pub async fn fail_fast(State((store, health)): State<FailFastState>, request: Re
         return next.run(request).await;
     }
     if health.down.load(Ordering::Relaxed) {
-        match tokio::time::timeout(PROBE_TIMEOUT, store.ping()).await {
+        match tokio::time::timeout(PROBE_TIMEOUT, store.probe()).await {
             Ok(Ok(())) => health.down.store(false, Ordering::Relaxed),
             Ok(Err(e)) => return ApiError::Unavailable(Box::new(e)).into_response(),
             Err(_) => {
