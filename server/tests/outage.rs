@@ -77,3 +77,37 @@ async fn database_outage_fails_writes_fast_and_keeps_reads() {
     assert_eq!(view, serde_json::json!({"40": ["active"], "42": ["active"]}));
     assert_eq!(app.stored_events().await, (created, 0), "exactly the acknowledged writes are stored");
 }
+
+/// The database vanishes right after a write committed, before the server
+/// has read the event back: the write is still answered `201` once the
+/// database returns (never `503` for a committed event, which would invite
+/// a duplicate), and it is stored once.
+#[tokio::test]
+async fn a_write_committed_just_before_an_outage_is_answered_201() {
+    let Some(db) = postgres_db().await else { return };
+    let proxy = Proxy::start(&pg_admin_url()).await;
+    let via = db.at(proxy.url(&db.url));
+    let app = TestApp::start(&via).await;
+    let token = app.token("outage").await;
+
+    proxy.cut_after_next_commit();
+    let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
+    let (app_ref, token_ref, body_ref) = (&app, &token, &body);
+    let write = async move { app_ref.post_json("/api/v1/events", Some(token_ref), body_ref).await };
+    let restore = async {
+        let started = Instant::now();
+        while !proxy.tripped() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no COMMIT went through the proxy");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Down for a while: the server must wait, not answer 503.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        proxy.restore().await;
+    };
+    let (r, ()) = tokio::join!(write, restore);
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["release"], "43");
+    assert_eq!(app.stored_events().await, (1, 0));
+    let view = app.get("/api/v1/views/fedora/states-by-release").await.json();
+    assert_eq!(view, serde_json::json!({"43": ["active"]}));
+}
