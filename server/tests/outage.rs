@@ -100,8 +100,9 @@ async fn a_write_committed_just_before_an_outage_is_answered_201() {
             assert!(started.elapsed() < Duration::from_secs(10), "no COMMIT went through the proxy");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        // Down for a while: the server must wait, not answer 503.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Down for longer than the pool's acquire timeout (3 s) twice, so
+        // every read-back attempt fails: the server must wait, not answer 503.
+        tokio::time::sleep(Duration::from_secs(7)).await;
         proxy.restore().await;
     };
     let (r, ()) = tokio::join!(write, restore);
