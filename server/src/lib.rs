@@ -96,6 +96,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::csrf::protect))
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::session::load_viewer))
         .layer(sessions)
+        // Outside the session layer: an API write during a database outage
+        // is answered before anything else waits for the database.
+        .layer(middleware::from_fn_with_state(
+            (state.store.clone(), std::sync::Arc::<api::outage::DatabaseHealth>::default()),
+            api::outage::fail_fast,
+        ))
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         // Every route, server functions and /logout included.
         .layer(middleware::from_fn(limits::limit_body));

@@ -101,6 +101,10 @@ pub struct RetractionResult {
     pub event: EventRecord,
 }
 
+/// How long a committed write waits for a database that went away before
+/// its event could be read back into the projection.
+const READ_BACK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The clock, at the precision the log stores.
 fn now() -> app::model::Timestamp {
     to_stored_precision(Utc::now())
@@ -195,9 +199,26 @@ impl AppState {
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
     pub async fn record_event(&self, event: NewEvent, who: &Identity) -> Result<EventRecord, ApiError> {
         let id = self.writer.write(event, who.actor()).await?;
-        if self.projection.read().event(id).is_none() {
-            // The writer could not read its own commit back; try once more.
-            self.projection.catch_up(&self.store).await?;
+        // Committed: from here on the answer must be 201. A 503 would be
+        // a lie that invites a retry and a duplicate, so when the database
+        // went away between the commit and reading the event back, wait for
+        // it to return (the client may give up first: an unanswered write
+        // may or may not be stored, an answered one is what it says).
+        let started = std::time::Instant::now();
+        while self.projection.read().event(id).is_none() {
+            match self.projection.catch_up(&self.store).await {
+                Ok(_) if self.projection.read().event(id).is_none() => {
+                    return Err(ApiError::Internal(format!("event {id} missing after commit").into()));
+                }
+                Ok(_) => {}
+                Err(e) if started.elapsed() < READ_BACK_PATIENCE => {
+                    tracing::warn!(error = %e, event = id, "committed; waiting for the database to read it back");
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => {
+                    return Err(ApiError::Internal(format!("event {id} committed but not read back: {e}").into()));
+                }
+            }
         }
         let log = self.projection.read();
         log.event_record(id)

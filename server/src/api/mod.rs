@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod openapi;
+pub mod outage;
 pub mod ops;
 pub mod properties;
 pub mod views;

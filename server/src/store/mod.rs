@@ -207,6 +207,24 @@ impl Store {
         Ok(())
     }
 
+    /// A round trip on a connection of its own, outside the pool: while the
+    /// database refuses connections this fails at once, where the pool
+    /// would retry until its acquire timeout. For failing fast during an
+    /// outage (`api::outage`). SQLite has no server to lose: a pool ping.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        use sqlx::{ConnectOptions, Connection};
+        match self {
+            Store::Postgres(pool) => {
+                let mut connection = pool.connect_options().connect().await.map_err(StoreError::Unavailable)?;
+                connection.ping().await.map_err(StoreError::Unavailable)?;
+                // The probe's own connection; the pool makes its own again.
+                let _ = connection.close().await;
+                Ok(())
+            }
+            Store::Sqlite(_) => self.ping().await,
+        }
+    }
+
     /// Appends events in one transaction (one commit for the whole batch),
     /// each with its outbox row, so the message bus hears of every committed
     /// event and of nothing else; returns their ids in order. All are stored

@@ -5,6 +5,7 @@
 
 pub mod broker;
 pub mod oidc;
+pub mod proxy;
 pub mod python;
 
 use std::sync::Arc;
@@ -49,6 +50,14 @@ impl Drop for TestDb {
             })
             .join();
         }
+    }
+}
+
+impl TestDb {
+    /// The same database reached at another URL (through a proxy); the
+    /// returned handle owns nothing, `self` still drops the database.
+    pub fn at(&self, url: String) -> TestDb {
+        TestDb { url, _dir: None, pg_name: None }
     }
 }
 
