@@ -33,6 +33,8 @@ impl Server {
     async fn start(db: &str, port: u16) -> Self {
         let child = Command::new(BIN)
             .args(["--database", db, "--log-level", "error", "serve", "--bind", &format!("127.0.0.1:{port}")])
+            // Bursts from one address on purpose: no per-client write limit.
+            .args(["--write-rate-limit", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
