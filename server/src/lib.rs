@@ -77,20 +77,19 @@ pub fn router(state: AppState) -> Router {
     let editing = app::edit::api::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     let limits = state.limits.clone();
+    let context = move || {
+        leptos::context::provide_context(log.clone());
+        leptos::context::provide_context(status.clone());
+        leptos::context::provide_context(editing.clone());
+    };
     let router = Router::new()
         .merge(api::router())
         .merge(auth::routes::router())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                leptos::context::provide_context(log.clone());
-                leptos::context::provide_context(status.clone());
-                leptos::context::provide_context(editing.clone());
-            },
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        // The fallback renders the app too (its router matches paths the
+        // route list does not, such as `/events/`), so it needs the same
+        // context: without it a page panics on `expect_context`.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         // Innermost first: CSRF needs the person that `load_viewer` reads
         // from the session that the session layer loads.
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::csrf::protect))

@@ -1,7 +1,7 @@
 //! Instants: the timestamp type of the model, its wire format and the
 //! parsing of `?at=` (RFC 3339 or a calendar date meaning the end of that day).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, SecondsFormat, SubsecRound, Timelike, Utc};
 
 use super::name::ValidationError;
 
@@ -20,16 +20,33 @@ pub fn format(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// Parses an RFC 3339 timestamp (any offset) into UTC.
+/// The years a stored instant may lie in, in UTC: what RFC 3339 can
+/// write (four digits) and both databases keep. Year 0 with a positive
+/// offset would otherwise become year -1 in UTC, which SQLite refused with
+/// a 500 and PostgreSQL stored, answering a timestamp no RFC 3339 parser
+/// (ours included) reads.
+pub const STORED_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Parses an RFC 3339 timestamp (any offset) into UTC, for storing: in
+/// [`STORED_YEARS`], and a leap second (`23:59:60`, which chrono keeps
+/// but the databases do not: PostgreSQL reads it back as the next second)
+/// counts as the last stored microsecond of the second before.
 pub fn parse_timestamp(field: &'static str, value: &str) -> Result<Timestamp, ValidationError> {
-    DateTime::parse_from_rfc3339(value.trim())
+    let t = DateTime::parse_from_rfc3339(value.trim())
         .map(|t| to_stored_precision(t.with_timezone(&Utc)))
         .map_err(|_| {
             ValidationError::new(
                 field,
                 format!("`{}` is not an RFC 3339 timestamp such as 2026-02-10T14:00:00Z", clip(value)),
             )
-        })
+        })?;
+    if !STORED_YEARS.contains(&t.year()) {
+        return Err(ValidationError::new(field, "must lie between the years 0001 and 9999 (in UTC)"));
+    }
+    if t.nanosecond() >= 1_000_000_000 {
+        return Ok(t.with_nanosecond(999_999_000).unwrap_or(t));
+    }
+    Ok(t)
 }
 
 /// Parses a view's `at`: an RFC 3339 timestamp, or `YYYY-MM-DD` meaning the
@@ -112,6 +129,16 @@ mod tests {
         assert_eq!(format(&t), "2026-02-10T14:00:00Z");
         let t = parse_timestamp("at", "2026-02-10T14:00:00.1234567Z").unwrap();
         assert_eq!(format(&t), "2026-02-10T14:00:00.123456Z");
+    }
+
+    #[test]
+    fn stored_instants_stay_in_four_digit_years_and_leap_seconds_fold() {
+        assert_eq!(parse_timestamp("at", "0000-01-01T00:00:00+01:00").unwrap_err().field, "at");
+        assert!(parse_timestamp("at", "0000-12-31T23:59:59Z").is_err());
+        assert!(parse_timestamp("at", "9999-12-31T23:59:59-01:00").is_err());
+        assert_eq!(format(&parse_timestamp("at", "0001-01-01T00:00:00Z").unwrap()), "0001-01-01T00:00:00Z");
+        let leap = parse_timestamp("at", "2016-12-31T23:59:60.5Z").unwrap();
+        assert_eq!(format(&leap), "2016-12-31T23:59:59.999999Z");
     }
 
     #[test]

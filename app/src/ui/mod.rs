@@ -39,12 +39,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The text of `<title>` as the server must write it. leptos_meta 0.8
+/// writes the title into the page without escaping it, so a release named
+/// `</title><script>...` would have become markup; `<title>` is RCDATA,
+/// so the browser decodes the entities back and the tab shows the name as
+/// recorded. In the browser (`document.title`) the text stays as it is.
+fn escaped_title(text: String) -> String {
+    if cfg!(feature = "ssr") {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    } else {
+        text
+    }
+}
+
 /// The application: header, routes, footer.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/releasetracker.css"/>
+        // Applies to the `<Title text=.../>` of every page.
+        <Title formatter=escaped_title/>
         <Router>
             <a class="skip" href="#main">"Skip to content"</a>
             <header class="site-header">

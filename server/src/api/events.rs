@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::cache::json_response;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{body_bytes, ApiJson, ApiQuery};
+use super::extract::{body_bytes, decode_pairs, ApiJson, ApiQuery};
 use crate::auth::Editor;
 use crate::state::{AppState, RetractionResult};
 
@@ -160,8 +160,8 @@ pub async fn create_from_form(
             "send parameters in the query string or as application/x-www-form-urlencoded".into(),
         ));
     }
-    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    pairs.extend(url::form_urlencoded::parse(&body).into_owned());
+    let mut pairs = decode_pairs(query.as_bytes())?;
+    pairs.extend(decode_pairs(&body)?);
     let event = input_from_pairs(pairs)?.validate(Utc::now())?;
     Ok(created(state.record_event(event, &who).await?))
 }

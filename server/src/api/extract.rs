@@ -37,7 +37,7 @@ fn field_of(path: &serde_path_to_error::Path) -> Option<String> {
 /// Parses JSON with the field named in type errors.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let field = field_of(err.path());
         let inner = err.into_inner();
         match inner.classify() {
@@ -47,7 +47,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             },
             _ => ApiError::Malformed(format!("the body is not valid JSON: {inner}")),
         }
-    })
+    })?;
+    // One JSON value and nothing after it: `{"reason":"x"} trailing` or two
+    // objects in a row are not the body the client meant to send.
+    de.end()
+        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -73,8 +78,38 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Decodes `a=1&b=2` pairs (a query string or an urlencoded form body),
+/// refusing percent-escapes that are not UTF-8. `form_urlencoded::parse`
+/// alone would turn them into U+FFFD, so a script that sent
+/// `dist=%FF` would have an event recorded for a dist named "\u{FFFD}".
+pub fn decode_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |part: &[u8]| -> Option<String> {
+        let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        String::from_utf8(bytes).ok()
+    };
+    let mut pairs = Vec::new();
+    for piece in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(i) => (&piece[..i], &piece[i + 1..]),
+            None => (piece, &b""[..]),
+        };
+        let Some(name) = decode(name) else {
+            return Err(ApiError::Malformed("a parameter name is not UTF-8".into()));
+        };
+        let Some(value) = decode(value) else {
+            let field = name.chars().filter(|c| !c.is_control()).take(40).collect::<String>();
+            return Err(ApiError::InvalidInput { message: format!("{field}: is not UTF-8"), field: Some(field) });
+        };
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
 /// Parses `a=1&b=2` pairs with the field named in errors.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // Checked first: the deserializer below decodes lossily.
+    decode_pairs(query.as_bytes())?;
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let field = field_of(err.path());

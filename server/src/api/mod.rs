@@ -72,6 +72,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // The Atom feeds and the calendar: not JSON, but described too.
         .merge(crate::feed::routes());
     properties::describe_as_published(api.get_openapi_mut());
+    openapi::describe_rules(api.get_openapi_mut());
     api
 }
 

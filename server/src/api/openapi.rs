@@ -9,6 +9,10 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
+use app::model::name::{MAX_LINK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS};
+use app::model::properties::{MAX_KEY_CHARS, MAX_PROPERTIES};
+use utoipa::openapi::schema::{AdditionalProperties, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
 use utoipa::{Modify, OpenApi};
@@ -63,6 +67,137 @@ pub fn base() -> Document {
     let mut doc = Root::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
+}
+
+/// Control characters (`char::is_control`: C0, DEL, C1) for patterns.
+const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
+/// What `str::trim` removes besides control characters (Unicode White_Space).
+const SPACE: &str = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Controls a note or a reason may not hold (tab, LF and CR are allowed).
+const TEXT_CONTROL: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
+/// A string schema with these limits.
+fn text(min: Option<usize>, max: usize, pattern: String) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(min)
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .into()
+}
+
+/// A dist, release or state name (DESIGN.md §1): 1–128 characters, no
+/// control characters, no white space at either end.
+fn name_schema() -> Schema {
+    text(Some(1), MAX_NAME_CHARS, format!("^[^{CONTROL}{SPACE}](?:[^{CONTROL}]*[^{CONTROL}{SPACE}])?$"))
+}
+
+/// A note: at most 2,000 characters, tab and line breaks allowed.
+fn note_schema() -> Schema {
+    text(None, MAX_NOTE_CHARS, format!("^[^{TEXT_CONTROL}]*$"))
+}
+
+/// A provenance link: an absolute http(s) URL without white space.
+fn link_schema() -> Schema {
+    // No `format: uri`: links may be IRIs (non-ASCII), which the server accepts.
+    text(None, MAX_LINK_CHARS, format!("^[Hh][Tt][Tt][Pp][Ss]?://[a-z0-9.-]+(?:[/?#][^{CONTROL}{SPACE}]*)?$"))
+}
+
+fn formatted(format: KnownFormat) -> Schema {
+    ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(format))).into()
+}
+
+/// The empty string.
+fn empty_string() -> Schema {
+    ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)).into()
+}
+
+/// `schema`, or the empty string (an absent value in a form).
+fn or_empty(schema: Schema) -> Schema {
+    AnyOfBuilder::new().item(schema).item(empty_string()).into()
+}
+
+/// An instant of a query (`at`, `since`, `until`): a date or an RFC 3339 timestamp.
+fn instant_schema() -> Schema {
+    AnyOfBuilder::new().item(formatted(KnownFormat::Date)).item(formatted(KnownFormat::DateTime)).into()
+}
+
+/// Writes the rules the handlers enforce into the document, so that
+/// clients (and generated requests) know what is refused: utoipa
+/// describes names, instants, notes and property keys as plain strings.
+/// Found by schemathesis, whose requests valid by the document got 422.
+pub fn describe_rules(doc: &mut Document) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            // The form of shell scripts: `at` is a timestamp, and empty
+            // values mean "not given", as HTML forms send them.
+            let form = op.operation_id.as_deref() == Some("create_event_from_form");
+            for param in op.parameters.iter_mut().flatten() {
+                let schema = match param.name.as_str() {
+                    "dist" | "release" | "state" => name_schema(),
+                    "at" if form => or_empty(formatted(KnownFormat::DateTime)),
+                    "at" | "since" | "until" => instant_schema(),
+                    "note" => note_schema(),
+                    "link" if form => or_empty(link_schema()),
+                    "link" => link_schema(),
+                    "reached" => ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["1", "0", "true", "false"]))
+                        .into(),
+                    _ => continue,
+                };
+                param.schema = Some(RefOr::T(schema));
+            }
+        }
+    }
+    // `?with=properties` answers `ReleaseWithProperties` per release (or
+    // one of them), which the annotations can only say in words.
+    for (path, per_release) in [("/api/v1/views/{dist}/detailed", true), ("/api/v1/views/{dist}/releases/{release}", false)] {
+        let Some(op) = doc.paths.paths.get_mut(path).and_then(|item| item.get.as_mut()) else { continue };
+        let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else { continue };
+        let Some(content) = ok.content.get_mut("application/json") else { continue };
+        let Some(plain) = content.schema.take() else { continue };
+        let with: RefOr<Schema> = if per_release {
+            RefOr::T(ObjectBuilder::new().additional_properties(Some(Ref::from_schema_name("ReleaseWithProperties"))).into())
+        } else {
+            RefOr::Ref(Ref::from_schema_name("ReleaseWithProperties"))
+        };
+        content.schema = Some(RefOr::T(AnyOfBuilder::new().item(plain).item(with).into()));
+    }
+    let Some(components) = doc.components.as_mut() else { return };
+    if let Some(RefOr::T(Schema::Object(input))) = components.schemas.get_mut("EventInput") {
+        for field in ["dist", "release", "state"] {
+            input.properties.insert(field.into(), RefOr::T(name_schema()));
+        }
+        // An empty `at` means "now", as from an HTML form.
+        let empty = empty_string();
+        let null: Schema = ObjectBuilder::new().schema_type(Type::Null).into();
+        let at = AnyOfBuilder::new().item(formatted(KnownFormat::DateTime)).item(empty).item(null.clone());
+        input.properties.insert("at".into(), RefOr::T(at.into()));
+        let note = AnyOfBuilder::new().item(note_schema()).item(null.clone());
+        input.properties.insert("note".into(), RefOr::T(note.into()));
+        let link = AnyOfBuilder::new().item(link_schema()).item(empty_string()).item(null);
+        input.properties.insert("link".into(), RefOr::T(link.into()));
+    }
+    if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut("RetractBody") {
+        let reason = text(
+            None,
+            MAX_NOTE_CHARS,
+            format!("^[^{TEXT_CONTROL}]*[^{TEXT_CONTROL}{SPACE}\\t\\n\\r][^{TEXT_CONTROL}]*$"),
+        );
+        body.properties.insert("reason".into(), RefOr::T(reason));
+    }
+    if let Some(RefOr::T(Schema::Object(properties))) = components.schemas.get_mut("Properties") {
+        properties.property_names = Some(Box::new(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^[a-z0-9][a-z0-9_-]{{0,{}}}$", MAX_KEY_CHARS - 1)))
+                .into(),
+        ));
+        properties.additional_properties = Some(Box::new(AdditionalProperties::RefOr(RefOr::T(name_schema()))));
+        properties.max_properties = Some(MAX_PROPERTIES);
+    }
 }
 
 /// The finished document, encoded once when the router is built.
