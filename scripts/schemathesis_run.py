@@ -84,7 +84,11 @@ def main() -> int:
         by_status[status] += 1
         method = entry["request"]["method"]
         path = entry["request"]["url"].removeprefix(base).split("?")[0]
-        if status == 201 and (method, path) in CREATES:
+        # A replay (the same Idempotency-Key and request again) answers 201
+        # with the event stored before: not a new one.
+        replay = any(h["name"].lower() == "idempotent-replayed" and h["value"] == "true"
+                     for h in entry["response"].get("headers", []))
+        if status == 201 and (method, path) in CREATES and not replay:
             created += 1
     server_errors = sum(n for s, n in by_status.items() if s >= 500)
     print(json.dumps({

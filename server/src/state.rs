@@ -22,9 +22,9 @@ use crate::auth::oidc::Provider;
 use crate::auth::Identity;
 use crate::bus::Bus;
 use crate::feed::FeedAuthority;
-use crate::limits::Limits;
+use crate::limits::{Limits, ReadBudget};
 use crate::projection::Projection;
-use crate::store::{SessionBackend, Store};
+use crate::store::{Appended, EventToAppend, SessionBackend, Store, WriteKey};
 use crate::writer::EventWriter;
 
 /// Shared by every handler. One `Arc`, because axum clones the state for
@@ -59,6 +59,8 @@ pub struct Shared {
     pub feed_authority: FeedAuthority,
     /// Rate limits, timeout and concurrency limit (`--write-rate-limit`, ...).
     pub limits: Limits,
+    /// Room for reads computed at once (`--max-concurrent-reads`).
+    pub reads: ReadBudget,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -103,7 +105,7 @@ pub struct RetractionResult {
 
 /// How long a committed write waits for a database that went away before
 /// its event could be read back into the projection.
-const READ_BACK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+const READ_BACK_PATIENCE: std::time::Duration = crate::in_doubt::PATIENCE;
 
 /// The clock, at the precision the log stores.
 fn now() -> app::model::Timestamp {
@@ -190,6 +192,7 @@ impl AppState {
             compat,
             distro_info,
             feed_authority,
+            reads: ReadBudget::new(limits.max_concurrent_reads),
             limits,
             writer,
             write_lock: Arc::default(),
@@ -198,7 +201,29 @@ impl AppState {
 
     /// Appends an event and answers it as `GET /api/v1/events/{id}` would.
     pub async fn record_event(&self, event: NewEvent, who: &Identity) -> Result<EventRecord, ApiError> {
-        let id = self.writer.write(event, who.actor()).await?;
+        self.record_event_once(event, who, None).await.map(|(record, _)| record)
+    }
+
+    /// As [`Self::record_event`], with the caller's idempotency key: a
+    /// request repeated with the same key answers the event the first one
+    /// stored (and `true`: replayed) instead of storing it again; the same
+    /// key with a different request is refused (422).
+    pub async fn record_event_once(
+        &self,
+        event: NewEvent,
+        who: &Identity,
+        key: Option<WriteKey>,
+    ) -> Result<(EventRecord, bool), ApiError> {
+        let (id, replayed) = match self.writer.write(EventToAppend { event, actor: who.actor(), key }).await? {
+            Appended::Stored(id) => (id, false),
+            Appended::Replayed(id) => (id, true),
+            Appended::KeyReused(id) => {
+                return Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    format!("this idempotency key was used before for a different request (event {id})"),
+                ))
+            }
+        };
         // Committed: from here on the answer must be 201. A 503 would be
         // a lie that invites a retry and a duplicate, so when the database
         // went away between the commit and reading the event back, wait for
@@ -221,8 +246,10 @@ impl AppState {
             }
         }
         let log = self.projection.read();
-        log.event_record(id)
-            .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))
+        let record = log
+            .event_record(id)
+            .ok_or_else(|| ApiError::Internal(format!("event {id} missing after commit").into()))?;
+        Ok((record, replayed))
     }
 
     /// Retracts an event; 404 if unknown, 409 if already retracted.
@@ -258,14 +285,20 @@ impl AppState {
         who: &Identity,
     ) -> Result<(RetractionResult, Option<EventRecord>), ApiError> {
         let _serialised = self.write_lock.lock().await;
-        let (id, corrected_id) = self
-            .store
-            .insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
-                other => other.into(),
-            })?;
+        let stored = match self.store.insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed).await {
+            Err(doubt @ crate::store::StoreError::InDoubt { .. }) => {
+                crate::in_doubt::settle(&self.store, doubt).await.and_then(|planned| match planned[..] {
+                    [Appended::Stored(id)] => Ok((id, None)),
+                    [Appended::Stored(id), Appended::Stored(corrected)] => Ok((id, Some(corrected))),
+                    _ => Err(crate::store::StoreError::Corrupt(format!("a retraction settled as {planned:?}"))),
+                })
+            }
+            other => other,
+        };
+        let (id, corrected_id) = stored.map_err(|e| match e {
+            crate::store::StoreError::NotFound => ApiError::NotFound(format!("no event {event_id}")),
+            other => other.into(),
+        })?;
         let caught_up = self.projection.catch_up(&self.store).await;
         self.bus.wake();
         caught_up?;

@@ -1,32 +1,36 @@
 //! `EventWriter`: group commit for new events. Requests queue their event;
 //! one task takes everything queued, stores it in a single transaction
 //! (one disk sync for the lot, outbox rows included), wakes the bus
-//! publisher, brings the projection up to date, and answers each request. Under load this turns many small commits into a
-//! few large ones; alone, a write goes straight through.
+//! publisher, brings the projection up to date, and answers each request.
+//! Under load this turns many small commits into a few large ones; alone, a
+//! write goes straight through. A batch whose commit got no answer is
+//! settled aside (`crate::in_doubt`) before its requests are answered.
 
 use std::sync::Arc;
 
 use app::model::time::to_stored_precision;
-use app::model::NewEvent;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::Bus;
+use crate::in_doubt;
 use crate::projection::Projection;
-use crate::store::{Actor, Store, StoreError};
+use crate::store::{Appended, EventToAppend, Store, StoreError};
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
 /// Requests that may wait in the queue before senders wait too.
 const QUEUE_DEPTH: usize = 4096;
 
-/// The answer to one queued write: the event's id, or the batch's failure.
-pub type WriteResult = Result<i64, Arc<StoreError>>;
+/// The answer to one queued write: what became of it, or the batch's failure.
+pub type WriteResult = Result<Appended, Arc<StoreError>>;
+
+/// Where the answer to one queued write goes.
+type Reply = oneshot::Sender<WriteResult>;
 
 struct Job {
-    event: NewEvent,
-    actor: Actor,
-    reply: oneshot::Sender<WriteResult>,
+    row: EventToAppend,
+    reply: Reply,
 }
 
 /// Handle on the writer task; cheap to clone.
@@ -37,7 +41,7 @@ pub struct EventWriter {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("event", &self.event).finish()
+        f.debug_struct("Job").field("event", &self.row.event).finish()
     }
 }
 
@@ -50,12 +54,13 @@ impl EventWriter {
         Self { queue }
     }
 
-    /// Stores an event and returns its id once it is committed and visible
-    /// in the projection.
-    pub async fn write(&self, event: NewEvent, actor: Actor) -> WriteResult {
+    /// Stores an event (unless its idempotency key says it is stored
+    /// already) and answers once it is committed and visible in the
+    /// projection.
+    pub async fn write(&self, row: EventToAppend) -> WriteResult {
         let (reply, answer) = oneshot::channel();
         let gone = || Arc::new(StoreError::Unavailable(sqlx::Error::PoolClosed));
-        self.queue.send(Job { event, actor, reply }).await.map_err(|_| gone())?;
+        self.queue.send(Job { row, reply }).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }
@@ -63,38 +68,46 @@ impl EventWriter {
 async fn run(store: Store, projection: Arc<Projection>, bus: Arc<Bus>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let rows: Vec<(NewEvent, Actor)> = batch.iter().map(|j| (j.event.clone(), j.actor.clone())).collect();
-        let stored = store.insert_events(&rows, to_stored_precision(Utc::now())).await;
-        if stored.is_ok() {
-            // The outbox rows are committed with the events.
-            bus.wake();
-        }
-        let result = match stored {
-            Ok(ids) => match projection.catch_up(&store).await {
-                Ok(_) => Ok(ids),
-                // Committed, but not yet visible: the follower will apply
-                // it; the requests still learn their ids.
-                Err(e) => {
-                    tracing::warn!(error = %e, "committed events not yet in the projection");
-                    Ok(ids)
-                }
-            },
-            Err(e) => Err(Arc::new(e)),
-        };
         if batch.len() > 1 {
             tracing::debug!(events = batch.len(), "group commit");
         }
-        match result {
-            Ok(ids) => {
-                for (job, id) in batch.drain(..).zip(ids) {
-                    let _ = job.reply.send(Ok(id));
-                }
+        let (rows, replies): (Vec<EventToAppend>, Vec<Reply>) = batch.drain(..).map(|j| (j.row, j.reply)).unzip();
+        match store.insert_events(&rows, to_stored_precision(Utc::now())).await {
+            Ok(appended) => committed(&store, &projection, &bus, appended, replies).await,
+            // Settled aside, so that the batches behind it are not held up
+            // (while the database is away they fail at once anyway).
+            Err(doubt @ StoreError::InDoubt { .. }) => {
+                let (store, projection, bus) = (store.clone(), projection.clone(), bus.clone());
+                tokio::spawn(async move {
+                    match in_doubt::settle(&store, doubt).await {
+                        Ok(appended) => committed(&store, &projection, &bus, appended, replies).await,
+                        Err(e) => fail(replies, e),
+                    }
+                });
             }
-            Err(e) => {
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
-            }
+            Err(e) => fail(replies, e),
         }
+    }
+}
+
+/// Announces committed events (the outbox rows are committed with them),
+/// brings the projection up to date and answers each request.
+async fn committed(store: &Store, projection: &Projection, bus: &Bus, appended: Vec<Appended>, replies: Vec<Reply>) {
+    bus.wake();
+    if let Err(e) = projection.catch_up(store).await {
+        // Committed, but not yet visible: the follower will apply it; the
+        // requests still learn their ids (and wait for the read-back).
+        tracing::warn!(error = %e, "committed events not yet in the projection");
+    }
+    for (reply, outcome) in replies.into_iter().zip(appended) {
+        let _ = reply.send(Ok(outcome));
+    }
+}
+
+/// Answers every request of a batch that was not stored with its failure.
+fn fail(replies: Vec<Reply>, error: StoreError) {
+    let error = Arc::new(error);
+    for reply in replies {
+        let _ = reply.send(Err(error.clone()));
     }
 }

@@ -90,25 +90,83 @@ async fn a_write_committed_just_before_an_outage_is_answered_201() {
     let app = TestApp::start(&via).await;
     let token = app.token("outage").await;
 
-    proxy.cut_after_next_commit();
     let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
-    let (app_ref, token_ref, body_ref) = (&app, &token, &body);
-    let write = async move { app_ref.post_json("/api/v1/events", Some(token_ref), body_ref).await };
+    let r = write_through_a_cut(&proxy, Proxy::cut_after_next_commit, app.post_json("/api/v1/events", Some(&token), &body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["release"], "43");
+    assert_eq!(app.stored_events().await, (1, 0));
+    let view = app.get("/api/v1/views/fedora/states-by-release").await.json();
+    assert_eq!(view, serde_json::json!({"43": ["active"]}));
+}
+
+/// Sends `write` with the proxy armed by `arm` to cut the database away
+/// around the server's next `COMMIT`, and brings the database back 7 s after
+/// the cut — longer than two pool timeouts, so the server cannot just retry
+/// its way through.
+async fn write_through_a_cut<F: std::future::Future<Output = common::Response>>(
+    proxy: &Proxy,
+    arm: impl FnOnce(&Proxy),
+    write: F,
+) -> common::Response {
+    arm(proxy);
     let restore = async {
         let started = Instant::now();
         while !proxy.tripped() {
             assert!(started.elapsed() < Duration::from_secs(10), "no COMMIT went through the proxy");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        // Down for longer than the pool's acquire timeout (3 s) twice, so
-        // every read-back attempt fails: the server must wait, not answer 503.
         tokio::time::sleep(Duration::from_secs(7)).await;
         proxy.restore().await;
     };
     let (r, ()) = tokio::join!(write, restore);
+    r
+}
+
+/// The connection dies while `COMMIT` is in flight, after the database got
+/// it: the server cannot know the outcome, so it waits for the database and
+/// looks the transaction up (by its outbox message ids). The event and the
+/// retraction committed, so both are answered `201` — a `503` would invite a
+/// retry and a duplicate — and each is stored once.
+#[tokio::test]
+async fn a_write_whose_commit_got_no_answer_is_answered_201_when_it_committed() {
+    let Some(db) = postgres_db().await else { return };
+    let proxy = Proxy::start(&pg_admin_url()).await;
+    let app = TestApp::start(&db.at(proxy.url(&db.url))).await;
+    let token = app.token("outage").await;
+
+    let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
+    let r = write_through_a_cut(&proxy, |p| p.cut_when_next_commit_is_sent(true), app.post_json("/api/v1/events", Some(&token), &body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["release"], "43");
+    let id = r.json()["id"].as_i64().expect("id");
     assert_eq!(app.stored_events().await, (1, 0));
+
+    let uri = format!("/api/v1/events/{id}/retract");
+    let r = write_through_a_cut(&proxy, |p| p.cut_when_next_commit_is_sent(true), app.post_json(&uri, Some(&token), r#"{"reason":"in doubt"}"#)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["reason"], "in doubt");
+    assert_eq!(app.stored_events().await, (1, 1));
     let view = app.get("/api/v1/views/fedora/states-by-release").await.json();
-    assert_eq!(view, serde_json::json!({"43": ["active"]}));
+    assert_eq!(view, serde_json::json!({}));
+}
+
+/// The same cut, but the `COMMIT` never reached the database, which rolls
+/// the transaction back: once the database answers again the server knows
+/// nothing was stored and says so (`503`), and nothing is stored.
+#[tokio::test]
+async fn a_write_whose_commit_never_arrived_is_answered_503_and_not_stored() {
+    let Some(db) = postgres_db().await else { return };
+    let proxy = Proxy::start(&pg_admin_url()).await;
+    let app = TestApp::start(&db.at(proxy.url(&db.url))).await;
+    let token = app.token("outage").await;
+
+    let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
+    let r = write_through_a_cut(&proxy, |p| p.cut_when_next_commit_is_sent(false), app.post_json("/api/v1/events", Some(&token), &body)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(r.error_code(), "unavailable");
+    assert_eq!(app.stored_events().await, (0, 0));
+    // The next write goes through as usual.
+    let r = app.post_json("/api/v1/events", Some(&token), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(app.stored_events().await, (1, 0));
 }

@@ -196,3 +196,39 @@ async fn two_instances_on_one_postgres_see_each_other_within_a_second() {
     }
     stop.cancel();
 }
+
+/// A transaction whose commit is in doubt is found (or not) by the outbox
+/// message ids it wrote: all of them stored gives the ids in order, none
+/// gives `None`, a mix is corrupt data, never a guess.
+async fn committed_refs_settle_a_commit_in_doubt(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let t = app.token("doubt").await;
+    for release in ["40", "41"] {
+        let r = app.post_json("/api/v1/events", Some(&t), &event_body(release, "active", true, "2026-01-01T00:00:00Z")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let r = app.post_json("/api/v1/events/1/retract", Some(&t), r#"{"reason":"test"}"#).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let outbox = app.store.outbox_after(0, 10).await.expect("outbox");
+    let ids: Vec<String> = outbox.iter().map(|e| e.message_id.clone()).collect();
+    assert_eq!(outbox.iter().map(|e| e.ref_id).collect::<Vec<_>>(), [1, 2, 1], "events 1, 2, retraction 1");
+
+    assert_eq!(app.store.committed_refs(&ids[..2]).await.expect("refs"), Some(vec![1, 2]));
+    assert_eq!(app.store.committed_refs(&ids[2..]).await.expect("refs"), Some(vec![1]));
+    let unknown = vec![uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string()];
+    assert_eq!(app.store.committed_refs(&unknown).await.expect("refs"), None);
+    let mixed = vec![ids[0].clone(), unknown[0].clone()];
+    assert!(matches!(app.store.committed_refs(&mixed).await, Err(server::store::StoreError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn commit_in_doubt_sqlite() {
+    committed_refs_settle_a_commit_in_doubt(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn commit_in_doubt_postgres() {
+    if let Some(db) = postgres_db().await {
+        committed_refs_settle_a_commit_in_doubt(db).await;
+    }
+}

@@ -144,7 +144,7 @@ impl From<std::sync::Arc<StoreError>> for ApiError {
     /// A failure shared by a batch of writes: each request reports it.
     fn from(e: std::sync::Arc<StoreError>) -> Self {
         match &*e {
-            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
+            StoreError::Unavailable(_) | StoreError::InDoubt { .. } => Self::Unavailable(Box::new(e)),
             _ => Self::Internal(Box::new(e)),
         }
     }
@@ -155,7 +155,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::NotFound("not found".into()),
             StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
+            StoreError::Unavailable(_) | StoreError::InDoubt { .. } => Self::Unavailable(Box::new(e)),
             other => Self::Internal(Box::new(other)),
         }
     }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::cache::json_response;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, decode_pairs, ApiJson, ApiQuery};
+use super::idempotency;
 use crate::auth::Editor;
 use crate::state::{AppState, RetractionResult};
 
@@ -22,9 +23,21 @@ use crate::state::{AppState, RetractionResult};
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-fn created(record: EventRecord) -> Response {
+/// Records `input` for `who`, once per idempotency key when `headers`
+/// carry one, and answers `201` with the event and its `Location` (marked
+/// `Idempotent-Replayed` when an earlier request with the key stored it).
+async fn record(state: &AppState, who: &crate::auth::Identity, headers: &HeaderMap, input: EventInput) -> Result<Response, ApiError> {
+    let key = idempotency::key(headers)?;
+    let at_given = input.at.as_deref().is_some_and(|at| !at.is_empty());
+    let event = input.validate(Utc::now())?;
+    let key = key.map(|k| idempotency::write_key(k, &event, at_given));
+    let (record, replayed) = state.record_event_once(event, who, key).await?;
     let location = format!("/api/v1/events/{}", record.id);
-    (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response()
+    let mut response = (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response();
+    if replayed {
+        response.headers_mut().extend([idempotency::replayed_header()]);
+    }
+    Ok(response)
 }
 
 /// `POST /api/v1/events`: records an event from a JSON body.
@@ -33,28 +46,30 @@ fn created(record: EventRecord) -> Response {
     path = "/events",
     tag = "events",
     operation_id = "create_event",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Optional, 1–255 visible ASCII characters (no spaces), unique per request for this caller, e.g. a UUID. A request repeated with the same key (after a timeout or a 503) answers the event the first one stored, with `Idempotent-Replayed: true`, instead of storing it again; the same key with a different request is refused (422). Keys belong to the caller (token or login).")),
     request_body(content = EventInput, description = "The event; `dist`, `release`, `state` and `reached` are required, unknown fields are refused.",
         example = json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"})),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Stored; `Location` names it", body = EventRecord,
-            headers(("Location" = String, description = "`/api/v1/events/{id}`"))),
+        (status = 201, description = "Stored; `Location` names it. With an `Idempotency-Key` used before for the same request: the event that request stored, nothing stored again", body = EventRecord,
+            headers(("Location" = String, description = "`/api/v1/events/{id}`"),
+                ("Idempotent-Replayed" = String, description = "`true` when the answer repeats an earlier request with the same `Idempotency-Key`"))),
         (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 401, description = "No valid API token", body = ErrorBody),
         (status = 403, description = "Not an editor", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
-        (status = 422, description = "A field is missing or breaks a rule; `field` names it", body = ErrorBody),
+        (status = 422, description = "A field is missing or breaks a rule, or the `Idempotency-Key` is malformed or was used for a different request; `field` names it", body = ErrorBody),
         (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
 pub async fn create(
     AxumState(state): AxumState<AppState>,
     Editor(who): Editor,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<EventInput>,
 ) -> Result<Response, ApiError> {
-    let event = input.validate(Utc::now())?;
-    Ok(created(state.record_event(event, &who).await?))
+    record(&state, &who, &headers, input).await
 }
 
 /// Reads `reached` the way shell scripts write it.
@@ -128,18 +143,19 @@ struct FormParams {
     path = "/event",
     tag = "events",
     operation_id = "create_event_from_form",
-    params(FormParams),
+    params(FormParams, ("Idempotency-Key" = Option<String>, Header, description = "Optional, 1–255 visible ASCII characters (no spaces), unique per request for this caller, e.g. a UUID. A request repeated with the same key (after a timeout or a 503) answers the event the first one stored, with `Idempotent-Replayed: true`, instead of storing it again; the same key with a different request is refused (422). Keys belong to the caller (token or login).")),
     request_body(content = Option<String>, content_type = "application/x-www-form-urlencoded",
         description = "Optional: the same parameters as a form body instead of (or besides) the query string."),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Stored; `Location` names it", body = EventRecord,
-            headers(("Location" = String, description = "`/api/v1/events/{id}`"))),
+        (status = 201, description = "Stored; `Location` names it. With an `Idempotency-Key` used before for the same request: the event that request stored, nothing stored again", body = EventRecord,
+            headers(("Location" = String, description = "`/api/v1/events/{id}`"),
+                ("Idempotent-Replayed" = String, description = "`true` when the answer repeats an earlier request with the same `Idempotency-Key`"))),
         (status = 401, description = "No valid API token", body = ErrorBody),
         (status = 403, description = "Not an editor", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "A body that is not a form", body = ErrorBody),
-        (status = 422, description = "A parameter is missing, repeated, unknown or breaks a rule", body = ErrorBody),
+        (status = 422, description = "A parameter is missing, repeated, unknown or breaks a rule, or the `Idempotency-Key` is malformed or was used for a different request", body = ErrorBody),
         (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
@@ -154,6 +170,7 @@ pub async fn create_from_form(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let headers = request.headers().clone();
     let body = body_bytes(request, &()).await?;
     if !body.is_empty() && !form_body {
         return Err(ApiError::UnsupportedMediaType(
@@ -162,8 +179,7 @@ pub async fn create_from_form(
     }
     let mut pairs = decode_pairs(query.as_bytes())?;
     pairs.extend(decode_pairs(&body)?);
-    let event = input_from_pairs(pairs)?.validate(Utc::now())?;
-    Ok(created(state.record_event(event, &who).await?))
+    record(&state, &who, &headers, input_from_pairs(pairs)?).await
 }
 
 /// Query parameters of `GET /api/v1/events`.

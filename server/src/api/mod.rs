@@ -22,6 +22,7 @@ pub mod compat;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
 pub mod outage;
 pub mod ops;

@@ -141,6 +141,7 @@ pub fn describe_rules(doc: &mut Document) {
                     "note" => note_schema(),
                     "link" if form => or_empty(link_schema()),
                     "link" => link_schema(),
+                    "Idempotency-Key" => text(Some(1), super::idempotency::MAX_LEN, "^[!-~]+$".into()),
                     "reached" => ObjectBuilder::new()
                         .schema_type(Type::String)
                         .enum_values(Some(["1", "0", "true", "false"]))

@@ -5,6 +5,7 @@
 
 mod rows;
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -47,6 +48,67 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The connection failed while `COMMIT` was in flight: the transaction
+    /// may or may not have committed. [`Store::committed_refs`] finds out by
+    /// its outbox message ids once the database answers again (503 until
+    /// then; see `crate::in_doubt`).
+    #[error("commit outcome unknown: {source}")]
+    InDoubt {
+        /// What broke the connection.
+        #[source]
+        source: sqlx::Error,
+        /// The outbox message ids of the rows it wrote, in order.
+        message_ids: Vec<String>,
+        /// What the transaction did, which holds if it committed.
+        planned: Vec<Appended>,
+    },
+}
+
+/// What one write of a transaction came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored under this id.
+    Stored(i64),
+    /// Not stored again: the caller's idempotency key was used before, for
+    /// the same request, which stored this event.
+    Replayed(i64),
+    /// Not stored: the caller's idempotency key was used before for a
+    /// different request (which stored this event).
+    KeyReused(i64),
+}
+
+/// An idempotency key a caller sent with a write (`Idempotency-Key`),
+/// with a digest of the request it came with. Keys belong to their caller
+/// (the actor's name): two callers may use the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteKey {
+    /// The key as the caller sent it.
+    pub key: String,
+    /// A digest of what the request asked for, so that a key used again for
+    /// something else is told apart from a retry.
+    pub fingerprint: String,
+}
+
+/// One event to append: what, who, and the caller's idempotency key.
+#[derive(Debug, Clone)]
+pub struct EventToAppend {
+    /// The event.
+    pub event: NewEvent,
+    /// Who records it.
+    pub actor: Actor,
+    /// The caller's idempotency key, if it sent one.
+    pub key: Option<WriteKey>,
+}
+
+/// The error of a failed `COMMIT`. An error the database itself answered
+/// (a constraint, a serialization failure) means nothing was committed;
+/// anything else (the connection died, a timeout) leaves the outcome
+/// unknown.
+fn commit_failed(e: sqlx::Error, message_ids: Vec<String>, planned: Vec<Appended>) -> StoreError {
+    match e {
+        sqlx::Error::Database(_) => e.into(),
+        source => StoreError::InDoubt { source, message_ids, planned },
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -77,7 +139,7 @@ pub enum Store {
 /// `$tx`; evaluates to the new id. A macro because the transaction's type
 /// differs per database.
 macro_rules! insert_event {
-    ($tx:expr, $e:expr, $actor:expr, $recorded_at:expr, $corrects:expr) => {{
+    ($tx:expr, $e:expr, $actor:expr, $recorded_at:expr, $corrects:expr, $message_id:expr) => {{
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
              recorded_at, recorded_by, source, note, link, corrects) \
@@ -99,7 +161,7 @@ macro_rules! insert_event {
         sqlx::query(outbox::INSERT_OUTBOX)
             .bind(OutboxKind::Event.as_str())
             .bind(id)
-            .bind(outbox::new_message_id())
+            .bind($message_id)
             .bind($recorded_at)
             .execute($tx)
             .await?;
@@ -227,30 +289,76 @@ impl Store {
 
     /// Appends events in one transaction (one commit for the whole batch),
     /// each with its outbox row, so the message bus hears of every committed
-    /// event and of nothing else; returns their ids in order. All are stored
-    /// or none. Never touches the broker.
-    pub async fn insert_events(&self, batch: &[(NewEvent, Actor)], recorded_at: Timestamp) -> Result<Vec<i64>, StoreError> {
-        let ids = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+    /// event and of nothing else; answers what became of each, in order.
+    /// All are stored or none. An event whose caller's idempotency key was
+    /// used before (in the log or earlier in the batch) is not stored again:
+    /// [`Appended::Replayed`], or [`Appended::KeyReused`] when the key came
+    /// with a different request. Never touches the broker.
+    /// [`StoreError::InDoubt`] when the connection failed during the commit.
+    pub async fn insert_events(&self, batch: &[EventToAppend], recorded_at: Timestamp) -> Result<Vec<Appended>, StoreError> {
+        // Keys are looked up before rows are written: on SQLite the
+        // transaction must hold the write lock from the start (see
+        // `insert_retraction`).
+        let begin = if matches!(self, Store::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let mut message_ids = Vec::with_capacity(batch.len());
+        let mut planned = Vec::with_capacity(batch.len());
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
-            let mut ids = Vec::with_capacity(batch.len());
-            for (e, actor) in batch {
-                let id = insert_event!(&mut *tx, e, actor, recorded_at, None::<i64>);
-                ids.push(id);
+            // Keys stored earlier in this batch: (owner, key) -> (fingerprint, event).
+            let mut in_batch: HashMap<(&str, &str), (&str, i64)> = HashMap::new();
+            for row in batch {
+                if let Some(key) = &row.key {
+                    let owner = row.actor.name.as_str();
+                    let earlier = match in_batch.get(&(owner, key.key.as_str())) {
+                        Some(&(fingerprint, id)) => Some((fingerprint.to_owned(), id)),
+                        None => sqlx::query_as::<_, (String, i64)>(
+                            "SELECT fingerprint, event_id FROM idempotency_keys WHERE owner = $1 AND client_key = $2",
+                        )
+                        .bind(owner)
+                        .bind(&key.key)
+                        .fetch_optional(&mut *tx)
+                        .await?,
+                    };
+                    if let Some((fingerprint, id)) = earlier {
+                        planned.push(if fingerprint == key.fingerprint { Appended::Replayed(id) } else { Appended::KeyReused(id) });
+                        continue;
+                    }
+                }
+                let message_id = outbox::new_message_id();
+                let id = insert_event!(&mut *tx, &row.event, &row.actor, recorded_at, None::<i64>, &message_id);
+                message_ids.push(message_id);
+                if let Some(key) = &row.key {
+                    sqlx::query(
+                        "INSERT INTO idempotency_keys (owner, client_key, fingerprint, event_id, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&row.actor.name)
+                    .bind(&key.key)
+                    .bind(&key.fingerprint)
+                    .bind(id)
+                    .bind(recorded_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    in_batch.insert((row.actor.name.as_str(), key.key.as_str()), (key.fingerprint.as_str(), id));
+                }
+                planned.push(Appended::Stored(id));
             }
-            tx.commit().await?;
-            ids
+            if let Err(e) = tx.commit().await {
+                return Err(commit_failed(e, message_ids, planned));
+            }
         });
-        Ok(ids)
+        Ok(planned)
     }
 
     /// Retracts an event, with its outbox row in the same transaction;
     /// returns the retraction's id. With a `correction`, the corrected
     /// event is stored in that same transaction (naming the retracted one
     /// in `corrects`) and its id returned too. `NotFound` for an unknown
-    /// event, `Conflict` when it is already retracted.
+    /// event, `Conflict` when it is already retracted, `InDoubt` when the
+    /// connection failed during the commit.
     pub async fn insert_retraction(
         &self,
         event_id: i64,
@@ -264,6 +372,7 @@ impl Store {
         // connection (the bus publisher marking rows sent) wrote in between;
         // IMMEDIATE takes the write lock first and waits its turn instead.
         let begin = if matches!(self, Store::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let mut message_ids = vec![outbox::new_message_id()];
         let id = with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
@@ -297,21 +406,49 @@ impl Store {
             sqlx::query(outbox::INSERT_OUTBOX)
                 .bind(OutboxKind::Retraction.as_str())
                 .bind(id)
-                .bind(outbox::new_message_id())
+                .bind(&message_ids[0])
                 .bind(recorded_at)
                 .execute(&mut *tx)
                 .await?;
             let corrected = match correction {
                 None => None,
                 Some(e) => {
-                    let new_id = insert_event!(&mut *tx, e, actor, recorded_at, Some(event_id));
+                    let message_id = outbox::new_message_id();
+                    let new_id = insert_event!(&mut *tx, e, actor, recorded_at, Some(event_id), &message_id);
+                    message_ids.push(message_id);
                     Some(new_id)
                 }
             };
-            tx.commit().await?;
+            if let Err(e) = tx.commit().await {
+                let planned = std::iter::once(id).chain(corrected).map(Appended::Stored).collect();
+                return Err(commit_failed(e, message_ids, planned));
+            }
             (id, corrected)
         });
         Ok(id)
+    }
+
+    /// What became of a transaction whose commit is in doubt
+    /// ([`StoreError::InDoubt`]): the ids of the rows (events or
+    /// retractions) whose outbox rows carry `message_ids`, in order, if it
+    /// committed; `None` if it did not. The outbox keeps its rows after
+    /// sending, and a transaction commits all of them or none.
+    pub async fn committed_refs(&self, message_ids: &[String]) -> Result<Option<Vec<i64>>, StoreError> {
+        let mut refs = Vec::with_capacity(message_ids.len());
+        for message_id in message_ids {
+            let found: Option<i64> = with_pool!(self, pool => {
+                sqlx::query_scalar("SELECT ref_id FROM outbox WHERE message_id = $1")
+                    .bind(message_id)
+                    .fetch_optional(pool)
+                    .await?
+            });
+            refs.push(found);
+        }
+        match refs.iter().filter(|r| r.is_some()).count() {
+            0 => Ok(None),
+            n if n == refs.len() => Ok(Some(refs.into_iter().flatten().collect())),
+            n => Err(StoreError::Corrupt(format!("{n} of {} rows of one transaction are stored", refs.len()))),
+        }
     }
 
     /// Events with id above `after`, in id order, at most `limit`.

@@ -18,6 +18,8 @@ pub struct Proxy {
     tasks: Arc<Mutex<Vec<AbortHandle>>>,
     /// Armed by [`Proxy::cut_after_next_commit`].
     armed: Arc<AtomicBool>,
+    /// Armed by [`Proxy::cut_when_next_commit_is_sent`]: `Some(forward)`.
+    armed_sent: Arc<Mutex<Option<bool>>>,
     /// Whether an armed cut happened.
     tripped: Arc<AtomicBool>,
 }
@@ -35,6 +37,7 @@ impl Proxy {
             upstream,
             tasks: Arc::default(),
             armed: Arc::default(),
+            armed_sent: Arc::default(),
             tripped: Arc::default(),
         };
         proxy.serve(listener);
@@ -51,13 +54,48 @@ impl Proxy {
 
     fn serve(&self, listener: TcpListener) {
         let (upstream, tasks, armed, tripped) = (self.upstream, self.tasks.clone(), self.armed.clone(), self.tripped.clone());
+        let armed_sent = self.armed_sent.clone();
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(upstream).await else { continue };
                 let (mut client_read, mut client_write) = client.into_split();
                 let (mut server_read, mut server_write) = server.into_split();
+                let (all, armed_sent, tripped_up) = (tasks.clone(), armed_sent.clone(), tripped.clone());
                 let up = tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = client_read.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let commit = buf[..n].windows(6).any(|w| w == b"COMMIT");
+                        let cut = if commit { armed_sent.lock().expect("lock").take() } else { None };
+                        match cut {
+                            None => {
+                                if server_write.write_all(&buf[..n]).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Some(forward) => {
+                                if forward {
+                                    let _ = server_write.write_all(&buf[..n]).await;
+                                    // The database keeps this connection and
+                                    // commits; its answer goes nowhere.
+                                    tokio::spawn(async move {
+                                        let _held = server_write;
+                                        tokio::time::sleep(Duration::from_secs(30)).await;
+                                    });
+                                }
+                                // Without forwarding, the database sees the
+                                // connection close inside the transaction and
+                                // rolls back.
+                                tripped_up.store(true, Ordering::SeqCst);
+                                for task in all.lock().expect("lock").drain(..) {
+                                    task.abort();
+                                }
+                                return;
+                            }
+                        }
+                    }
                     let _ = server_write.shutdown().await;
                 });
                 let (all, armed, tripped) = (tasks.clone(), armed.clone(), tripped.clone());
@@ -95,7 +133,15 @@ impl Proxy {
         self.armed.store(true, Ordering::SeqCst);
     }
 
-    /// Whether the cut armed by [`Proxy::cut_after_next_commit`] happened.
+    /// Cuts everything (as [`Proxy::cut`]) when the client sends its next
+    /// `COMMIT`, before any answer: with `forward` the `COMMIT` reaches the
+    /// database first (which commits), without it the database never sees
+    /// it (and rolls back). Either way the client cannot know which.
+    pub fn cut_when_next_commit_is_sent(&self, forward: bool) {
+        *self.armed_sent.lock().expect("lock") = Some(forward);
+    }
+
+    /// Whether an armed cut happened.
     pub fn tripped(&self) -> bool {
         self.tripped.load(Ordering::SeqCst)
     }
