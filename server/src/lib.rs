@@ -69,7 +69,7 @@ fn status_source(state: &AppState) -> app::status::StatusSource {
 
 /// The whole application: API, pages, static files, and the layers every
 /// request passes (tracing, compression, rate limits, load shedding,
-/// timeout, body limit, read budget).
+/// timeout, body limit).
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -102,9 +102,6 @@ pub fn router(state: AppState) -> Router {
             (state.store.clone(), std::sync::Arc::<api::outage::DatabaseHealth>::default()),
             api::outage::fail_fast,
         ))
-        // Inside the body limit, so a read whose body never arrives cannot
-        // hold room in the read budget.
-        .layer(middleware::from_fn_with_state(state.reads.clone(), limits::read_budget))
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         // Every route, server functions and /logout included.
         .layer(middleware::from_fn(limits::limit_body));

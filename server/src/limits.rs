@@ -71,9 +71,6 @@ pub struct Limits {
     pub request_timeout: Option<Duration>,
     /// Requests served at once; more are answered `503 unavailable`.
     pub max_concurrent: Option<usize>,
-    /// Reads (`GET`, `HEAD`) computed at once; more wait their turn, so
-    /// that a crowd of readers cannot starve writes of CPU time.
-    pub max_concurrent_reads: Option<usize>,
     /// Proxies whose `X-Forwarded-For` names the client; nobody else's is read.
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -93,13 +90,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default concurrency limit.
 pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
 
-/// Default read budget: four reads per core. Reads are answered from
-/// memory and keep a core busy while they run, so more than a few per core
-/// only lengthens the queue that every write's turns wait in.
-pub fn default_max_concurrent_reads() -> usize {
-    4 * std::thread::available_parallelism().map_or(1, usize::from)
-}
-
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -107,7 +97,6 @@ impl Default for Limits {
             logins: Rate { per_minute: DEFAULT_LOGIN_RATE, burst: DEFAULT_LOGIN_BURST },
             request_timeout: Some(DEFAULT_TIMEOUT),
             max_concurrent: Some(DEFAULT_MAX_CONCURRENT),
-            max_concurrent_reads: Some(default_max_concurrent_reads()),
             trusted_proxies: Vec::new(),
         }
     }
@@ -121,7 +110,6 @@ impl Limits {
             logins: Rate::OFF,
             request_timeout: None,
             max_concurrent: None,
-            max_concurrent_reads: None,
             trusted_proxies: Vec::new(),
         }
     }
@@ -150,11 +138,6 @@ pub struct LimitArgs {
     /// Requests served at once; more are refused at once with 503; 0 = no limit.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT)]
     pub max_concurrent_requests: usize,
-    /// Reads (GET/HEAD, health checks aside) computed at once; more wait
-    /// their turn (within the request timeout); 0 = no limit. Default: 4
-    /// per core.
-    #[arg(long, env = "MAX_CONCURRENT_READS", default_value_t = default_max_concurrent_reads())]
-    pub max_concurrent_reads: usize,
     /// Reverse proxies (IP addresses, comma-separated) whose
     /// `X-Forwarded-For` header names the client for the rate limits.
     /// Empty: the peer address is the client, headers are ignored.
@@ -170,7 +153,6 @@ impl LimitArgs {
             logins: Rate::new(self.login_rate_limit, self.login_burst),
             request_timeout: (!self.request_timeout.is_zero()).then_some(self.request_timeout),
             max_concurrent: (self.max_concurrent_requests > 0).then_some(self.max_concurrent_requests),
-            max_concurrent_reads: (self.max_concurrent_reads > 0).then_some(self.max_concurrent_reads),
             trusted_proxies: self.trusted_proxies.clone(),
         }
     }
@@ -357,41 +339,6 @@ pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next
     next.run(request).await
 }
 
-/// The read budget of one router ([`Limits::max_concurrent_reads`]);
-/// cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct ReadBudget(Option<Arc<tokio::sync::Semaphore>>);
-
-impl ReadBudget {
-    /// Room for `max` reads at once; `None` is no limit.
-    pub fn new(max: Option<usize>) -> Self {
-        Self(max.map(|max| Arc::new(tokio::sync::Semaphore::new(max))))
-    }
-
-    /// The semaphore behind it, for tests that fill the budget themselves.
-    pub fn semaphore(&self) -> Option<Arc<tokio::sync::Semaphore>> {
-        self.0.clone()
-    }
-}
-
-/// Middleware: a read (`GET`, `HEAD`) waits for room in the read budget
-/// before it is computed, and gives it back once its answer is ready.
-/// Tokio schedules fairly, so with hundreds of readers every step of a
-/// write (token check, commit, read-back) would queue behind hundreds of
-/// reads; with the budget it queues behind a few, and the waiting readers
-/// cost nothing. Waiting counts towards the request timeout. Writes and
-/// the health checks never wait here.
-pub async fn read_budget(State(budget): State<ReadBudget>, request: Request, next: Next) -> Response {
-    let read = matches!(*request.method(), Method::GET | Method::HEAD);
-    let Some(semaphore) = budget.0.filter(|_| read && !matches!(request.uri().path(), "/healthz" | "/readyz")) else {
-        return next.run(request).await;
-    };
-    // The semaphore is never closed, so acquiring fails only in theory;
-    // then the read goes ahead unbudgeted rather than failing.
-    let _permit = semaphore.acquire_owned().await.ok();
-    next.run(request).await
-}
-
 /// Seconds a client is asked to wait after a timeout or a shed request.
 const RETRY_AFTER_OVERLOAD: u64 = 5;
 
@@ -456,8 +403,6 @@ mod tests {
             "--request-timeout",
             "0s",
             "--max-concurrent-requests",
-            "0",
-            "--max-concurrent-reads",
             "0",
         ])
         .unwrap()

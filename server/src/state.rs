@@ -22,7 +22,7 @@ use crate::auth::oidc::Provider;
 use crate::auth::Identity;
 use crate::bus::Bus;
 use crate::feed::FeedAuthority;
-use crate::limits::{Limits, ReadBudget};
+use crate::limits::Limits;
 use crate::projection::Projection;
 use crate::store::{Appended, EventToAppend, SessionBackend, Store, WriteKey};
 use crate::writer::EventWriter;
@@ -59,8 +59,6 @@ pub struct Shared {
     pub feed_authority: FeedAuthority,
     /// Rate limits, timeout and concurrency limit (`--write-rate-limit`, ...).
     pub limits: Limits,
-    /// Room for reads computed at once (`--max-concurrent-reads`).
-    pub reads: ReadBudget,
     /// Group-commits new events.
     writer: EventWriter,
     /// Serialises this instance's retractions.
@@ -192,7 +190,6 @@ impl AppState {
             compat,
             distro_info,
             feed_authority,
-            reads: ReadBudget::new(limits.max_concurrent_reads),
             limits,
             writer,
             write_lock: Arc::default(),

@@ -309,52 +309,6 @@ async fn requests_over_the_concurrency_limit_are_shed() {
     assert_eq!(app.get("/api/v1/events").await.status, StatusCode::OK);
 }
 
-/// With the read budget full, reads wait (they are not refused) while
-/// writes and the health checks go ahead; each waiting read is answered as
-/// soon as there is room again. The budget is filled by the test itself, so
-/// nothing depends on how fast a read is.
-#[tokio::test]
-async fn reads_wait_for_the_read_budget_and_writes_do_not() {
-    use tower::ServiceExt;
-    let db = sqlite_db();
-    let limits = Limits { max_concurrent_reads: Some(2), ..Limits::default() };
-    let app = TestApp::start_with(&db, settings(limits)).await;
-    let token = app.token("budget").await;
-    let semaphore = app.state.reads.semaphore().expect("a read budget");
-    let full = semaphore.clone().acquire_many_owned(2).await.expect("fill the budget");
-
-    let mut waiting = Vec::new();
-    for path in ["/api/v1/views/fedora/states-by-release", "/api/v1/events", "/feed.atom", "/"] {
-        let router = app.router.clone();
-        let request = Request::get(path).body(Body::empty()).unwrap();
-        waiting.push((path, tokio::spawn(async move { router.oneshot(request).await.map(|r| r.status()) })));
-    }
-    let head = Request::head("/api/v1/dists").body(Body::empty()).unwrap();
-    let router = app.router.clone();
-    waiting.push(("HEAD /api/v1/dists", tokio::spawn(async move { router.oneshot(head).await.map(|r| r.status()) })));
-
-    // Not refused, not answered: waiting for room.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    for (path, read) in &waiting {
-        assert!(!read.is_finished(), "{path} was answered with the read budget full");
-    }
-    let r = app.post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
-    assert_eq!(r.status, StatusCode::CREATED, "a write does not wait for the read budget: {}", r.text());
-    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
-    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
-
-    drop(full);
-    for (path, read) in waiting {
-        let status = tokio::time::timeout(Duration::from_secs(10), read).await.expect("answered").unwrap().unwrap();
-        assert_eq!(status, StatusCode::OK, "{path}");
-    }
-    // All room given back.
-    assert_eq!(semaphore.available_permits(), 2);
-    // The reads that waited see the write made while they waited.
-    let view = app.get("/api/v1/views/fedora/states-by-release").await.json();
-    assert_eq!(view, serde_json::json!({"44": ["branched"]}));
-}
-
 // ---- a real `serve` process: the peer address is the client ----
 
 /// One HTTP/1.1 request from `local` (a loopback address of the client's
