@@ -74,6 +74,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::feed::routes());
     properties::describe_as_published(api.get_openapi_mut());
     openapi::describe_rules(api.get_openapi_mut());
+    openapi::describe_limits(api.get_openapi_mut());
     api
 }
 

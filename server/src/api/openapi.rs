@@ -201,6 +201,46 @@ pub fn describe_rules(doc: &mut Document) {
     }
 }
 
+/// Adds to every operation the answers of the limits that guard every
+/// route (`crate::limits`), which no handler annotation names: `503`
+/// (`unavailable` when the server sheds load or the database is away,
+/// `timeout` after the request timeout), and on writes `413` and `429`
+/// (per-client rate limit). Each in the one error shape, the `503` and
+/// `429` with `Retry-After`. An operation that describes one of these
+/// statuses itself keeps its own words.
+pub fn describe_limits(doc: &mut Document) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+    let answer = |description: &str, retry_after: bool| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        let mut response = ResponseBuilder::new().description(description).content("application/json", content);
+        if retry_after {
+            let seconds = HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+                .description(Some("Seconds to wait before retrying"))
+                .build();
+            response = response.header("Retry-After", seconds);
+        }
+        RefOr::T(response.build())
+    };
+    for item in doc.paths.paths.values_mut() {
+        let reads = [&mut item.get].into_iter().flatten().map(|op| (op, false));
+        let writes = [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten().map(|op| (op, true));
+        for (op, write) in reads.chain(writes) {
+            let responses = &mut op.responses.responses;
+            responses.entry("503".into()).or_insert_with(|| {
+                answer("The server is busy (`unavailable`), the request took longer than the request timeout (`timeout`), or the database is unavailable; retry later", true)
+            });
+            if write {
+                responses.entry("413".into()).or_insert_with(|| answer("Body over 64 KiB", false));
+                responses.entry("429".into()).or_insert_with(|| {
+                    answer("Too many writes from this client (`rate_limited`); retry after `Retry-After` seconds", true)
+                });
+            }
+        }
+    }
+}
+
 /// The finished document, encoded once when the router is built.
 #[derive(Clone)]
 pub struct Description(pub Arc<Encoded>);
