@@ -36,7 +36,7 @@ fn for_form(e: ApiError) -> AppError {
         ApiError::NotFound(m) => AppError::NotFound(m),
         ApiError::Conflict(m) => AppError::Conflict(m),
         ApiError::PayloadTooLarge(_) | ApiError::UnsupportedMediaType(_) => AppError::Request(e.to_string()),
-        ApiError::Unavailable(cause) => {
+        ApiError::Unavailable(cause) | ApiError::InDoubt(cause) => {
             tracing::warn!(error = %cause, "form write: database unavailable");
             AppError::Unavailable
         }

@@ -50,3 +50,39 @@ pub async fn settle(store: &Store, error: StoreError) -> Result<Vec<Appended>, S
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::error::ApiError;
+    use axum::response::IntoResponse;
+
+    /// A doubt that outlived the patience is told as such: `503 timeout`
+    /// ("may be stored"), not `503 unavailable` ("not stored").
+    #[tokio::test]
+    async fn a_doubt_left_unsettled_answers_timeout_and_other_errors_pass_through() {
+        let doubt = StoreError::InDoubt {
+            source: sqlx::Error::PoolTimedOut,
+            message_ids: vec!["m".into()],
+            planned: vec![Appended::Stored(7)],
+        };
+        let response = ApiError::from(doubt).into_response();
+        assert_eq!(response.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(axum::http::header::RETRY_AFTER));
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.expect("body").to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["error"]["code"], "timeout");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("Idempotency-Key")), "{body}");
+
+        // Not a doubt: returned as it is, without touching the database.
+        let store = Store::connect("sqlite::memory:").await.expect("store");
+        assert!(matches!(settle(&store, StoreError::NotFound).await, Err(StoreError::NotFound)));
+        // A doubt about a transaction that wrote nothing needs no answer.
+        let replays = StoreError::InDoubt {
+            source: sqlx::Error::PoolTimedOut,
+            message_ids: vec![],
+            planned: vec![Appended::Replayed(3)],
+        };
+        assert_eq!(settle(&store, replays).await.expect("settled"), vec![Appended::Replayed(3)]);
+    }
+}

@@ -45,6 +45,12 @@ pub enum ApiError {
     /// 503 `unavailable`: the database cannot be reached; retry later.
     #[error("the database is unavailable; retry later")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// 503 `timeout`: the connection to the database broke while a write
+    /// was being committed, and the database did not come back in time to
+    /// say whether it was: the write may be stored. Check before repeating
+    /// it, or repeat it with its `Idempotency-Key`.
+    #[error("the database did not tell in time whether the write was stored; check before repeating it, or repeat it with its Idempotency-Key")]
+    InDoubt(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// 500 `internal`: a bug or an unexpected failure; details only in logs.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -92,6 +98,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::InDoubt(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -115,6 +122,7 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            Self::InDoubt(cause) => tracing::error!(error = %cause, "a write may or may not be stored"),
             _ => {}
         }
         let field = match &self {
@@ -127,7 +135,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if matches!(self, Self::Unavailable(_)) {
+        if matches!(self, Self::Unavailable(_) | Self::InDoubt(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
@@ -144,7 +152,8 @@ impl From<std::sync::Arc<StoreError>> for ApiError {
     /// A failure shared by a batch of writes: each request reports it.
     fn from(e: std::sync::Arc<StoreError>) -> Self {
         match &*e {
-            StoreError::Unavailable(_) | StoreError::InDoubt { .. } => Self::Unavailable(Box::new(e)),
+            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
+            StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
             _ => Self::Internal(Box::new(e)),
         }
     }
@@ -155,7 +164,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::NotFound("not found".into()),
             StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Unavailable(_) | StoreError::InDoubt { .. } => Self::Unavailable(Box::new(e)),
+            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
+            StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
             other => Self::Internal(Box::new(other)),
         }
     }
