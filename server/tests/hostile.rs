@@ -728,7 +728,9 @@ async fn generated_requests_from_the_openapi_description() {
     let run = tokio::process::Command::new(&python)
         .arg(script)
         .args(["--port", &port.to_string(), "--token", &token, "--har", har.to_str().unwrap()])
-        .args(["--max-examples", "15", "--max-time", "50"])
+        // A fixed seed: CI must not pass or fail by the draw; exploring
+        // with fresh seeds is `scripts/reliability-hostile`'s job.
+        .args(["--max-examples", "15", "--max-time", "50", "--seed", "1"])
         .output()
         .await
         .expect("run schemathesis");
