@@ -10,6 +10,10 @@ use std::process::{Command, Stdio};
 /// once `import` works in it. `None` (said loudly) when it cannot be made;
 /// with `CI=true` that fails the test.
 pub fn venv(name: &str, import: &str, packages: &[&str]) -> Option<PathBuf> {
+    // Tests of one binary run at once and would build the same environment
+    // over each other (seen: `File exists`, a broken ensurepip): one at a time.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin/python");
     let works = |python: &Path| {
