@@ -38,7 +38,9 @@ pub async fn token(store: &Store, command: TokenCommand) -> Result<(), String> {
                 } else {
                     "active"
                 };
-                let show = |t: Option<chrono::DateTime<Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+                let show = |t: Option<chrono::DateTime<Utc>>| {
+                    t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                };
                 println!(
                     "{:<24} {:<8} {:<22} {:<22} {:<22}",
                     r.name,
@@ -71,18 +73,14 @@ pub async fn export(store: &Store) -> Result<(), String> {
         if failed.is_some() {
             return Ok(());
         }
-        let result = serde_json::to_writer(&mut out, &line)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
+        let result =
+            serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n"));
         if let Err(e) = result {
             failed = Some(e);
         }
         Ok(())
     };
-    store
-        .for_each_event_after(0, |e| write_line(Line::from(&e)))
-        .await
-        .map_err(|e| e.to_string())?;
+    store.for_each_event_after(0, |e| write_line(Line::from(&e))).await.map_err(|e| e.to_string())?;
     let mut after = 0;
     loop {
         let batch = store.retractions_after(after, 10_000).await.map_err(|e| e.to_string())?;
@@ -126,7 +124,8 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    let parsed = jsonl::parse_all(&text, (max_event, max_retraction, max_property), Utc::now(), |id| stored.contains(&id))?;
+    let parsed =
+        jsonl::parse_all(&text, (max_event, max_retraction, max_property), Utc::now(), |id| stored.contains(&id))?;
     store
         .import_all(&parsed.events, &parsed.retractions, &parsed.properties)
         .await

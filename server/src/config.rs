@@ -12,7 +12,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "releasetracker", version, about)]
 pub struct Cli {
     /// Database: `postgres://...`, `sqlite://FILE` or a file path.
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://releasetracker.db", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://releasetracker.db",
+        hide_env_values = true
+    )]
     pub database: String,
 
     /// Log filter, e.g. `info`, `debug`, `releasetracker=debug,sqlx=warn`.
@@ -144,7 +150,15 @@ mod tests {
 
     #[test]
     fn serve_reads_public_url_and_feed_authority() {
-        let cli = Cli::try_parse_from(["releasetracker", "serve", "--public-url", "https://rt.example.org", "--feed-authority", "example.org"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "releasetracker",
+            "serve",
+            "--public-url",
+            "https://rt.example.org",
+            "--feed-authority",
+            "example.org",
+        ])
+        .unwrap();
         let Command::Serve(args) = cli.command else { panic!("serve") };
         let auth = crate::auth::config::AuthSettings::from_args(&args.auth, args.bind).unwrap();
         assert_eq!(auth.public_url.as_str(), "https://rt.example.org/");

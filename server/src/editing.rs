@@ -8,8 +8,8 @@ use app::edit::api::{AppError, CreatedToken, TokenInfo};
 use app::model::event::{EventInput, EventRecord};
 use app::model::time::format as rfc3339;
 use app::model::NewRetraction;
-use chrono::Utc;
 use axum::http::request::Parts;
+use chrono::Utc;
 use tower_sessions::Session;
 
 use crate::api::error::ApiError;
@@ -31,7 +31,9 @@ fn for_form(e: ApiError) -> AppError {
     match e {
         ApiError::Malformed(m) => AppError::Request(m),
         ApiError::InvalidInput { field, message } => AppError::Invalid { field, message },
-        ApiError::Unauthenticated(_) => AppError::SignedOut("you are signed out (or your session expired): sign in again".into()),
+        ApiError::Unauthenticated(_) => {
+            AppError::SignedOut("you are signed out (or your session expired): sign in again".into())
+        }
         ApiError::Forbidden(m) => AppError::Forbidden(m),
         ApiError::NotFound(m) => AppError::NotFound(m),
         ApiError::Conflict(m) => AppError::Conflict(m),
@@ -136,10 +138,12 @@ impl EditBackend for EditingBackend {
             })?;
             let days: i64 = match expires_in_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
                 None => 90,
-                Some(d) => d.parse().ok().filter(|d| (1..=MAX_TOKEN_DAYS).contains(d)).ok_or_else(|| AppError::Invalid {
-                    field: Some("expires_in_days".into()),
-                    message: format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"),
-                })?,
+                Some(d) => {
+                    d.parse().ok().filter(|d| (1..=MAX_TOKEN_DAYS).contains(d)).ok_or_else(|| AppError::Invalid {
+                        field: Some("expires_in_days".into()),
+                        message: format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"),
+                    })?
+                }
             };
             let name = format!("{}/{}", user.nickname, label.trim());
             let (token, hash) = new_token();

@@ -265,7 +265,12 @@ pub async fn import(store: &Store, dist: &Dist, file: &Path, now: Timestamp) -> 
 /// from the table is updated as of `now`; a key an editor set or removed
 /// last is left alone, and equal values add nothing — so a second run
 /// adds nothing.
-async fn property_changes(store: &Store, dist: &Dist, text: &str, now: Timestamp) -> Result<Vec<PropertyChange>, String> {
+async fn property_changes(
+    store: &Store,
+    dist: &Dist,
+    text: &str,
+    now: Timestamp,
+) -> Result<Vec<PropertyChange>, String> {
     let facts = parse_properties(text)?;
     let mut stored = PropertyLog::new();
     let mut after = 0;
@@ -317,8 +322,16 @@ mod tests {
         let text = "release,name,codename,release_date,eol_date,eol_source,maintained_for_days\n\
                     41,Fedora Linux 41,,2024-10-29,2025-12-15,docs.fedoraproject.org/en-US/releases/eol (actual),412\n";
         let facts = parse(text, "fedora-releases.csv").unwrap();
-        let summary: Vec<String> = facts.iter().map(|f| format!("{} {} {}", f.state, f.reached, app::model::time::format(&f.at))).collect();
-        assert_eq!(summary, vec!["stable true 2024-10-29T00:00:00Z", "stable false 2025-12-15T00:00:00Z", "eol true 2025-12-15T00:00:00Z"]);
+        let summary: Vec<String> =
+            facts.iter().map(|f| format!("{} {} {}", f.state, f.reached, app::model::time::format(&f.at))).collect();
+        assert_eq!(
+            summary,
+            vec![
+                "stable true 2024-10-29T00:00:00Z",
+                "stable false 2025-12-15T00:00:00Z",
+                "eol true 2025-12-15T00:00:00Z"
+            ]
+        );
         assert_eq!(facts[0].link, FEDORA_GA);
         assert_eq!(facts[2].link, FEDORA_EOL);
     }
@@ -342,7 +355,8 @@ mod tests {
                     22.04 LTS,Jammy Jellyfish,jammy,2021-10-14,2022-04-21,2027-06-01\n\
                     ,Sid,sid,1993-08-16\n";
         let facts = parse_properties(text).unwrap();
-        let got: Vec<(&str, &str, &str)> = facts.iter().map(|f| (f.release.as_str(), f.key, f.value.as_str())).collect();
+        let got: Vec<(&str, &str, &str)> =
+            facts.iter().map(|f| (f.release.as_str(), f.key, f.value.as_str())).collect();
         assert_eq!(
             got,
             vec![

@@ -32,8 +32,10 @@ pub async fn settle(store: &Store, error: StoreError) -> Result<Vec<Appended>, S
     loop {
         match store.committed_refs(&message_ids).await {
             Ok(Some(ids)) => {
-                let stored: Vec<i64> =
-                    planned.iter().filter_map(|a| if let Appended::Stored(id) = a { Some(*id) } else { None }).collect();
+                let stored: Vec<i64> = planned
+                    .iter()
+                    .filter_map(|a| if let Appended::Stored(id) = a { Some(*id) } else { None })
+                    .collect();
                 if ids != stored {
                     return Err(StoreError::Corrupt(format!("a commit in doubt stored {ids:?}, not {stored:?}")));
                 }

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use app::model::event::{EventInput, FUTURE_TOLERANCE};
-use app::model::properties::{check_key, check_value};
 use app::model::name::check_text;
+use app::model::properties::{check_key, check_value};
 use app::model::time::{self, parse_timestamp, Timestamp};
 use app::model::{Dist, Event, PropertyChange, Release, Retraction};
 use serde::{Deserialize, Serialize};
@@ -195,15 +195,28 @@ pub fn parse_all(
         }
         let line: Line = serde_json::from_str(raw).map_err(|e| format!("line {n}: {e}"))?;
         let stamp = |value: Option<String>| -> Result<Timestamp, String> {
-            value
-                .map(|v| parse_timestamp("recorded_at", &v).map_err(|e| format!("line {n}: {e}")))
-                .unwrap_or(Ok(now))
+            value.map(|v| parse_timestamp("recorded_at", &v).map_err(|e| format!("line {n}: {e}"))).unwrap_or(Ok(now))
         };
         match line {
-            Line::Event { id, dist, release, state, reached, at, recorded_at, recorded_by, source, note, link, corrects } => {
+            Line::Event {
+                id,
+                dist,
+                release,
+                state,
+                reached,
+                at,
+                recorded_at,
+                recorded_by,
+                source,
+                note,
+                link,
+                corrects,
+            } => {
                 let id = id.unwrap_or(last_event + 1);
                 if id <= last_event {
-                    return Err(format!("line {n}: event id {id} is not above {last_event} (ids must increase and be new)"));
+                    return Err(format!(
+                        "line {n}: event id {id} is not above {last_event} (ids must increase and be new)"
+                    ));
                 }
                 let recorded_at = stamp(recorded_at)?;
                 let input = EventInput {

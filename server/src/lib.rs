@@ -130,8 +130,5 @@ pub fn router(state: AppState) -> Router {
         Some(rates) => router.layer(middleware::from_fn_with_state(rates, limits::rate_limit)),
         None => router,
     };
-    router
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    router.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()).with_state(state)
 }

@@ -174,8 +174,7 @@ pub fn refusal(path: &str, status: StatusCode, code: &str, message: &str, retry_
         error_response(status, code, message.to_owned(), None)
     } else {
         let mut r = (status, format!("{message}\n")).into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         r
     };
     if let Some(secs) = retry_after {

@@ -23,8 +23,8 @@ const PUBLISHER_GRACE: Duration = Duration::from_secs(5);
 /// Runs the server until a shutdown signal.
 pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let started = Instant::now();
-    let bus_config =
-        BusConfig::from_args(&args.bus, args.poll_interval()).map_err(|e| format!("invalid message bus settings: {e}"))?;
+    let bus_config = BusConfig::from_args(&args.bus, args.poll_interval())
+        .map_err(|e| format!("invalid message bus settings: {e}"))?;
     let compat = args.compat.mapping().map_err(|e| format!("invalid compatibility mapping: {e}"))?;
     let distro_info = app::model::distro_info::DistroInfoConfig::parse(&args.distro_info_states)
         .map_err(|e| format!("invalid --distro-info-states: {e}"))?;
@@ -38,9 +38,8 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         "log loaded"
     );
 
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.bind).await.map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let auth = AuthSettings::from_args(&args.auth, args.bind).map_err(|e| format!("invalid login settings: {e}"))?;
     let login_line = match &auth.oidc {
         Some(oidc) => format!("login via {} (editors: {})", oidc.issuer, auth.editor_groups.join(", ")),
@@ -66,12 +65,10 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
             tracing::warn!(error = %e, issuer = provider.issuer(), "identity provider not reachable yet");
         }
     }
-    let sweeper = tokio::spawn(
-        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
-            state.sessions.clone(),
-            SESSION_SWEEP,
-        ),
-    );
+    let sweeper = tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+        state.sessions.clone(),
+        SESSION_SWEEP,
+    ));
 
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));

@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use app::model::event::{EventRecord, RetractionRecord};
 use app::model::compat::CompatMapping;
 use app::model::distro_info::DistroInfoConfig;
-use app::model::{NewEvent, NewRetraction};
+use app::model::event::{EventRecord, RetractionRecord};
 use app::model::time::to_stored_precision;
+use app::model::{NewEvent, NewRetraction};
 use axum::extract::FromRef;
 use chrono::Utc;
 use leptos::config::LeptosOptions;
@@ -282,7 +282,8 @@ impl AppState {
         who: &Identity,
     ) -> Result<(RetractionResult, Option<EventRecord>), ApiError> {
         let _serialised = self.write_lock.lock().await;
-        let stored = match self.store.insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed).await {
+        let stored = match self.store.insert_retraction(event_id, &retraction.reason, &who.actor(), now(), fixed).await
+        {
             Err(doubt @ crate::store::StoreError::InDoubt { .. }) => {
                 crate::in_doubt::settle(&self.store, doubt).await.and_then(|planned| match planned[..] {
                     [Appended::Stored(id)] => Ok((id, None)),
@@ -303,9 +304,8 @@ impl AppState {
         let stored = log
             .retraction(id)
             .ok_or_else(|| ApiError::Internal(format!("retraction {id} missing after commit").into()))?;
-        let event = log
-            .event_record(event_id)
-            .ok_or_else(|| ApiError::Internal(format!("event {event_id} missing").into()))?;
+        let event =
+            log.event_record(event_id).ok_or_else(|| ApiError::Internal(format!("event {event_id} missing").into()))?;
         let corrected = match corrected_id {
             None => None,
             Some(id) => Some(

@@ -49,13 +49,37 @@ async fn malformed_and_invalid_events_are_refused() {
     refused(&app, json(&t, "{not json"), StatusCode::BAD_REQUEST, "malformed_request").await;
     refused(&app, json(&t, ""), StatusCode::BAD_REQUEST, "malformed_request").await;
     refused(&app, json(&t, "[1,2]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
-    let e = refused(&app, json(&t, r#"{"dist":"fedora","release":44,"state":"x","reached":true}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    let e = refused(
+        &app,
+        json(&t, r#"{"dist":"fedora","release":44,"state":"x","reached":true}"#),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     assert_eq!(e["error"]["field"], "release");
-    let e = refused(&app, json(&t, r#"{"dist":"fedora","release":"44","state":"x","reached":"yes"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    let e = refused(
+        &app,
+        json(&t, r#"{"dist":"fedora","release":"44","state":"x","reached":"yes"}"#),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     assert_eq!(e["error"]["field"], "reached");
-    let e = refused(&app, json(&t, r#"{"dist":"fedora","release":"44","reached":true}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    let e = refused(
+        &app,
+        json(&t, r#"{"dist":"fedora","release":"44","reached":true}"#),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     assert_eq!(e["error"]["field"], "state");
-    let e = refused(&app, json(&t, r#"{"dist":"fedora","release":"44","state":"x","reached":true,"colour":"red"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    let e = refused(
+        &app,
+        json(&t, r#"{"dist":"fedora","release":"44","state":"x","reached":true,"colour":"red"}"#),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     assert!(e["error"]["message"].as_str().unwrap().contains("colour"));
 
     let long = "x".repeat(129);
@@ -67,27 +91,51 @@ async fn malformed_and_invalid_events_are_refused() {
         let e = refused(&app, json(&t, &body), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
         assert_eq!(e["error"]["field"], "dist", "{hostile:?}");
     }
-    for (at, why) in [("yesterday", "unparsable"), ("2026-02-30T00:00:00Z", "no such day"), ("2999-01-01T00:00:00Z", "future"), ("-99999-01-01T00:00:00Z", "absurd")] {
+    for (at, why) in [
+        ("yesterday", "unparsable"),
+        ("2026-02-30T00:00:00Z", "no such day"),
+        ("2999-01-01T00:00:00Z", "future"),
+        ("-99999-01-01T00:00:00Z", "absurd"),
+    ] {
         let body = serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"at":at}).to_string();
         let e = refused(&app, json(&t, &body), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
         assert_eq!(e["error"]["field"], "at", "{why}");
     }
-    let body = serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"link":"javascript:alert(1)"}).to_string();
-    assert_eq!(refused(&app, json(&t, &body), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await["error"]["field"], "link");
-    let body = serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"note":"n".repeat(2001)}).to_string();
-    assert_eq!(refused(&app, json(&t, &body), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await["error"]["field"], "note");
+    let body =
+        serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"link":"javascript:alert(1)"})
+            .to_string();
+    assert_eq!(
+        refused(&app, json(&t, &body), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await["error"]["field"],
+        "link"
+    );
+    let body = serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"note":"n".repeat(2001)})
+        .to_string();
+    assert_eq!(
+        refused(&app, json(&t, &body), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await["error"]["field"],
+        "note"
+    );
 
     // Invalid UTF-8 in a JSON string.
     let mut raw = br#"{"dist":"fedora","release":"44","state":""#.to_vec();
     raw.extend_from_slice(&[0xff, 0xfe]);
     raw.extend_from_slice(br#"","reached":true}"#);
-    refused(&app, post("/api/v1/events", Some(&t), Some("application/json"), raw), StatusCode::BAD_REQUEST, "malformed_request").await;
+    refused(
+        &app,
+        post("/api/v1/events", Some(&t), Some("application/json"), raw),
+        StatusCode::BAD_REQUEST,
+        "malformed_request",
+    )
+    .await;
     // Deeply nested JSON is refused without a crash, whatever its depth.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     refused(&app, json(&t, &deep), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     refused(&app, json(&t, &deep), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
-    let deep = format!(r#"{{"dist":"fedora","release":"44","state":"x","reached":true,"note":{}{}}}"#, "[".repeat(5000), "]".repeat(5000));
+    let deep = format!(
+        r#"{{"dist":"fedora","release":"44","state":"x","reached":true,"note":{}{}}}"#,
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     refused(&app, json(&t, &deep), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
 }
 
@@ -96,13 +144,38 @@ async fn oversized_bodies_and_wrong_media_types() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
-    let big = serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"note":"n".repeat(70_000)}).to_string();
+    let big = serde_json::json!({"dist":"fedora","release":"44","state":"x","reached":true,"note":"n".repeat(70_000)})
+        .to_string();
     refused(&app, json(&t, &big), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     let form = format!("dist=fedora&release=44&state=x&reached=1&note={}", "n".repeat(70_000));
-    refused(&app, post("/event", Some(&t), Some("application/x-www-form-urlencoded"), form), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
-    refused(&app, post("/api/v1/events", Some(&t), Some("text/plain"), "{}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
-    refused(&app, post("/api/v1/events", Some(&t), None, "{}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
-    refused(&app, post("/event?dist=fedora", Some(&t), Some("application/json"), "{}"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    refused(
+        &app,
+        post("/event", Some(&t), Some("application/x-www-form-urlencoded"), form),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    refused(
+        &app,
+        post("/api/v1/events", Some(&t), Some("text/plain"), "{}"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    refused(
+        &app,
+        post("/api/v1/events", Some(&t), None, "{}"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    refused(
+        &app,
+        post("/event?dist=fedora", Some(&t), Some("application/json"), "{}"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -110,13 +183,43 @@ async fn form_posts_are_validated_like_json() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
-    let e = refused(&app, post("/event?dist=fedora&release=44&state=x&reached=maybe", Some(&t), None, ""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    let e = refused(
+        &app,
+        post("/event?dist=fedora&release=44&state=x&reached=maybe", Some(&t), None, ""),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     assert_eq!(e["error"]["field"], "reached");
-    let e = refused(&app, post("/event?dist=fedora&release=44&reached=1", Some(&t), None, ""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    let e = refused(
+        &app,
+        post("/event?dist=fedora&release=44&reached=1", Some(&t), None, ""),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     assert_eq!(e["error"]["field"], "state");
-    refused(&app, post("/event?dist=a&dist=b&release=1&state=x&reached=1", Some(&t), None, ""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
-    refused(&app, post("/event?dist=fedora&release=44&state=x&reached=1&drop=table", Some(&t), None, ""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
-    refused(&app, post("/event?dist=fedora%00&release=44&state=x&reached=1", Some(&t), None, ""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    refused(
+        &app,
+        post("/event?dist=a&dist=b&release=1&state=x&reached=1", Some(&t), None, ""),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
+    refused(
+        &app,
+        post("/event?dist=fedora&release=44&state=x&reached=1&drop=table", Some(&t), None, ""),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
+    refused(
+        &app,
+        post("/event?dist=fedora%00&release=44&state=x&reached=1", Some(&t), None, ""),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -124,7 +227,13 @@ async fn writes_need_a_valid_token() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let good = event_body("44", "branched", true, "2026-02-10T14:00:00Z");
-    let r = refused(&app, post("/api/v1/events", None, Some("application/json"), good.clone()), StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let r = refused(
+        &app,
+        post("/api/v1/events", None, Some("application/json"), good.clone()),
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
     assert!(r["error"]["message"].as_str().unwrap().contains("Bearer"));
     refused(&app, json("rt_not-a-real-token", &good), StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let mut basic = post("/api/v1/events", None, Some("application/json"), good.clone());
@@ -135,7 +244,13 @@ async fn writes_need_a_valid_token() {
     let t = app.token("gone").await;
     app.store.revoke_token("gone", chrono::Utc::now()).await.unwrap();
     refused(&app, json(&t, &good), StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    refused(&app, post("/event?dist=fedora&release=1&state=x&reached=1", Some(&t), None, ""), StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    refused(
+        &app,
+        post("/event?dist=fedora&release=1&state=x&reached=1", Some(&t), None, ""),
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
 
     // Expired.
     let (expired, hash) = server::auth::new_token();
@@ -143,7 +258,13 @@ async fn writes_need_a_valid_token() {
     app.store.create_token("old", &hash, past - chrono::Duration::days(1), Some(past), None).await.unwrap();
     let r = refused(&app, json(&expired, &good), StatusCode::UNAUTHORIZED, "unauthenticated").await;
     assert!(r["error"]["message"].as_str().unwrap().contains("expired"));
-    refused(&app, post("/api/v1/events/1/retract", Some(&expired), Some("application/json"), r#"{"reason":"x"}"#), StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    refused(
+        &app,
+        post("/api/v1/events/1/retract", Some(&expired), Some("application/json"), r#"{"reason":"x"}"#),
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
 
     // The token list shows use, never secrets.
     let live = app.token("live").await;
@@ -157,15 +278,29 @@ async fn retraction_errors() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
-    let id = app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await.json()["id"].as_i64().unwrap();
-    let retract = |id: &str, body: &str| post(&format!("/api/v1/events/{id}/retract"), Some(&t), Some("application/json"), body.to_owned());
+    let id = app
+        .post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z"))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let retract = |id: &str, body: &str| {
+        post(&format!("/api/v1/events/{id}/retract"), Some(&t), Some("application/json"), body.to_owned())
+    };
     refused(&app, retract("999", r#"{"reason":"x"}"#), StatusCode::NOT_FOUND, "not_found").await;
     refused(&app, retract("-1", r#"{"reason":"x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
     refused(&app, retract("abc", r#"{"reason":"x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
-    refused(&app, retract("99999999999999999999999", r#"{"reason":"x"}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    refused(
+        &app,
+        retract("99999999999999999999999", r#"{"reason":"x"}"#),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     let e = refused(&app, retract(&id.to_string(), r#"{}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
     assert_eq!(e["error"]["field"], "reason");
-    refused(&app, retract(&id.to_string(), r#"{"reason":"   "}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    refused(&app, retract(&id.to_string(), r#"{"reason":"   "}"#), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")
+        .await;
     assert_eq!(app.send(retract(&id.to_string(), r#"{"reason":"typo"}"#)).await.status, StatusCode::CREATED);
     refused(&app, retract(&id.to_string(), r#"{"reason":"again"}"#), StatusCode::CONFLICT, "conflict").await;
 }

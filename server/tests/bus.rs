@@ -579,7 +579,6 @@ async fn crash_between_publish_and_confirm_postgres() {
 
 const BIN: &str = env!("CARGO_BIN_EXE_releasetracker");
 
-
 /// A child process that is killed when the test ends, passed or not.
 struct Killed(std::process::Child);
 

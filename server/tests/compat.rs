@@ -22,7 +22,9 @@ async fn app_with_fedora(db: &TestDb) -> TestApp {
     // Rawhide is release "0" and always in development; 42 branched from
     // it on 2025-02-04 (neither is in the CSV).
     let token = app.token("releng-bot").await;
-    for (release, state, at) in [("0", "development", "2003-01-01T00:00:00Z"), ("42", "branched", "2025-02-04T00:00:00Z")] {
+    for (release, state, at) in
+        [("0", "development", "2003-01-01T00:00:00Z"), ("42", "branched", "2025-02-04T00:00:00Z")]
+    {
         let r = app.post_json("/api/v1/events", Some(&token), &event_body(release, state, true, at)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
@@ -99,12 +101,15 @@ async fn check_pkgdb(app: &TestApp) {
     assert_eq!(rows.len(), 39 + 2 + 1, "{rows:?}");
     assert!(rows[..39].iter().all(|(_, s)| s == "EOL"), "{rows:?}");
     assert_eq!(rows[0].0, "1");
-    assert_eq!(&rows[38..], [
-        ("39".to_owned(), "EOL".to_owned()),
-        ("40".to_owned(), "Active".to_owned()),
-        ("41".to_owned(), "Active".to_owned()),
-        ("devel".to_owned(), "Under Development".to_owned()),
-    ]);
+    assert_eq!(
+        &rows[38..],
+        [
+            ("39".to_owned(), "EOL".to_owned()),
+            ("40".to_owned(), "Active".to_owned()),
+            ("41".to_owned(), "Active".to_owned()),
+            ("devel".to_owned(), "Under Development".to_owned()),
+        ]
+    );
     let f41 = &v["collections"][40];
     for (key, value) in [("name", "Fedora"), ("branchname", "f41"), ("koji_name", "f41"), ("dist_tag", ".fc41")] {
         assert_eq!(f41[key], value, "{key} in {f41}");
@@ -120,10 +125,7 @@ async fn check_pkgdb(app: &TestApp) {
 }
 
 async fn check_errors_and_caching(app: &TestApp) {
-    for uri in [
-        "/api/v1/compat/fedora-aliases?at=yesterday",
-        "/api/v1/compat/pkgdb-collections?at=2021-13-01",
-    ] {
+    for uri in ["/api/v1/compat/fedora-aliases?at=yesterday", "/api/v1/compat/pkgdb-collections?at=2021-13-01"] {
         let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
         assert_eq!(r.error_code(), "invalid_input");
@@ -164,7 +166,8 @@ async fn epel_and_a_custom_mapping() {
         stable: ["ga"].iter().map(|s| app::model::State::parse(s).unwrap()).collect(),
         ..Default::default()
     };
-    let app = TestApp::start_with(&db, server::state::Settings { compat: mapping, ..TestApp::default_settings() }).await;
+    let app =
+        TestApp::start_with(&db, server::state::Settings { compat: mapping, ..TestApp::default_settings() }).await;
     let token = app.token("releng-bot").await;
     for (release, state) in [("9", "ga"), ("10.1", "ga"), ("10.2", "pending"), ("8", "eol")] {
         let body = serde_json::json!({"dist": "el-extras", "release": release, "state": state, "reached": true, "at": "2025-06-01T00:00:00Z"});
@@ -185,6 +188,14 @@ async fn epel_and_a_custom_mapping() {
         .iter()
         .map(|c| (c["version"].as_str().unwrap(), c["status"].as_str().unwrap(), c["dist_tag"].as_str().unwrap()))
         .collect();
-    assert_eq!(rows, [("8", "EOL", ".el8"), ("9", "Active", ".el9"), ("10.1", "Active", ".el10_1"), ("10.2", "Under Development", ".el10_2")]);
+    assert_eq!(
+        rows,
+        [
+            ("8", "EOL", ".el8"),
+            ("9", "Active", ".el9"),
+            ("10.1", "Active", ".el10_1"),
+            ("10.2", "Under Development", ".el10_2")
+        ]
+    );
     assert!(v["collections"].as_array().unwrap().iter().all(|c| c["name"] == "Fedora EPEL"));
 }

@@ -85,7 +85,9 @@ async fn post(port: u16, token: &str, body: &str) -> Outcome {
     }
     let text = String::from_utf8_lossy(&raw);
     match text.split(' ').nth(1).and_then(|s| s.parse().ok()) {
-        Some(status) => Outcome::Answered(status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()),
+        Some(status) => {
+            Outcome::Answered(status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+        }
         None => Outcome::NoAnswer,
     }
 }
@@ -226,7 +228,11 @@ async fn kill_during_writes(db: &str) {
         let note = e["note"].as_str().expect("note");
         assert!(notes.insert(note), "{note} stored twice");
         if !acked_notes.contains(note) {
-            assert!(ledger.unanswered.contains(note), "event {} ({note}) was stored but nobody got a 201 for it", e["id"]);
+            assert!(
+                ledger.unanswered.contains(note),
+                "event {} ({note}) was stored but nobody got a 201 for it",
+                e["id"]
+            );
             unanswered_stored += 1;
         }
     }
@@ -236,7 +242,8 @@ async fn kill_during_writes(db: &str) {
         ledger.unanswered.len(),
         stored.len()
     );
-    let (status, view) = http(port, "GET", &format!("/api/v1/views/{DIST}/states-by-release"), "", "").await.expect("view");
+    let (status, view) =
+        http(port, "GET", &format!("/api/v1/views/{DIST}/states-by-release"), "", "").await.expect("view");
     assert_eq!(status, 200, "{view}");
     let view: BTreeMap<String, Vec<String>> = serde_json::from_str(&view).expect("view JSON");
     assert_eq!(view, recompute(&stored), "the view differs from a recomputation from the log");

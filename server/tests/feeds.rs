@@ -69,7 +69,9 @@ async fn record(app: &TestApp, token: &str, body: Value) -> Value {
 }
 
 async fn retract(app: &TestApp, token: &str, id: i64, reason: &str) -> Value {
-    let r = app.post_json(&format!("/api/v1/events/{id}/retract"), Some(token), &json!({ "reason": reason }).to_string()).await;
+    let r = app
+        .post_json(&format!("/api/v1/events/{id}/retract"), Some(token), &json!({ "reason": reason }).to_string())
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     r.json()
 }
@@ -112,12 +114,27 @@ async fn atom_entries_read_back_with_words_dates_links_and_escaping() {
     let db = sqlite_db();
     let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
-    let e1 = record(&app, &token, json!({"dist": "fedora", "release": "43", "state": "branched", "reached": true,
-        "at": "2025-08-12T00:00:00Z", "note": HOSTILE_NOTE, "link": "https://example.org/log?a=1&b=<2>"})).await;
-    let e2 = record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "beta-freeze", "reached": false,
-        "at": "2026-02-10T14:00:00Z"})).await;
-    let e3 = record(&app, &token, json!({"dist": "fedora", "release": "R&D<1>", "state": "<script>s&t</script>",
-        "reached": true, "at": "2026-01-05T08:30:00Z"})).await;
+    let e1 = record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "43", "state": "branched", "reached": true,
+        "at": "2025-08-12T00:00:00Z", "note": HOSTILE_NOTE, "link": "https://example.org/log?a=1&b=<2>"}),
+    )
+    .await;
+    let e2 = record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "beta-freeze", "reached": false,
+        "at": "2026-02-10T14:00:00Z"}),
+    )
+    .await;
+    let e3 = record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "R&D<1>", "state": "<script>s&t</script>",
+        "reached": true, "at": "2026-01-05T08:30:00Z"}),
+    )
+    .await;
     let r1 = retract(&app, &token, 1, "<b>wrong</b> & day").await;
 
     let response = app.get("/feed.atom").await;
@@ -132,7 +149,11 @@ async fn atom_entries_read_back_with_words_dates_links_and_escaping() {
     assert_eq!(feed["feed"]["id"], "tag:tracker.example.org,2026:feed");
     assert_eq!(feed["feed"]["title"], "releasetracker: all events");
     assert_eq!(link(&feed["feed"]["links"], "self")["href"], "https://tracker.example.org/feed.atom");
-    assert_eq!(instant(&feed["feed"]["updated"]), instant(&r1["recorded_at"]), "the feed is as new as its newest entry");
+    assert_eq!(
+        instant(&feed["feed"]["updated"]),
+        instant(&r1["recorded_at"]),
+        "the feed is as new as its newest entry"
+    );
 
     // Newest recorded first: the retraction, then the events backwards.
     assert_eq!(
@@ -167,7 +188,11 @@ async fn atom_entries_read_back_with_words_dates_links_and_escaping() {
     assert_eq!(instant(&hostile["published"]), instant(&e3["at"]));
 
     assert_eq!(retraction["title"], "Retracted: Fedora 43 entered branched");
-    assert_eq!(link(&retraction["links"], "alternate")["href"], "https://tracker.example.org/events/1", "points at what it retracts");
+    assert_eq!(
+        link(&retraction["links"], "alternate")["href"],
+        "https://tracker.example.org/events/1",
+        "points at what it retracts"
+    );
     assert_eq!(retraction["content"][0], "<b>wrong</b> & day");
     assert!(retraction["summary"].as_str().unwrap().contains("Event #1"));
     assert!(retraction["summary"].as_str().unwrap().contains("Reason: <b>wrong</b> & day"));
@@ -193,8 +218,13 @@ async fn atom_filters_limits_and_bad_parameters() {
 
     for i in 0..103 {
         let state = if i % 2 == 0 { "branched" } else { "beta-freeze" };
-        record(&app, &token, json!({"dist": "fedora", "release": format!("{}", 100 + i), "state": state, "reached": true,
-            "at": format!("2025-01-01T00:{:02}:{:02}Z", i / 60, i % 60)})).await;
+        record(
+            &app,
+            &token,
+            json!({"dist": "fedora", "release": format!("{}", 100 + i), "state": state, "reached": true,
+            "at": format!("2025-01-01T00:{:02}:{:02}Z", i / 60, i % 60)}),
+        )
+        .await;
     }
     for release in ["13", "14"] {
         record(&app, &token, json!({"dist": "debian", "release": release, "state": "stable", "reached": true, "at": "2025-06-10T00:00:00Z"})).await;
@@ -207,7 +237,10 @@ async fn atom_filters_limits_and_bad_parameters() {
     assert_eq!(count(&parse(&python, "atom", &app.get("/feed.atom?limit=1").await.bytes)), 1);
 
     let debian = parse(&python, "atom", &app.get("/feed.atom?dist=debian").await.bytes);
-    assert_eq!(entry_ids(&debian), ["tag:tracker.example.org,2026:event/105", "tag:tracker.example.org,2026:event/104"]);
+    assert_eq!(
+        entry_ids(&debian),
+        ["tag:tracker.example.org,2026:event/105", "tag:tracker.example.org,2026:event/104"]
+    );
     assert_eq!(debian["feed"]["title"], "releasetracker: Debian");
     assert_eq!(debian["feed"]["id"], "tag:tracker.example.org,2026:feed?dist=debian");
     let per_dist = app.get("/dists/debian/feed.atom").await;
@@ -223,7 +256,11 @@ async fn atom_filters_limits_and_bad_parameters() {
         "https://tracker.example.org/feed.atom?dist=fedora&state=branched&limit=500"
     );
     assert_eq!(count(&branched), 52);
-    assert!(branched["entries"].as_array().unwrap().iter().all(|e| e["title"].as_str().unwrap().ends_with("entered branched")));
+    assert!(branched["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["title"].as_str().unwrap().ends_with("entered branched")));
     let one = parse(&python, "atom", &app.get("/dists/fedora/feed.atom?release=150").await.bytes);
     assert_eq!(entry_ids(&one), ["tag:tracker.example.org,2026:event/51"]);
     assert_eq!(count(&parse(&python, "atom", &app.get("/feed.atom?dist=nowhere").await.bytes)), 0);
@@ -232,18 +269,35 @@ async fn atom_filters_limits_and_bad_parameters() {
     assert_eq!(entry_ids(&june), entry_ids(&debian));
     assert_eq!(june["feed"]["id"], "tag:tracker.example.org,2026:feed?since=2025-06-01&until=2025-06-30");
 
-    for bad in ["limit=0", "limit=501", "limit=-1", "limit=abc", "colour=red", "state=%20x", "since=yesterday", "until=2026-13-01"] {
+    for bad in [
+        "limit=0",
+        "limit=501",
+        "limit=-1",
+        "limit=abc",
+        "colour=red",
+        "state=%20x",
+        "since=yesterday",
+        "until=2026-13-01",
+    ] {
         let r = app.get(&format!("/feed.atom?{bad}")).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.text());
         assert_eq!(r.error_code(), "invalid_input", "{bad}");
     }
     // A dist name that needs encoding in a path.
-    record(&app, &token, json!({"dist": "my dist/ü", "release": "1", "state": "beta", "reached": true, "at": "2025-07-01T00:00:00Z"})).await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "my dist/ü", "release": "1", "state": "beta", "reached": true, "at": "2025-07-01T00:00:00Z"}),
+    )
+    .await;
     let odd = app.get("/dists/my%20dist%2F%C3%BC/feed.atom?limit=3").await;
     assert_eq!(odd.status, StatusCode::OK, "{}", odd.text());
     let odd = parse(&python, "atom", &odd.bytes);
     assert_eq!(entry_ids(&odd), ["tag:tracker.example.org,2026:event/106"]);
-    assert_eq!(link(&odd["feed"]["links"], "self")["href"], "https://tracker.example.org/dists/my%20dist%2F%C3%BC/feed.atom?limit=3");
+    assert_eq!(
+        link(&odd["feed"]["links"], "self")["href"],
+        "https://tracker.example.org/dists/my%20dist%2F%C3%BC/feed.atom?limit=3"
+    );
     let r = app.get("/dists/debian/feed.atom?dist=fedora").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the dist is in the path");
     let r = app.get("/dists/nowhere/feed.atom").await;
@@ -277,7 +331,11 @@ async fn check_conditional_get(app: &TestApp, token: &str, uri: &str) {
     let earlier = (chrono::DateTime::parse_from_rfc2822(&modified).unwrap() - chrono::Duration::hours(1))
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
-    assert_eq!(get_with(app, uri, &[(header::IF_MODIFIED_SINCE, &earlier)]).await.status, StatusCode::OK, "{uri}: older copy");
+    assert_eq!(
+        get_with(app, uri, &[(header::IF_MODIFIED_SINCE, &earlier)]).await.status,
+        StatusCode::OK,
+        "{uri}: older copy"
+    );
     // If-None-Match decides when both are sent.
     let r = get_with(app, uri, &[(header::IF_NONE_MATCH, "W/\"other\""), (header::IF_MODIFIED_SINCE, &later)]).await;
     assert_eq!(r.status, StatusCode::OK, "{uri}: a stale ETag wins over the date");
@@ -298,7 +356,12 @@ async fn feed_and_calendar_answer_304_to_current_copies() {
     let db = sqlite_db();
     let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
-    record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"})).await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"}),
+    )
+    .await;
     check_conditional_get(&app, &token, "/feed.atom").await;
     check_conditional_get(&app, &token, "/dists/fedora/feed.atom?state=branched").await;
     check_conditional_get(&app, &token, "/calendar.ics").await;
@@ -322,11 +385,26 @@ async fn calendar_cancels_retracted_events_and_adds_corrections() {
     let db = sqlite_db();
     let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
-    let e1 = record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true,
-        "at": "2026-02-10T00:00:00Z", "note": HOSTILE_NOTE, "link": "https://example.org/meeting?a=1&b=2"})).await;
-    record(&app, &token, json!({"dist": "fedora", "release": "43", "state": "beta-freeze", "reached": false,
-        "at": "2025-09-02T14:30:00Z"})).await;
-    record(&app, &token, json!({"dist": "debian", "release": "13", "state": "stable", "reached": true, "at": "2025-08-09T00:00:00Z"})).await;
+    let e1 = record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true,
+        "at": "2026-02-10T00:00:00Z", "note": HOSTILE_NOTE, "link": "https://example.org/meeting?a=1&b=2"}),
+    )
+    .await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "43", "state": "beta-freeze", "reached": false,
+        "at": "2025-09-02T14:30:00Z"}),
+    )
+    .await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "debian", "release": "13", "state": "stable", "reached": true, "at": "2025-08-09T00:00:00Z"}),
+    )
+    .await;
 
     let response = app.get("/calendar.ics").await;
     assert_eq!(response.status, StatusCode::OK);
@@ -354,7 +432,12 @@ async fn calendar_cancels_retracted_events_and_adds_corrections() {
 
     // A correction: the wrong date is retracted, the right one recorded.
     let r = retract(&app, &token, 1, "wrong day; it was the 11th").await;
-    record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-11T00:00:00Z"})).await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-11T00:00:00Z"}),
+    )
+    .await;
     let calendar = parse(&python, "ics", &app.get("/calendar.ics").await.bytes);
     assert_eq!(calendar["events"].as_array().unwrap().len(), 4, "the cancelled event stays");
     let cancelled = vevent(&calendar, "event-1@tracker.example.org");
@@ -394,15 +477,26 @@ async fn corrections_name_each_other_in_the_feed_and_the_calendar() {
     let db = sqlite_db();
     let app = feed_app(&db).await;
     let token = app.token("releng-bot").await;
-    record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T00:00:00Z"})).await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T00:00:00Z"}),
+    )
+    .await;
     // A correction as the editing form makes it: retraction and new event
     // in one transaction, the new one naming the old in `corrects`.
     let fixed: app::model::EventInput = serde_json::from_value(json!({"dist": "fedora", "release": "44",
-        "state": "branched", "reached": true, "at": "2026-02-11T00:00:00Z"})).unwrap();
+        "state": "branched", "reached": true, "at": "2026-02-11T00:00:00Z"}))
+    .unwrap();
     let who = server::auth::Identity::ApiToken { id: 1, name: "releng-bot".into() };
     let (retraction, corrected) = app
         .state
-        .correct_event(1, app::model::NewRetraction::parse(Some("wrong day")).unwrap(), fixed.validate(Utc::now()).unwrap(), &who)
+        .correct_event(
+            1,
+            app::model::NewRetraction::parse(Some("wrong day")).unwrap(),
+            fixed.validate(Utc::now()).unwrap(),
+            &who,
+        )
         .await
         .expect("correction");
     assert_eq!(corrected.corrects, Some(1));
@@ -410,13 +504,22 @@ async fn corrections_name_each_other_in_the_feed_and_the_calendar() {
     let feed = parse(&python, "atom", &app.get("/feed.atom").await.bytes);
     assert!(!feed["bozo"].as_bool().unwrap(), "{feed}");
     let entry = |id: &str| {
-        feed["entries"].as_array().unwrap().iter().find(|e| e["id"] == id).unwrap_or_else(|| panic!("no {id} in {feed}")).clone()
+        feed["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {feed}"))
+            .clone()
     };
     let new = entry(&format!("tag:tracker.example.org,2026:event/{}", corrected.id));
     assert!(new["summary"].as_str().unwrap().contains("It corrects event #1, retracted with it."), "{new}");
     let old = entry(&format!("tag:tracker.example.org,2026:retraction/{}", retraction.retraction.id));
     let summary = old["summary"].as_str().unwrap();
-    assert!(summary.contains(&format!("Corrected by event #{}.", corrected.id)) && summary.contains("Reason: wrong day"), "{old}");
+    assert!(
+        summary.contains(&format!("Corrected by event #{}.", corrected.id)) && summary.contains("Reason: wrong day"),
+        "{old}"
+    );
     // The old event's own entry never changes.
     let first = entry("tag:tracker.example.org,2026:event/1");
     assert!(!first["summary"].as_str().unwrap().contains("orrect"), "{first}");
@@ -424,7 +527,13 @@ async fn corrections_name_each_other_in_the_feed_and_the_calendar() {
     let calendar = parse(&python, "ics", &app.get("/calendar.ics").await.bytes);
     let cancelled = vevent(&calendar, "event-1@tracker.example.org");
     assert_eq!(cancelled["status"], "CANCELLED");
-    assert!(cancelled["description"].as_str().unwrap().starts_with(&format!("Retracted (corrected by event #{}) by releng-bot", corrected.id)), "{cancelled}");
+    assert!(
+        cancelled["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Retracted (corrected by event #{}) by releng-bot", corrected.id)),
+        "{cancelled}"
+    );
     let new = vevent(&calendar, &format!("event-{}@tracker.example.org", corrected.id));
     assert!(new["description"].as_str().unwrap().contains("It corrects event #1"), "{new}");
 }
@@ -440,12 +549,20 @@ async fn links_stay_below_a_public_url_with_a_path() {
     assert_eq!(app.state.auth.public_url.as_str(), "https://example.org/releases/");
     assert_eq!(app.state.auth.absolute("/auth/callback"), "https://example.org/releases/auth/callback");
     let token = app.token("releng-bot").await;
-    record(&app, &token, json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T00:00:00Z"})).await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T00:00:00Z"}),
+    )
+    .await;
     let feed = parse(&python, "atom", &app.get("/dists/fedora/feed.atom").await.bytes);
     assert_eq!(link(&feed["feed"]["links"], "self")["href"], "https://example.org/releases/dists/fedora/feed.atom");
     assert_eq!(link(&feed["entries"][0]["links"], "alternate")["href"], "https://example.org/releases/events/1");
     // The default authority is Fedora's, whatever the public URL.
     assert_eq!(feed["entries"][0]["id"], "tag:releasetracker.fedoraproject.org,2026:event/1");
     let calendar = parse(&python, "ics", &app.get("/calendar.ics").await.bytes);
-    assert_eq!(vevent(&calendar, "event-1@releasetracker.fedoraproject.org")["url"], "https://example.org/releases/events/1");
+    assert_eq!(
+        vevent(&calendar, "event-1@releasetracker.fedoraproject.org")["url"],
+        "https://example.org/releases/events/1"
+    );
 }

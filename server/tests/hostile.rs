@@ -53,7 +53,13 @@ async fn snapshot(app: &TestApp) -> ((usize, usize), usize) {
     (app.stored_events().await, app.stored_property_changes().await)
 }
 
-fn request(method: Method, uri: &str, token: Option<&str>, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+fn request(
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Request<Body> {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -70,12 +76,15 @@ fn get(uri: &str) -> Request<Body> {
 
 /// Checks that an error answer is in the documented shape and leaks nothing.
 fn documented_error(r: &Response, what: &str) -> Value {
-    let v: Value = serde_json::from_slice(&r.bytes).unwrap_or_else(|e| panic!("{what}: error is not JSON ({e}): {}", r.text()));
+    let v: Value =
+        serde_json::from_slice(&r.bytes).unwrap_or_else(|e| panic!("{what}: error is not JSON ({e}): {}", r.text()));
     assert!(v["error"]["code"].is_string() && v["error"]["message"].is_string(), "{what}: not the error shape: {v}");
     let text = r.text().to_lowercase();
     // Words of the server's insides; user strings echoed back (a refused
     // key `' UNION SELECT ...`) are not leaks, so SQL keywords are not listed.
-    for leak in ["sqlx", "sqlite_", "syntax error", "database error", "/work/", "/tmp/", ".rs:", "panicked", "stack backtrace"] {
+    for leak in
+        ["sqlx", "sqlite_", "syntax error", "database error", "/work/", "/tmp/", ".rs:", "panicked", "stack backtrace"]
+    {
         assert!(!text.contains(leak), "{what}: response leaks `{leak}`: {text}");
     }
     v
@@ -96,7 +105,9 @@ async fn refused(app: &TestApp, req: Request<Body>) -> Value {
 /// Sends a read: below 500, and an error (API routes) in the documented shape.
 async fn answered(app: &TestApp, req: Request<Body>) -> Response {
     let what = format!("{} {}", req.method(), req.uri());
-    let api = req.uri().path().starts_with("/api/") || req.uri().path().ends_with(".atom") || req.uri().path().ends_with(".ics");
+    let api = req.uri().path().starts_with("/api/")
+        || req.uri().path().ends_with(".atom")
+        || req.uri().path().ends_with(".ics");
     let r = app.send(req).await;
     assert!(!r.status.is_server_error(), "{what}: {} {}", r.status, r.text());
     if api && r.status.is_client_error() {
@@ -142,7 +153,11 @@ async fn every_stored_event_is_valid(app: &TestApp) {
 async fn reload_agrees(db: &TestDb, app: &TestApp, dists: &[String]) {
     let again = TestApp::start(db).await;
     let uri = "/api/v1/events?limit=1000";
-    assert_eq!(app.get(uri).await.json(), again.get(uri).await.json(), "the log differs after a reload from the database");
+    assert_eq!(
+        app.get(uri).await.json(),
+        again.get(uri).await.json(),
+        "the log differs after a reload from the database"
+    );
     for dist in dists {
         let uri = format!("/api/v1/views/{}/detailed?with=properties", enc(dist));
         assert_eq!(app.get(&uri).await.bytes, again.get(&uri).await.bytes, "{uri} differs after a reload");
@@ -189,7 +204,10 @@ async fn injection_strings_are_stored_as_data(db: &TestDb) {
             let reason = json!({"reason": format!("{s}\r\n{s}")}).to_string();
             let r = app.post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), &reason).await;
             assert_eq!(r.status, StatusCode::CREATED, "retract {s}: {}", r.text());
-            assert_eq!(app.get(&format!("/api/v1/events/{id}")).await.json()["retraction"]["reason"], format!("{s}\r\n{s}"));
+            assert_eq!(
+                app.get(&format!("/api/v1/events/{id}")).await.json()["retraction"]["reason"],
+                format!("{s}\r\n{s}")
+            );
         }
 
         // Properties: the string as a value on the dist and on the release;
@@ -198,9 +216,15 @@ async fn injection_strings_are_stored_as_data(db: &TestDb) {
         let r = app.put_json(&path, Some(&t), &json!({"name": s, "codename": format!("{s}!")}).to_string()).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
         assert_eq!(r.json()["name"], *s);
-        let r = app.put_json(&format!("/api/v1/dists/{}/properties", enc(&dist)), Some(&t), &json!({"name": s}).to_string()).await;
+        let r = app
+            .put_json(&format!("/api/v1/dists/{}/properties", enc(&dist)), Some(&t), &json!({"name": s}).to_string())
+            .await;
         assert_eq!(r.status, StatusCode::OK, "dist properties {s}: {}", r.text());
-        let e = refused(&app, request(Method::PUT, &path, Some(&t), Some("application/json"), json!({ *s: "x" }).to_string())).await;
+        let e = refused(
+            &app,
+            request(Method::PUT, &path, Some(&t), Some("application/json"), json!({ *s: "x" }).to_string()),
+        )
+        .await;
         assert_eq!(e["error"]["code"], "invalid_input");
 
         // Reads find them by name.
@@ -221,7 +245,10 @@ async fn injection_strings_are_stored_as_data(db: &TestDb) {
     let calendar = app.get("/calendar.ics").await;
     assert_eq!(calendar.status, StatusCode::OK);
     for line in calendar.text().split("\r\n") {
-        assert!(!line.starts_with("h-") && !line.starts_with('<') && !line.starts_with('\''), "a value broke out of its line: {line:?}");
+        assert!(
+            !line.starts_with("h-") && !line.starts_with('<') && !line.starts_with('\''),
+            "a value broke out of its line: {line:?}"
+        );
     }
     for s in MARKUP.iter().filter(|s| s.contains('<')) {
         assert!(!feed.text().contains(s), "the feed holds {s} unescaped");
@@ -260,14 +287,16 @@ async fn injection_strings_are_stored_as_data_postgres() {
 }
 
 /// Characters that no name, note, reason, link, key or value may hold.
-const CONTROL: &[&str] = &["a\u{0}b", "\u{0}", "a\u{7}", "a\u{8}b", "a\u{1b}[2J", "a\u{7f}", "a\u{85}b", "a\u{9b}31m", "a\u{c}b"];
+const CONTROL: &[&str] =
+    &["a\u{0}b", "\u{0}", "a\u{7}", "a\u{8}b", "a\u{1b}[2J", "a\u{7f}", "a\u{85}b", "a\u{9b}31m", "a\u{c}b"];
 
 #[tokio::test]
 async fn control_characters_and_nul_are_refused_in_every_field() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
-    let r = app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let r =
+        app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let id = r.json()["id"].as_i64().unwrap();
     for bad in CONTROL {
@@ -278,28 +307,86 @@ async fn control_characters_and_nul_are_refused_in_every_field() {
                 "at" => format!("2026-01-01T00:00:00Z{bad}"),
                 _ => (*bad).to_owned(),
             });
-            let e = refused(&app, request(Method::POST, "/api/v1/events", Some(&t), Some("application/json"), body.to_string())).await;
+            let e = refused(
+                &app,
+                request(Method::POST, "/api/v1/events", Some(&t), Some("application/json"), body.to_string()),
+            )
+            .await;
             assert_eq!(e["error"]["field"], field, "{bad:?} in {field}: {e}");
             // The same through the form style, percent-encoded.
             let query = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(body.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().map_or("1".into(), str::to_owned))))
+                .extend_pairs(
+                    body.as_object()
+                        .unwrap()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().map_or("1".into(), str::to_owned))),
+                )
                 .finish();
-            let e = refused(&app, request(Method::POST, &format!("/event?{query}"), Some(&t), None, Body::empty())).await;
+            let e =
+                refused(&app, request(Method::POST, &format!("/event?{query}"), Some(&t), None, Body::empty())).await;
             assert_eq!(e["error"]["field"], field, "form: {bad:?} in {field}: {e}");
             // And as a form body.
-            let e = refused(&app, request(Method::POST, "/event", Some(&t), Some("application/x-www-form-urlencoded"), query)).await;
+            let e = refused(
+                &app,
+                request(Method::POST, "/event", Some(&t), Some("application/x-www-form-urlencoded"), query),
+            )
+            .await;
             assert_eq!(e["error"]["field"], field, "form body: {bad:?} in {field}: {e}");
         }
-        let e = refused(&app, request(Method::POST, &format!("/api/v1/events/{id}/retract"), Some(&t), Some("application/json"), json!({"reason": bad}).to_string())).await;
+        let e = refused(
+            &app,
+            request(
+                Method::POST,
+                &format!("/api/v1/events/{id}/retract"),
+                Some(&t),
+                Some("application/json"),
+                json!({"reason": bad}).to_string(),
+            ),
+        )
+        .await;
         assert_eq!(e["error"]["field"], "reason", "{bad:?}");
         let path = "/api/v1/dists/fedora/releases/44/properties";
-        let e = refused(&app, request(Method::PUT, path, Some(&t), Some("application/json"), json!({"name": bad}).to_string())).await;
+        let e = refused(
+            &app,
+            request(Method::PUT, path, Some(&t), Some("application/json"), json!({"name": bad}).to_string()),
+        )
+        .await;
         assert_eq!(e["error"]["field"], "name", "{bad:?}");
-        let e = refused(&app, request(Method::PUT, path, Some(&t), Some("application/json"), json!({ format!("k{bad}"): "v" }).to_string())).await;
+        let e = refused(
+            &app,
+            request(
+                Method::PUT,
+                path,
+                Some(&t),
+                Some("application/json"),
+                json!({ format!("k{bad}"): "v" }).to_string(),
+            ),
+        )
+        .await;
         assert_eq!(e["error"]["code"], "invalid_input", "{bad:?}");
         // In a path segment: a name that cannot exist.
-        refused(&app, request(Method::PUT, &format!("/api/v1/dists/{}/properties", enc(bad)), Some(&t), Some("application/json"), r#"{"name":"x"}"#)).await;
-        refused(&app, request(Method::PUT, &format!("/api/v1/dists/fedora/releases/{}/properties", enc(bad)), Some(&t), Some("application/json"), r#"{"name":"x"}"#)).await;
+        refused(
+            &app,
+            request(
+                Method::PUT,
+                &format!("/api/v1/dists/{}/properties", enc(bad)),
+                Some(&t),
+                Some("application/json"),
+                r#"{"name":"x"}"#,
+            ),
+        )
+        .await;
+        refused(
+            &app,
+            request(
+                Method::PUT,
+                &format!("/api/v1/dists/fedora/releases/{}/properties", enc(bad)),
+                Some(&t),
+                Some("application/json"),
+                r#"{"name":"x"}"#,
+            ),
+        )
+        .await;
         // And in the filters of reads.
         for uri in [
             format!("/api/v1/events?dist={}", enc(bad)),
@@ -323,7 +410,8 @@ async fn invalid_utf8_in_paths_queries_bodies_and_headers() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
-    let r = app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let r =
+        app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
     let id = r.json()["id"].as_i64().unwrap();
     let doc = app.get("/api/v1/openapi.json").await.json();
     for bad in NOT_UTF8 {
@@ -335,12 +423,19 @@ async fn invalid_utf8_in_paths_queries_bodies_and_headers() {
                 if m == Method::GET {
                     answered(&app, get(&uri)).await;
                 } else if uri != template.as_str() {
-                    refused(&app, request(m, &uri, Some(&t), Some("application/json"), r#"{"reason":"x","name":"x"}"#)).await;
+                    refused(&app, request(m, &uri, Some(&t), Some("application/json"), r#"{"reason":"x","name":"x"}"#))
+                        .await;
                 }
             }
         }
         // Pages.
-        for uri in [format!("/dists/{bad}"), format!("/dists/fedora/releases/{bad}"), format!("/events/{bad}"), format!("/events?dist={bad}"), format!("/calendar?dist={bad}")] {
+        for uri in [
+            format!("/dists/{bad}"),
+            format!("/dists/fedora/releases/{bad}"),
+            format!("/events/{bad}"),
+            format!("/events?dist={bad}"),
+            format!("/calendar?dist={bad}"),
+        ] {
             answered(&app, get(&uri)).await;
         }
         // Query values and names of reads.
@@ -356,14 +451,21 @@ async fn invalid_utf8_in_paths_queries_bodies_and_headers() {
         }
         // Writes: the form style (query and body) and JSON bodies.
         for field in ["dist", "release", "state", "note", "link", "at", "reached"] {
-            let mut pairs = vec![("dist", "fedora".to_owned()), ("release", "45".into()), ("state", "x".into()), ("reached", "1".into())];
+            let mut pairs = vec![
+                ("dist", "fedora".to_owned()),
+                ("release", "45".into()),
+                ("state", "x".into()),
+                ("reached", "1".into()),
+            ];
             pairs.retain(|(k, _)| *k != field);
             pairs.push((field, format!("x{bad}")));
             let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let query = query.join("&");
-            let e = refused(&app, request(Method::POST, &format!("/event?{query}"), Some(&t), None, Body::empty())).await;
+            let e =
+                refused(&app, request(Method::POST, &format!("/event?{query}"), Some(&t), None, Body::empty())).await;
             assert_eq!(e["error"]["field"], field, "{bad} in {field}: {e}");
-            refused(&app, request(Method::POST, "/event", Some(&t), Some("application/x-www-form-urlencoded"), query)).await;
+            refused(&app, request(Method::POST, "/event", Some(&t), Some("application/x-www-form-urlencoded"), query))
+                .await;
         }
         let raw = |prefix: &str, suffix: &str| {
             let mut body = prefix.as_bytes().to_vec();
@@ -371,12 +473,29 @@ async fn invalid_utf8_in_paths_queries_bodies_and_headers() {
             body.extend_from_slice(suffix.as_bytes());
             body
         };
-        refused(&app, request(Method::POST, &format!("/api/v1/events/{id}/retract"), Some(&t), Some("application/json"), raw(r#"{"reason":""#, r#""}"#))).await;
+        refused(
+            &app,
+            request(
+                Method::POST,
+                &format!("/api/v1/events/{id}/retract"),
+                Some(&t),
+                Some("application/json"),
+                raw(r#"{"reason":""#, r#""}"#),
+            ),
+        )
+        .await;
         let path = "/api/v1/dists/fedora/releases/44/properties";
-        refused(&app, request(Method::PUT, path, Some(&t), Some("application/json"), raw(r#"{"name":""#, r#""}"#))).await;
+        refused(&app, request(Method::PUT, path, Some(&t), Some("application/json"), raw(r#"{"name":""#, r#""}"#)))
+            .await;
         refused(&app, request(Method::PUT, path, Some(&t), Some("application/json"), raw(r#"{""#, r#"":"x"}"#))).await;
         // A token that is not text.
-        let mut req = request(Method::POST, "/api/v1/events", None, Some("application/json"), event_body("45", "x", true, "2026-02-10T14:00:00Z"));
+        let mut req = request(
+            Method::POST,
+            "/api/v1/events",
+            None,
+            Some("application/json"),
+            event_body("45", "x", true, "2026-02-10T14:00:00Z"),
+        );
         let mut value = b"Bearer rt_".to_vec();
         value.extend(percent_decode(bad));
         req.headers_mut().insert(header::AUTHORIZATION, header::HeaderValue::from_bytes(&value).unwrap());
@@ -438,10 +557,16 @@ async fn absurd_dates(db: &TestDb) {
     ] {
         let body = json!({"dist": "fedora", "release": "1", "state": format!("s{}", accepted.len()), "reached": true, "at": at}).to_string();
         let r = app.post_json("/api/v1/events", Some(&t), &body).await;
-        assert!(r.status == StatusCode::CREATED || r.status == StatusCode::UNPROCESSABLE_ENTITY, "{at}: {} {}", r.status, r.text());
+        assert!(
+            r.status == StatusCode::CREATED || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{at}: {} {}",
+            r.status,
+            r.text()
+        );
         if r.status == StatusCode::CREATED {
             let answered_at = r.json()["at"].as_str().unwrap().to_owned();
-            app::model::time::parse_timestamp("at", &answered_at).unwrap_or_else(|e| panic!("{at} answered as {answered_at}: {e}"));
+            app::model::time::parse_timestamp("at", &answered_at)
+                .unwrap_or_else(|e| panic!("{at} answered as {answered_at}: {e}"));
             accepted.push((at, answered_at));
         } else {
             documented_error(&r, at);
@@ -455,9 +580,25 @@ async fn absurd_dates(db: &TestDb) {
 
     // Every read that takes an instant, with absurd ones.
     for at in [
-        "0000-01-01", "0000-01-01T00:00:00Z", "0000-01-01T00:00:00+23:59", "9999-12-31", "262143-12-31", "+262143-12-31", "-262144-01-01", "262144-01-01",
-        "9999-12-31T23:59:59.999999999Z", "2016-12-31T23:59:60Z", "2026-01-01T00:00:00+25:00", "1e99", "-1", "0", "%00", "2026-13-01",
-        "2026-00-10", "2026-02-30", "99999999999999999999-01-01",
+        "0000-01-01",
+        "0000-01-01T00:00:00Z",
+        "0000-01-01T00:00:00+23:59",
+        "9999-12-31",
+        "262143-12-31",
+        "+262143-12-31",
+        "-262144-01-01",
+        "262144-01-01",
+        "9999-12-31T23:59:59.999999999Z",
+        "2016-12-31T23:59:60Z",
+        "2026-01-01T00:00:00+25:00",
+        "1e99",
+        "-1",
+        "0",
+        "%00",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-02-30",
+        "99999999999999999999-01-01",
     ] {
         for uri in [
             format!("/api/v1/views/fedora/states-by-release?at={at}"),
@@ -479,7 +620,14 @@ async fn absurd_dates(db: &TestDb) {
         }
     }
     answered(&app, get("/calendar?year=0&month=1")).await;
-    for page in ["/events", "/dists/fedora", "/dists/fedora/releases/1", "/calendar?year=2016&month=12", "/feed.atom", "/calendar.ics"] {
+    for page in [
+        "/events",
+        "/dists/fedora",
+        "/dists/fedora/releases/1",
+        "/calendar?year=2016&month=12",
+        "/feed.atom",
+        "/calendar.ics",
+    ] {
         assert_eq!(answered(&app, get(page)).await.status, StatusCode::OK, "{page}");
     }
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
@@ -499,8 +647,26 @@ async fn absurd_dates_postgres() {
 
 /// Numbers that are not ids or limits, or are at the edge of the type.
 const NUMBERS: &[&str] = &[
-    "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "-1", "0", "1e99", "1E2", "0x10", "1.5",
-    "NaN", "inf", "", "%20", "+1", "01", "1%00", "%EF%BC%91", "99999999999999999999999999999999999999", "18446744073709551615",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "-1",
+    "0",
+    "1e99",
+    "1E2",
+    "0x10",
+    "1.5",
+    "NaN",
+    "inf",
+    "",
+    "%20",
+    "+1",
+    "01",
+    "1%00",
+    "%EF%BC%91",
+    "99999999999999999999999999999999999999",
+    "18446744073709551615",
 ];
 
 #[tokio::test]
@@ -509,7 +675,9 @@ async fn absurd_ids_and_limits_on_every_read() {
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
     for i in 0..3 {
-        let r = app.post_json("/api/v1/events", Some(&t), &event_body("44", &format!("s{i}"), true, "2026-02-10T14:00:00Z")).await;
+        let r = app
+            .post_json("/api/v1/events", Some(&t), &event_body("44", &format!("s{i}"), true, "2026-02-10T14:00:00Z"))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     for n in NUMBERS {
@@ -546,15 +714,37 @@ async fn absurd_ids_and_limits_on_every_read() {
         }
         // `+1` and `01` name event 1, like Rust's integer parsing reads them.
         if !n.parse::<i64>().is_ok_and(|id| id > 0) {
-            refused(&app, request(Method::POST, &format!("/api/v1/events/{n}/retract"), Some(&t), Some("application/json"), r#"{"reason":"x"}"#)).await;
+            refused(
+                &app,
+                request(
+                    Method::POST,
+                    &format!("/api/v1/events/{n}/retract"),
+                    Some(&t),
+                    Some("application/json"),
+                    r#"{"reason":"x"}"#,
+                ),
+            )
+            .await;
         }
     }
     // The edges of the cursors answer sensibly: nothing above the largest id,
     // everything below it.
-    assert_eq!(app.get(&format!("/api/v1/events?after_id={}", i64::MAX)).await.json()["events"].as_array().map(Vec::len), Some(0));
-    assert_eq!(app.get(&format!("/api/v1/events?before_id={}", i64::MAX)).await.json()["events"].as_array().map(Vec::len), Some(3));
-    assert_eq!(app.get(&format!("/api/v1/events?after_id={}", i64::MIN)).await.json()["events"].as_array().map(Vec::len), Some(3));
-    assert_eq!(app.get(&format!("/api/v1/events?before_id={}", i64::MIN)).await.json()["events"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        app.get(&format!("/api/v1/events?after_id={}", i64::MAX)).await.json()["events"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/events?before_id={}", i64::MAX)).await.json()["events"].as_array().map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/events?after_id={}", i64::MIN)).await.json()["events"].as_array().map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/events?before_id={}", i64::MIN)).await.json()["events"].as_array().map(Vec::len),
+        Some(0)
+    );
     assert_eq!(app.stored_events().await, (3, 0));
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
@@ -602,7 +792,8 @@ async fn huge_and_deep_bodies_on_every_write() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
-    let r = app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let r =
+        app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
     let id = r.json()["id"].as_i64().unwrap();
     let writes = [
         (Method::POST, "/api/v1/events".to_owned(), "application/json"),
@@ -615,11 +806,17 @@ async fn huge_and_deep_bodies_on_every_write() {
         let json = *content_type == "application/json";
         let send = |body: Vec<u8>| request(method.clone(), uri, Some(&t), Some(content_type), body);
         // 1 MiB with a length, and 1 MiB streamed without one.
-        let big = if json { format!(r#"{{"reason":"{}"}}"#, "x".repeat(1 << 20)) } else { format!("note={}", "x".repeat(1 << 20)) };
+        let big = if json {
+            format!(r#"{{"reason":"{}"}}"#, "x".repeat(1 << 20))
+        } else {
+            format!("note={}", "x".repeat(1 << 20))
+        };
         let e = refused(&app, send(big.clone().into_bytes())).await;
         assert_eq!(e["error"]["code"], "payload_too_large", "{uri}");
-        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big.into_bytes().chunks(8192).map(|c| Ok(c.to_vec())).collect();
-        let streamed = request(method.clone(), uri, Some(&t), Some(content_type), Body::from_stream(futures_stream(chunks)));
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            big.into_bytes().chunks(8192).map(|c| Ok(c.to_vec())).collect();
+        let streamed =
+            request(method.clone(), uri, Some(&t), Some(content_type), Body::from_stream(futures_stream(chunks)));
         let e = refused(&app, streamed).await;
         assert_eq!(e["error"]["code"], "payload_too_large", "{uri} streamed");
         if !json {
@@ -659,7 +856,9 @@ async fn huge_and_deep_bodies_on_every_write() {
 }
 
 /// A body stream of `chunks`, without a length.
-fn futures_stream(chunks: Vec<Result<Vec<u8>, std::io::Error>>) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+fn futures_stream(
+    chunks: Vec<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::iter(chunks)
 }
 
@@ -747,7 +946,8 @@ async fn generated_requests_from_the_openapi_description() {
     let mut stored = 0i64;
     let mut after = imported;
     loop {
-        let (_, body) = http(port, "GET", &format!("/api/v1/events?limit=1000&after_id={after}"), "", "").await.unwrap();
+        let (_, body) =
+            http(port, "GET", &format!("/api/v1/events?limit=1000&after_id={after}"), "", "").await.unwrap();
         let v: Value = serde_json::from_str(&body).unwrap();
         let events = v["events"].as_array().unwrap();
         for e in events {

@@ -14,7 +14,9 @@ async fn record_then_read_every_view() {
     let app = TestApp::start(&db).await;
     let token = app.token("releng-bot").await;
 
-    let r = app.post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let r = app
+        .post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z"))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let e = r.json();
     assert_eq!(r.headers[header::LOCATION], format!("/api/v1/events/{}", e["id"]));
@@ -28,11 +30,17 @@ async fn record_then_read_every_view() {
     assert!(e["retraction"].is_null());
 
     // A repeat is kept and flagged as no change.
-    let r = app.post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-11T00:00:00Z")).await;
+    let r = app
+        .post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-11T00:00:00Z"))
+        .await;
     assert_eq!(r.json()["changed"], false);
     assert_eq!(r.json()["was_in_state"], true);
 
-    for (release, state, at) in [("0", "rawhide", "2026-01-01T00:00:00Z"), ("10", "branched", "2026-01-01T00:00:00Z"), ("9", "eol", "2026-01-01T00:00:00Z")] {
+    for (release, state, at) in [
+        ("0", "rawhide", "2026-01-01T00:00:00Z"),
+        ("10", "branched", "2026-01-01T00:00:00Z"),
+        ("9", "eol", "2026-01-01T00:00:00Z"),
+    ] {
         let r = app.post_json("/api/v1/events", Some(&token), &event_body(release, state, true, at)).await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
@@ -134,7 +142,10 @@ async fn retraction_removes_the_event_from_views_and_is_shown() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let token = app.token("t").await;
-    let id = app.post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await.json()["id"]
+    let id = app
+        .post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z"))
+        .await
+        .json()["id"]
         .as_i64()
         .unwrap();
     let r = app.post_json(&format!("/api/v1/events/{id}/retract"), Some(&token), r#"{"reason":"wrong release"}"#).await;

@@ -71,10 +71,8 @@ async fn keys_make_writes_safe_to_repeat(db: TestDb) {
     let concurrent = serde_json::json!({"dist":"fedora","release":"45","state":"development","reached":true,
         "at":"2026-02-11T00:00:00Z"})
     .to_string();
-    let answers = futures_util::future::join_all(
-        (0..20).map(|_| app.send(keyed_json(&token, "burst-1", &concurrent))),
-    )
-    .await;
+    let answers =
+        futures_util::future::join_all((0..20).map(|_| app.send(keyed_json(&token, "burst-1", &concurrent)))).await;
     let ids: std::collections::BTreeSet<_> = answers
         .iter()
         .map(|r| {
@@ -105,15 +103,19 @@ async fn keys_make_writes_safe_to_repeat(db: TestDb) {
     twice.headers_mut().append("Idempotency-Key", "b".parse().unwrap());
     assert_eq!(app.send(twice).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A key with an invalid event: the event's error, and the key stays unused.
-    let r = app.send(keyed_json(&token, "unused", r#"{"dist":"fedora","release":"44","state":"","reached":true}"#)).await;
+    let r =
+        app.send(keyed_json(&token, "unused", r#"{"dist":"fedora","release":"44","state":"","reached":true}"#)).await;
     assert_eq!(r.json()["error"]["field"], "state");
     let r = app.send(keyed_json(&token, "unused", body)).await;
     assert!(!replayed(&r), "a refused request does not use up its key");
     assert_eq!(app.stored_events().await, (5, 0));
 
     // Keys with injection strings are just keys: stored, matched verbatim.
-    for (i, hostile) in ["'OR'1'='1", "\"';--", "<script>alert(1)</script>", "$1::text", "%00", "\\x00"].iter().enumerate() {
-        let event = serde_json::json!({"dist":"fedora","release":format!("h{i}"),"state":"active","reached":true}).to_string();
+    for (i, hostile) in
+        ["'OR'1'='1", "\"';--", "<script>alert(1)</script>", "$1::text", "%00", "\\x00"].iter().enumerate()
+    {
+        let event =
+            serde_json::json!({"dist":"fedora","release":format!("h{i}"),"state":"active","reached":true}).to_string();
         let r = app.send(keyed_json(&token, hostile, &event)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{hostile}: {}", r.text());
         assert!(!replayed(&r), "{hostile}");

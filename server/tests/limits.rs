@@ -28,10 +28,7 @@ fn settings(limits: Limits) -> server::state::Settings {
 
 /// A request from `peer` (as `serve` would attach it).
 fn from(peer: &str, method: Method, uri: &str, token: Option<&str>, body: Body) -> Request<Body> {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
+    let mut req = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
@@ -313,7 +310,14 @@ async fn requests_over_the_concurrency_limit_are_shed() {
 
 /// One HTTP/1.1 request from `local` (a loopback address of the client's
 /// choosing) to the server; answers status, headers (lowercase) and body.
-async fn request_from(local: &str, port: u16, method: &str, path: &str, token: &str, body: &str) -> (u16, String, String) {
+async fn request_from(
+    local: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(format!("{local}:0").parse().unwrap()).unwrap();

@@ -202,7 +202,8 @@ async fn who_may_write_through_which_door() {
     let db = sqlite_db();
     let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
     let seed = app.token("seed").await;
-    let first = app.post_json("/api/v1/events", Some(&seed), &event_body("40", "active", true, "2024-01-01T00:00:00Z")).await;
+    let first =
+        app.post_json("/api/v1/events", Some(&seed), &event_body("40", "active", true, "2024-01-01T00:00:00Z")).await;
     assert_eq!(first.status, StatusCode::CREATED);
 
     let mut editor = Browser::default();
@@ -220,14 +221,23 @@ async fn who_may_write_through_which_door() {
     assert_eq!(anonymous.json(&app, "/api/v1/events", &body, None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(viewer.json(&app, "/api/v1/events", &body, Some(&csrf)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(editor.json(&app, "/api/v1/events", &body, None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(editor.json(&app, "/api/v1/events", &body, Some("0".repeat(64).as_str())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        editor.json(&app, "/api/v1/events", &body, Some("0".repeat(64).as_str())).await.status,
+        StatusCode::FORBIDDEN
+    );
     let made = editor.json(&app, "/api/v1/events", &body, Some(&csrf)).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     assert_eq!(made.json()["recorded_by"], "editor");
     assert_eq!(made.json()["source"], "web");
 
     // Forms (server functions), as a page with JavaScript posts them.
-    let fields = [("csrf_token", csrf.as_str()), ("dist", "fedora"), ("release", "42"), ("state", "active"), ("reached", "true")];
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("dist", "fedora"),
+        ("release", "42"),
+        ("state", "active"),
+        ("reached", "true"),
+    ];
     let no_token = [("dist", "fedora"), ("release", "42"), ("state", "active"), ("reached", "true")];
     assert_eq!(anonymous.form(&app, "/ui/record_event", &no_token, false).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(viewer.form(&app, "/ui/record_event", &fields, false).await.status, StatusCode::FORBIDDEN);
@@ -261,8 +271,14 @@ async fn who_may_write_through_which_door() {
     assert_eq!(editor.form(&app, "/ui/retract_event", &retract_fields, false).await.status, StatusCode::NOT_FOUND);
     let id_text = id.to_string();
     let correct = [
-        ("csrf_token", csrf.as_str()), ("id", id_text.as_str()), ("reason", "wrong release"),
-        ("dist", "fedora"), ("release", "39"), ("state", "active"), ("reached", "true"), ("at", "2024-01-01T00:00"),
+        ("csrf_token", csrf.as_str()),
+        ("id", id_text.as_str()),
+        ("reason", "wrong release"),
+        ("dist", "fedora"),
+        ("release", "39"),
+        ("state", "active"),
+        ("reached", "true"),
+        ("at", "2024-01-01T00:00"),
     ];
     let corrected = editor.form(&app, "/ui/correct_event", &correct, false).await;
     assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.text());
@@ -308,7 +324,8 @@ async fn properties_are_written_by_signed_in_editors_too() {
     assert_eq!(put.json(), serde_json::json!({"codename": "Heisenbug"}));
     let changes = app.get(&format!("{uri}/history")).await.json()["changes"].clone();
     assert_eq!((changes[0]["recorded_by"].as_str(), changes[0]["source"].as_str()), (Some("editor"), Some("web")));
-    let dist = editor.json_as(&app, "PUT", "/api/v1/dists/fedora/properties", r#"{"name":"Fedora Linux"}"#, Some(&csrf)).await;
+    let dist =
+        editor.json_as(&app, "PUT", "/api/v1/dists/fedora/properties", r#"{"name":"Fedora Linux"}"#, Some(&csrf)).await;
     assert_eq!(dist.status, StatusCode::OK, "{}", dist.text());
 }
 
@@ -320,8 +337,13 @@ async fn plain_form_posts_redirect_and_keep_what_was_typed() {
     editor.sign_in(&app, "editor", "/").await;
     let csrf = csrf_of(&editor.get(&app, "/events/new").await);
     let bad = [
-        ("csrf_token", csrf.as_str()), ("dist", "fedora"), ("release", "44"), ("state", "branched"),
-        ("reached", "true"), ("at", "2999-01-01T00:00"), ("note", "F44 <branch> & freeze"),
+        ("csrf_token", csrf.as_str()),
+        ("dist", "fedora"),
+        ("release", "44"),
+        ("state", "branched"),
+        ("reached", "true"),
+        ("at", "2999-01-01T00:00"),
+        ("note", "F44 <branch> & freeze"),
     ];
     let refused = editor.form(&app, "/ui/record_event", &bad, true).await;
     assert_eq!(refused.status, StatusCode::FOUND);
@@ -334,13 +356,22 @@ async fn plain_form_posts_redirect_and_keep_what_was_typed() {
     // Shown once.
     assert!(!editor.get(&app, "/events/new").await.text().contains("five minutes in the future"));
 
-    let good = [("csrf_token", csrf.as_str()), ("dist", "fedora"), ("release", "44"), ("state", "branched"), ("reached", "true")];
+    let good = [
+        ("csrf_token", csrf.as_str()),
+        ("dist", "fedora"),
+        ("release", "44"),
+        ("state", "branched"),
+        ("reached", "true"),
+    ];
     let done = editor.form(&app, "/ui/record_event", &good, true).await;
     assert_eq!(done.status, StatusCode::FOUND);
     let to = location(&done);
     assert!(to.starts_with("/events/"), "{to}");
     let event_page = editor.get(&app, &to).await.text();
-    assert!(event_page.contains("Recorded: fedora 44 entered branched — it was not in branched before."), "{event_page}");
+    assert!(
+        event_page.contains("Recorded: fedora 44 entered branched — it was not in branched before."),
+        "{event_page}"
+    );
     assert!(event_page.contains("by editor (web)"));
 }
 
@@ -353,11 +384,25 @@ async fn personal_tokens_work_until_revoked_or_the_owner_leaves_the_group() {
     let page = editor.get(&app, "/account/tokens").await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = csrf_of(&page);
-    let made = editor.form(&app, "/ui/create_token", &[("csrf_token", csrf.as_str()), ("name", "laptop"), ("expires_in_days", "30")], false).await;
+    let made = editor
+        .form(
+            &app,
+            "/ui/create_token",
+            &[("csrf_token", csrf.as_str()), ("name", "laptop"), ("expires_in_days", "30")],
+            false,
+        )
+        .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text());
     let token = made.json()["token"].as_str().unwrap().to_owned();
     assert_eq!(made.json()["name"], "editor/laptop");
-    let bad_days = editor.form(&app, "/ui/create_token", &[("csrf_token", csrf.as_str()), ("name", "x"), ("expires_in_days", "9999")], false).await;
+    let bad_days = editor
+        .form(
+            &app,
+            "/ui/create_token",
+            &[("csrf_token", csrf.as_str()), ("name", "x"), ("expires_in_days", "9999")],
+            false,
+        )
+        .await;
     assert_eq!(bad_days.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let body = event_body("44", "branched", true, "2026-02-10T14:00:00Z");
@@ -370,8 +415,17 @@ async fn personal_tokens_work_until_revoked_or_the_owner_leaves_the_group() {
 
     // The owner loses the group: the token stops working.
     let owner = app.store.list_tokens().await.unwrap().into_iter().find(|t| t.name == "editor/laptop").unwrap();
-    let key = server::store::UserKey { issuer: owner.owner_issuer.clone().unwrap(), subject: owner.owner_subject.clone().unwrap() };
-    let demoted = server::store::UserLogin { key: key.clone(), nickname: "editor".into(), groups: vec![], is_editor: false, at: chrono::Utc::now() };
+    let key = server::store::UserKey {
+        issuer: owner.owner_issuer.clone().unwrap(),
+        subject: owner.owner_subject.clone().unwrap(),
+    };
+    let demoted = server::store::UserLogin {
+        key: key.clone(),
+        nickname: "editor".into(),
+        groups: vec![],
+        is_editor: false,
+        at: chrono::Utc::now(),
+    };
     app.store.record_login(&demoted).await.unwrap();
     assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::FORBIDDEN);
     app.store.record_login(&server::store::UserLogin { is_editor: true, ..demoted }).await.unwrap();
@@ -381,8 +435,15 @@ async fn personal_tokens_work_until_revoked_or_the_owner_leaves_the_group() {
     let mut viewer = Browser::default();
     viewer.sign_in(&app, "viewer", "/").await;
     let viewer_csrf = csrf_of(&viewer.get(&app, "/").await);
-    assert_eq!(viewer.form(&app, "/ui/revoke_token", &[("csrf_token", viewer_csrf.as_str()), ("id", id.as_str())], false).await.status, StatusCode::FORBIDDEN);
-    let revoked = editor.form(&app, "/ui/revoke_token", &[("csrf_token", csrf.as_str()), ("id", id.as_str())], false).await;
+    assert_eq!(
+        viewer
+            .form(&app, "/ui/revoke_token", &[("csrf_token", viewer_csrf.as_str()), ("id", id.as_str())], false)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let revoked =
+        editor.form(&app, "/ui/revoke_token", &[("csrf_token", csrf.as_str()), ("id", id.as_str())], false).await;
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
     assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::UNAUTHORIZED);
 }
@@ -421,7 +482,9 @@ async fn sessions_live_in_postgresql_too() {
     let mut editor = Browser::default();
     editor.sign_in(&app, "editor", "/").await;
     let csrf = csrf_of(&editor.get(&app, "/events/new").await);
-    let made = editor.json(&app, "/api/v1/events", &event_body("44", "branched", true, "2026-02-10T14:00:00Z"), Some(&csrf)).await;
+    let made = editor
+        .json(&app, "/api/v1/events", &event_body("44", "branched", true, "2026-02-10T14:00:00Z"), Some(&csrf))
+        .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
 }
 
@@ -471,21 +534,41 @@ async fn the_write_matrix_every_door_times_every_caller() {
         ViewerSession | EditorSessionWithoutCsrf => StatusCode::FORBIDDEN,
         EditorSession | Token => ok,
     };
-    let callers = [Anonymous, ViewerSession, EditorSession, EditorSessionWithoutCsrf, Token, ExpiredToken, RevokedToken];
+    let callers =
+        [Anonymous, ViewerSession, EditorSession, EditorSessionWithoutCsrf, Token, ExpiredToken, RevokedToken];
     let mut checked = 0;
     for (n, caller) in callers.into_iter().enumerate() {
         // A fresh event to retract for each caller.
         let target = app
-            .post_json("/api/v1/events", Some(&seed), &event_body(&format!("r{n}"), "active", true, "2024-01-01T00:00:00Z"))
+            .post_json(
+                "/api/v1/events",
+                Some(&seed),
+                &event_body(&format!("r{n}"), "active", true, "2024-01-01T00:00:00Z"),
+            )
             .await
             .json()["id"]
             .as_i64()
             .unwrap();
         let doors: [(&str, String, String, StatusCode); 5] = [
-            ("POST", "/api/v1/events".into(), event_body(&format!("w{n}"), "active", true, "2024-02-01T00:00:00Z"), StatusCode::CREATED),
-            ("POST", format!("/event?dist=fedora&release=f{n}&state=active&reached=1"), String::new(), StatusCode::CREATED),
+            (
+                "POST",
+                "/api/v1/events".into(),
+                event_body(&format!("w{n}"), "active", true, "2024-02-01T00:00:00Z"),
+                StatusCode::CREATED,
+            ),
+            (
+                "POST",
+                format!("/event?dist=fedora&release=f{n}&state=active&reached=1"),
+                String::new(),
+                StatusCode::CREATED,
+            ),
             ("POST", format!("/api/v1/events/{target}/retract"), r#"{"reason":"matrix"}"#.into(), StatusCode::CREATED),
-            ("PUT", format!("/api/v1/dists/fedora/releases/r{n}/properties"), r#"{"codename":"Matrix"}"#.into(), StatusCode::OK),
+            (
+                "PUT",
+                format!("/api/v1/dists/fedora/releases/r{n}/properties"),
+                r#"{"codename":"Matrix"}"#.into(),
+                StatusCode::OK,
+            ),
             ("PUT", "/api/v1/dists/fedora/properties".into(), format!(r#"{{"name":"Fedora {n}"}}"#), StatusCode::OK),
         ];
         for (method, uri, body, ok) in doors {
@@ -525,7 +608,13 @@ async fn the_write_matrix_every_door_times_every_caller() {
             checked += 1;
         }
         // The forms' server functions need a signed-in editor: tokens do not open them.
-        let fields = [("csrf_token", editor_csrf.as_str()), ("dist", "fedora"), ("release", "s"), ("state", "active"), ("reached", "true")];
+        let fields = [
+            ("csrf_token", editor_csrf.as_str()),
+            ("dist", "fedora"),
+            ("release", "s"),
+            ("state", "active"),
+            ("reached", "true"),
+        ];
         let res = match caller {
             EditorSession => editor.form(&app, "/ui/record_event", &fields, false).await,
             EditorSessionWithoutCsrf => editor.form(&app, "/ui/record_event", &fields[1..], false).await,
@@ -536,8 +625,14 @@ async fn the_write_matrix_every_door_times_every_caller() {
             }
             _ => {
                 let body = serde_urlencoded::to_string(&fields[1..]).unwrap();
-                let mut req = Request::post("/ui/record_event").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                if let Some(t) = match caller { Token => Some(&valid), ExpiredToken => Some(&expired), RevokedToken => Some(&revoked), _ => None } {
+                let mut req =
+                    Request::post("/ui/record_event").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                if let Some(t) = match caller {
+                    Token => Some(&valid),
+                    ExpiredToken => Some(&expired),
+                    RevokedToken => Some(&revoked),
+                    _ => None,
+                } {
                     req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
                 }
                 app.send(req.body(Body::from(body)).unwrap()).await

@@ -49,17 +49,16 @@ fn routes_in_docs(text: &str) -> BTreeSet<(String, String)> {
 
 /// Fills a path template with values that exist in the test log.
 fn concrete(template: &str, event_id: i64) -> String {
-    template
-        .replace("{dist}", "fedora")
-        .replace("{release}", "44")
-        .replace("{id}", &event_id.to_string())
+    template.replace("{dist}", "fedora").replace("{release}", "44").replace("{id}", &event_id.to_string())
 }
 
 async fn app_with_an_event() -> (TestDb, TestApp, String) {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let token = app.token("releng-bot").await;
-    let r = app.post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let r = app
+        .post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z"))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     (db, app, token)
 }
@@ -68,7 +67,9 @@ async fn app_with_an_event() -> (TestDb, TestApp, String) {
 async fn request(app: &TestApp, token: &str, method: &str, template: &str, op: &Value) -> Request<Body> {
     // A retraction needs an event of its own that is not retracted yet.
     let event_id = if template.ends_with("/retract") {
-        let r = app.post_json("/api/v1/events", Some(token), &event_body("44", "pre-beta", true, "2026-02-11T00:00:00Z")).await;
+        let r = app
+            .post_json("/api/v1/events", Some(token), &event_body("44", "pre-beta", true, "2026-02-11T00:00:00Z"))
+            .await;
         r.json()["id"].as_i64().expect("id")
     } else {
         1
@@ -98,7 +99,8 @@ async fn request(app: &TestApp, token: &str, method: &str, template: &str, op: &
             .collect();
         uri = format!("{uri}?{}", pairs.join("&"));
     }
-    let mut builder = Request::builder().method(method).uri(&uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let mut builder =
+        Request::builder().method(method).uri(&uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
     // A JSON body is the example the description gives for it.
     let body = match op["requestBody"]["content"].get("application/json") {
         Some(json_body) => {

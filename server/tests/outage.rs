@@ -24,7 +24,8 @@ async fn database_outage_fails_writes_fast_and_keeps_reads() {
     let token = app.token("outage").await;
     let mut created = 0;
 
-    let r = app.post_json("/api/v1/events", Some(&token), &event_body("40", "active", true, "2026-01-01T00:00:00Z")).await;
+    let r =
+        app.post_json("/api/v1/events", Some(&token), &event_body("40", "active", true, "2026-01-01T00:00:00Z")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     created += 1;
     let view_before = app.get("/api/v1/views/fedora/states-by-release").await;
@@ -35,13 +36,21 @@ async fn database_outage_fails_writes_fast_and_keeps_reads() {
     for i in 0..4 {
         let started = Instant::now();
         let r = app
-            .post_json("/api/v1/events", Some(&token), &event_body("41", &format!("s{i}"), true, "2026-01-01T00:00:00Z"))
+            .post_json(
+                "/api/v1/events",
+                Some(&token),
+                &event_body("41", &format!("s{i}"), true, "2026-01-01T00:00:00Z"),
+            )
             .await;
         took.push(started.elapsed());
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
         assert_eq!(r.error_code(), "unavailable");
         assert!(r.headers.contains_key(header::RETRY_AFTER), "no Retry-After");
-        assert!(!r.text().to_lowercase().contains("sqlx") && !r.text().contains("127.0.0.1"), "internals: {}", r.text());
+        assert!(
+            !r.text().to_lowercase().contains("sqlx") && !r.text().contains("127.0.0.1"),
+            "internals: {}",
+            r.text()
+        );
     }
     eprintln!("503 after {took:?}");
     // The first waits for the pool (3 s); the others fail fast.
@@ -62,7 +71,9 @@ async fn database_outage_fails_writes_fast_and_keeps_reads() {
     proxy.restore().await;
     let started = Instant::now();
     loop {
-        let r = app.post_json("/api/v1/events", Some(&token), &event_body("42", "active", true, "2026-01-01T00:00:00Z")).await;
+        let r = app
+            .post_json("/api/v1/events", Some(&token), &event_body("42", "active", true, "2026-01-01T00:00:00Z"))
+            .await;
         if r.status == StatusCode::CREATED {
             created += 1;
             break;
@@ -91,7 +102,9 @@ async fn a_write_committed_just_before_an_outage_is_answered_201() {
     let token = app.token("outage").await;
 
     let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
-    let r = write_through_a_cut(&proxy, Proxy::cut_after_next_commit, app.post_json("/api/v1/events", Some(&token), &body)).await;
+    let r =
+        write_through_a_cut(&proxy, Proxy::cut_after_next_commit, app.post_json("/api/v1/events", Some(&token), &body))
+            .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["release"], "43");
     assert_eq!(app.stored_events().await, (1, 0));
@@ -135,14 +148,24 @@ async fn a_write_whose_commit_got_no_answer_is_answered_201_when_it_committed() 
     let token = app.token("outage").await;
 
     let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
-    let r = write_through_a_cut(&proxy, |p| p.cut_when_next_commit_is_sent(true), app.post_json("/api/v1/events", Some(&token), &body)).await;
+    let r = write_through_a_cut(
+        &proxy,
+        |p| p.cut_when_next_commit_is_sent(true),
+        app.post_json("/api/v1/events", Some(&token), &body),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["release"], "43");
     let id = r.json()["id"].as_i64().expect("id");
     assert_eq!(app.stored_events().await, (1, 0));
 
     let uri = format!("/api/v1/events/{id}/retract");
-    let r = write_through_a_cut(&proxy, |p| p.cut_when_next_commit_is_sent(true), app.post_json(&uri, Some(&token), r#"{"reason":"in doubt"}"#)).await;
+    let r = write_through_a_cut(
+        &proxy,
+        |p| p.cut_when_next_commit_is_sent(true),
+        app.post_json(&uri, Some(&token), r#"{"reason":"in doubt"}"#),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["reason"], "in doubt");
     assert_eq!(app.stored_events().await, (1, 1));
@@ -161,7 +184,12 @@ async fn a_write_whose_commit_never_arrived_is_answered_503_and_not_stored() {
     let token = app.token("outage").await;
 
     let body = event_body("43", "active", true, "2026-01-01T00:00:00Z");
-    let r = write_through_a_cut(&proxy, |p| p.cut_when_next_commit_is_sent(false), app.post_json("/api/v1/events", Some(&token), &body)).await;
+    let r = write_through_a_cut(
+        &proxy,
+        |p| p.cut_when_next_commit_is_sent(false),
+        app.post_json("/api/v1/events", Some(&token), &body),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
     assert_eq!(r.error_code(), "unavailable");
     assert_eq!(app.stored_events().await, (0, 0));

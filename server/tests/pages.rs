@@ -112,7 +112,8 @@ async fn event_log_filters_and_pages() {
     assert!(html.contains("Debian"));
     assert!(!html.contains("Fedora 3"));
     assert!(html.contains("rel=\"next\""), "debian has more than one page of events");
-    let older = html.split("href=\"/events?before_id=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let older =
+        html.split("href=\"/events?before_id=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
     let page2 = app.get(&format!("/events?before_id={older}")).await;
     assert_eq!(page2.status, StatusCode::OK);
     assert!(page2.text().contains("Newest"));
@@ -127,11 +128,18 @@ async fn event_page_escapes_freeform_text_and_shows_retraction() {
     let app = TestApp::start(&db).await;
     let t = app.token("<b>bot</b>").await;
     let body = serde_json::json!({"dist":"fedora","release":"44","state":"<script>alert(1)</script>","reached":true,
-        "note":"<img src=x onerror=alert(1)> & more","link":"https://example.org/?a=1&b=\"><script>"}).to_string();
+        "note":"<img src=x onerror=alert(1)> & more","link":"https://example.org/?a=1&b=\"><script>"})
+    .to_string();
     let e = app.post_json("/api/v1/events", Some(&t), &body).await.json();
     let id = e["id"].as_i64().unwrap();
     app.post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), r#"{"reason":"<i>oops</i>"}"#).await;
-    for path in [format!("/events/{id}"), "/events".to_owned(), "/".to_owned(), "/dists/fedora/releases/44".to_owned(), "/calendar".to_owned()] {
+    for path in [
+        format!("/events/{id}"),
+        "/events".to_owned(),
+        "/".to_owned(),
+        "/dists/fedora/releases/44".to_owned(),
+        "/calendar".to_owned(),
+    ] {
         let html = app.get(&path).await.text();
         assert!(!html.contains("<script>alert(1)</script>"), "{path} renders raw markup");
         assert!(!html.contains("<img src=x"), "{path}");
@@ -164,7 +172,8 @@ async fn import_history_twice_adds_nothing() {
     let before = app.stored_events().await;
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let dist = app::model::Dist::parse("fedora").unwrap();
-    let summary = server::history::import(&app.store, &dist, &data.join("fedora-releases.csv"), Utc::now()).await.unwrap();
+    let summary =
+        server::history::import(&app.store, &dist, &data.join("fedora-releases.csv"), Utc::now()).await.unwrap();
     assert_eq!(summary.added, 0);
     assert_eq!(summary.properties, 0, "imported properties are not recorded twice");
     assert!(summary.present > 100);
@@ -185,12 +194,15 @@ async fn release_page_shows_properties_escaped_and_as_of() {
     let before = app.get("/dists/debian/releases/12?at=2021-08-13").await.text();
     assert!(!before.contains("Bookworm"), "not yet known before 2021-08-14");
     let t = app.token("editor").await;
-    let r = app
-        .put_json("/api/v1/dists/debian/properties", Some(&t), r#"{"name":"<script>alert(1)</script> & co"}"#)
-        .await;
+    let r =
+        app.put_json("/api/v1/dists/debian/properties", Some(&t), r#"{"name":"<script>alert(1)</script> & co"}"#).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
-        .put_json("/api/v1/dists/debian/releases/12/properties", Some(&t), r#"{"codename":"<img src=x onerror=alert(1)>"}"#)
+        .put_json(
+            "/api/v1/dists/debian/releases/12/properties",
+            Some(&t),
+            r#"{"codename":"<img src=x onerror=alert(1)>"}"#,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = app.get("/dists/debian/releases/12").await.text();
@@ -234,7 +246,12 @@ async fn status_page_shows_the_outbox_backlog() {
         app.post_json("/api/v1/events", Some(&t), &event_body(release, "branched", true, "2026-02-10T14:00:00Z")).await;
     }
     let stop = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(server::bus::track_backlog(app.store.clone(), app.state.bus.clone(), std::time::Duration::from_millis(20), stop.clone()));
+    tokio::spawn(server::bus::track_backlog(
+        app.store.clone(),
+        app.state.bus.clone(),
+        std::time::Duration::from_millis(20),
+        stop.clone(),
+    ));
     let started = std::time::Instant::now();
     loop {
         let html = app.get("/status").await.text();
@@ -256,13 +273,31 @@ async fn every_page_advertises_the_feed_and_the_calendar_links_its_ics() {
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
     app.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
-    let alternate = r#"<link rel="alternate" type="application/atom+xml" title="releasetracker: all events" href="/feed.atom">"#;
-    for path in ["/", "/dists/fedora", "/dists/fedora/releases/44", "/calendar", "/calendar?view=year", "/events", "/events/1", "/api", "/status", "/no/such/page"] {
+    let alternate =
+        r#"<link rel="alternate" type="application/atom+xml" title="releasetracker: all events" href="/feed.atom">"#;
+    for path in [
+        "/",
+        "/dists/fedora",
+        "/dists/fedora/releases/44",
+        "/calendar",
+        "/calendar?view=year",
+        "/events",
+        "/events/1",
+        "/api",
+        "/status",
+        "/no/such/page",
+    ] {
         let html = app.get(path).await.text();
         let head = html.split("</head>").next().unwrap();
         assert!(head.contains(alternate), "{path}: no feed link in the head: {head}");
-        assert!(html.contains(r#"<a href="/feed.atom" type="application/atom+xml">Feed</a>"#), "{path}: no feed link in the footer");
-        assert!(html.contains(r#"<a href="/calendar.ics" type="text/calendar">iCalendar</a>"#), "{path}: no calendar link in the footer");
+        assert!(
+            html.contains(r#"<a href="/feed.atom" type="application/atom+xml">Feed</a>"#),
+            "{path}: no feed link in the footer"
+        );
+        assert!(
+            html.contains(r#"<a href="/calendar.ics" type="text/calendar">iCalendar</a>"#),
+            "{path}: no calendar link in the footer"
+        );
     }
     // The dist page also offers its own feed, the calendar its .ics.
     let html = app.get("/dists/fedora").await.text();

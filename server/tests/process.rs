@@ -12,13 +12,8 @@ use common::{free_port, http};
 const BIN: &str = env!("CARGO_BIN_EXE_releasetracker");
 
 fn cli(db: &str, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(["--database", db, "--log-level", "warn"])
-        .args(args)
-        .output()
-        .expect("run releasetracker")
+    Command::new(BIN).args(["--database", db, "--log-level", "warn"]).args(args).output().expect("run releasetracker")
 }
-
 
 #[tokio::test]
 async fn cli_serve_sigterm_and_export() {

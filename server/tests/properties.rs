@@ -55,7 +55,13 @@ async fn story(db: TestDb) {
         (RELEASE, r#""Bookworm""#, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", None),
         (RELEASE, r#"{"codename":"#, StatusCode::BAD_REQUEST, "malformed_request", None),
         (RELEASE, "", StatusCode::BAD_REQUEST, "malformed_request", None),
-        ("/api/v1/dists/debian/releases/%2012/properties", body, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("release")),
+        (
+            "/api/v1/dists/debian/releases/%2012/properties",
+            body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            Some("release"),
+        ),
         ("/api/v1/dists/%20debian/properties", body, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some("dist")),
     ];
     for (uri, body, status, code, field) in cases {
@@ -101,10 +107,8 @@ async fn story(db: TestDb) {
     // The audit: old and new values, who and through what.
     let history = app.get(&format!("{RELEASE}/history")).await.json();
     let changes = history["changes"].as_array().unwrap();
-    let brief: Vec<(String, Value, Value)> = changes
-        .iter()
-        .map(|c| (c["key"].as_str().unwrap().to_owned(), c["old"].clone(), c["new"].clone()))
-        .collect();
+    let brief: Vec<(String, Value, Value)> =
+        changes.iter().map(|c| (c["key"].as_str().unwrap().to_owned(), c["old"].clone(), c["new"].clone())).collect();
     assert_eq!(
         brief,
         vec![
@@ -129,7 +133,12 @@ async fn story(db: TestDb) {
 
     // The views keep their shape; `?with=properties` adds the properties.
     let e = app
-        .post_json("/api/v1/events", Some(&t), &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"}).to_string())
+        .post_json(
+            "/api/v1/events",
+            Some(&t),
+            &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"})
+                .to_string(),
+        )
         .await;
     assert_eq!(e.status, StatusCode::CREATED);
     let plain = app.get("/api/v1/views/debian/detailed").await.json();
@@ -145,11 +154,20 @@ async fn story(db: TestDb) {
     assert_eq!(app.get("/api/v1/views/debian/nope?with=properties").await.status, StatusCode::NOT_FOUND);
     for bad in ["/api/v1/views/debian/detailed?with=nope", "/api/v1/views/debian/states-by-release?with=properties"] {
         let r = app.get(bad).await;
-        assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("with")), "{bad}");
+        assert_eq!(
+            (r.status, r.json()["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("with")),
+            "{bad}"
+        );
     }
 
     // A restart rebuilds the same answers from the database.
-    let answers = [RELEASE, DIST, "/api/v1/dists/debian/releases/12/properties/history", "/api/v1/views/debian/detailed?with=properties"];
+    let answers = [
+        RELEASE,
+        DIST,
+        "/api/v1/dists/debian/releases/12/properties/history",
+        "/api/v1/views/debian/detailed?with=properties",
+    ];
     let mut before = Vec::new();
     for uri in answers {
         before.push(app.get(uri).await.text());
@@ -258,7 +276,11 @@ async fn distro_info_export_gives_back_the_imported_tables() {
             .map(|l| {
                 let cells: Vec<&str> = l.split(',').collect();
                 let v = cells[0].trim_end_matches(" LTS");
-                if v.is_empty() { cells[2].to_owned() } else { v.to_owned() }
+                if v.is_empty() {
+                    cells[2].to_owned()
+                } else {
+                    v.to_owned()
+                }
             })
             .collect();
         let mut sorted = ids.clone();
@@ -281,7 +303,11 @@ async fn distro_info_export_gives_back_the_imported_tables() {
     // Importing again changes nothing; an editor's value survives it.
     let t = app.token("editor").await;
     let r = app
-        .put_json("/api/v1/dists/debian/releases/12/properties", Some(&t), r#"{"codename":"Bookworm (edited)","version":"12"}"#)
+        .put_json(
+            "/api/v1/dists/debian/releases/12/properties",
+            Some(&t),
+            r#"{"codename":"Bookworm (edited)","version":"12"}"#,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let stored = app.stored_property_changes().await;
@@ -319,7 +345,12 @@ async fn distro_info_answers_and_is_described_at_dist_dot_csv() {
     let app = TestApp::start(&db).await;
     let t = app.token("t").await;
     let e = app
-        .post_json("/api/v1/events", Some(&t), &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"}).to_string())
+        .post_json(
+            "/api/v1/events",
+            Some(&t),
+            &json!({"dist":"debian","release":"12","state":"stable","reached":true,"at":"2023-06-10T00:00:00Z"})
+                .to_string(),
+        )
         .await;
     assert_eq!(e.status, StatusCode::CREATED);
     let r = app.get("/api/v1/compat/distro-info/debian.csv").await;

@@ -55,7 +55,8 @@ async fn write_history(app: &TestApp) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
     let body = serde_json::json!({"dist":"fedora","release":"44","state":"eol","reached":true,
-        "note":"<script>alert('x')</script> & \"quotes\"\nsecond line","link":"https://example.org/a?b=1&c=<d>"}).to_string();
+        "note":"<script>alert('x')</script> & \"quotes\"\nsecond line","link":"https://example.org/a?b=1&c=<d>"})
+    .to_string();
     let r = app.post_json("/api/v1/events", Some(&t), &body).await;
     let id = r.json()["id"].as_i64().unwrap();
     let r = app.post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), r#"{"reason":"not yet ✓"}"#).await;
@@ -124,7 +125,10 @@ async fn round_trip(source: TestDb, target: TestDb) {
     // 7 events, 1 retraction, 5 property changes (2 set, 1 changed, 1
     // removed, 1 of the dist).
     assert_eq!(exported.lines().count(), 13);
-    assert!(exported.contains(r#"{"type":"property","id":5,"dist":"fedora","release":null,"key":"name","value":"Fedora","#), "{exported}");
+    assert!(
+        exported.contains(r#"{"type":"property","id":5,"dist":"fedora","release":null,"key":"name","value":"Fedora","#),
+        "{exported}"
+    );
     assert!(exported.contains(r#""key":"branch","value":null,"#), "{exported}");
 
     let file = tempfile::NamedTempFile::new().unwrap();
@@ -204,7 +208,9 @@ async fn committed_refs_settle_a_commit_in_doubt(db: TestDb) {
     let app = TestApp::start(&db).await;
     let t = app.token("doubt").await;
     for release in ["40", "41"] {
-        let r = app.post_json("/api/v1/events", Some(&t), &event_body(release, "active", true, "2026-01-01T00:00:00Z")).await;
+        let r = app
+            .post_json("/api/v1/events", Some(&t), &event_body(release, "active", true, "2026-01-01T00:00:00Z"))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
     let r = app.post_json("/api/v1/events/1/retract", Some(&t), r#"{"reason":"test"}"#).await;

@@ -57,7 +57,9 @@ fn TokenTable(tokens: Vec<TokenInfo>, csrf: String) -> impl IntoView {
     if tokens.is_empty() {
         return view! { <p class="empty">"You have no tokens."</p> }.into_any();
     }
-    let day = |t: &Option<String>| t.as_deref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ")).unwrap_or_else(|| "—".into());
+    let day = |t: &Option<String>| {
+        t.as_deref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ")).unwrap_or_else(|| "—".into())
+    };
     view! {
         <div class="table-scroll">
             <table class="tokens">

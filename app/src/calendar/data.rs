@@ -93,10 +93,7 @@ pub fn month_grid(log: &EventLog, dist: Option<&Dist>, first: NaiveDate) -> Mont
     while !cells.len().is_multiple_of(7) {
         cells.push(None);
     }
-    let weeks = cells
-        .chunks(7)
-        .map(|w| std::array::from_fn(|i| w[i].clone()))
-        .collect();
+    let weeks = cells.chunks(7).map(|w| std::array::from_fn(|i| w[i].clone())).collect();
     MonthGrid { first, weeks }
 }
 
@@ -173,13 +170,20 @@ mod tests {
         let tenth = cells.iter().find(|c| c.date.day() == 10).unwrap();
         assert_eq!(tenth.events.len(), 1);
         assert_eq!(tenth.events[0].state.as_str(), "branched");
-        assert_eq!(next_month(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
-        assert_eq!(previous_month(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()), NaiveDate::from_ymd_opt(2025, 12, 1).unwrap());
+        assert_eq!(
+            next_month(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+        );
+        assert_eq!(
+            previous_month(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            NaiveDate::from_ymd_opt(2025, 12, 1).unwrap()
+        );
     }
 
     #[test]
     fn year_rows_clip_stays_to_the_year() {
-        let rows = year_rows(&log(), None, t("2026-01-01T00:00:00Z"), t("2027-01-01T00:00:00Z"), t("2026-11-22T00:00:00Z"));
+        let rows =
+            year_rows(&log(), None, t("2026-01-01T00:00:00Z"), t("2027-01-01T00:00:00Z"), t("2026-11-22T00:00:00Z"));
         let labels: Vec<String> = rows.iter().map(|r| format!("{} {}", r.release, r.state)).collect();
         assert_eq!(labels, vec!["44 branched", "44 stable", "43 stable"]);
         assert_eq!(rows[0].bars, vec![(t("2026-02-10T14:00:00Z"), t("2026-04-28T00:00:00Z"), false)]);

@@ -14,7 +14,18 @@ use crate::ui::{query, set_status, InputError};
 use data::{month_grid, next_month, previous_month, year_rows, MonthGrid, YearRow};
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -29,7 +40,9 @@ struct CalendarQuery {
 fn read_query(today: NaiveDate) -> Result<CalendarQuery, String> {
     let year = match query("year") {
         None => today.year(),
-        Some(v) => v.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or("year: must be between 1900 and 2200")?,
+        Some(v) => {
+            v.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or("year: must be between 1900 and 2200")?
+        }
     };
     let month = match query("month") {
         None => today.month(),
@@ -78,14 +91,20 @@ pub fn CalendarPage() -> impl IntoView {
         let end = NaiveDate::from_ymd_opt(q.year + 1, 1, 1).unwrap_or(first);
         let rows = {
             let log = log.read();
-            year_rows(&log, q.dist.as_ref(), start.and_time(NaiveTime::MIN).and_utc(), end.and_time(NaiveTime::MIN).and_utc(), now)
+            year_rows(
+                &log,
+                q.dist.as_ref(),
+                start.and_time(NaiveTime::MIN).and_utc(),
+                end.and_time(NaiveTime::MIN).and_utc(),
+                now,
+            )
         };
         // Stays that neither began nor ended this year (old releases long
         // at end of life) would bury the year's changes: fold them away.
         let (year_start, year_end) = (start.and_time(NaiveTime::MIN).and_utc(), end.and_time(NaiveTime::MIN).and_utc());
-        let (changed, unchanged): (Vec<YearRow>, Vec<YearRow>) = rows.into_iter().partition(|r| {
-            r.bars.iter().any(|(from, to, open)| *from > year_start || (*to < year_end && !open))
-        });
+        let (changed, unchanged): (Vec<YearRow>, Vec<YearRow>) = rows
+            .into_iter()
+            .partition(|r| r.bars.iter().any(|(from, to, open)| *from > year_start || (*to < year_end && !open)));
         view! {
             <nav class="pager" aria-label="Years">
                 <a href=href(q.year - 1, None, q.dist.as_ref(), true) rel="prev">{format!("← {}", q.year - 1)}</a>

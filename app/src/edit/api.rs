@@ -5,9 +5,9 @@
 //! (JavaScript-free) form post leave a flash and redirect.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// What a form can fail with, as the browser sees it. Internal causes are
 /// logged on the server and never sent.
@@ -179,11 +179,7 @@ pub mod ssr {
     /// Whether this is a plain HTML form post (no JavaScript): then the
     /// answer is a redirect, not data.
     pub fn plain_form_post(parts: &Parts) -> bool {
-        parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
+        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
     }
 }
 
@@ -365,7 +361,10 @@ pub async fn retract_event(csrf_token: Option<String>, id: i64, reason: Option<S
     let result = async {
         let (backend, parts) = context()?;
         let record = backend.0.retract(&parts, id, reason).await?;
-        Ok(Recorded { id: record.id, summary: format!("{} {} {} event {} retracted", record.dist, record.release, record.state, record.id) })
+        Ok(Recorded {
+            id: record.id,
+            summary: format!("{} {} {} event {} retracted", record.dist, record.release, record.state, record.id),
+        })
     }
     .await;
     answer(&format!("retract-{id}"), values, &format!("/events/{id}"), result, |r: &Recorded| {
@@ -418,7 +417,11 @@ pub async fn my_tokens() -> Result<Vec<TokenInfo>, AppError> {
 
 /// Creates a personal API token.
 #[server(prefix = "/ui", endpoint = "create_token")]
-pub async fn create_token(csrf_token: Option<String>, name: Option<String>, expires_in_days: Option<String>) -> Result<CreatedToken, AppError> {
+pub async fn create_token(
+    csrf_token: Option<String>,
+    name: Option<String>,
+    expires_in_days: Option<String>,
+) -> Result<CreatedToken, AppError> {
     // Checked by the CSRF middleware before this runs.
     let _ = csrf_token;
     use ssr::*;

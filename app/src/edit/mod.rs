@@ -15,7 +15,7 @@ use crate::account::{echo_of, viewer, CsrfField, FlashNotice};
 use crate::model::event::EventRecord;
 use crate::model::SharedLog;
 use crate::ui::query;
-use api::{AppError, CorrectEvent, Recorded, RecordEvent, RetractEvent};
+use api::{AppError, CorrectEvent, RecordEvent, Recorded, RetractEvent};
 
 /// What a form shows as its problem: the field at fault and the message.
 type Problem = Option<(Option<String>, String)>;

@@ -63,9 +63,7 @@ fn filters() -> Result<LogQuery, String> {
         release: query("release").map(|v| Release::parse(&v)).transpose().map_err(err)?,
         state: query("state").map(|v| State::parse(&v)).transpose().map_err(err)?,
         since: query("since").map(|v| parse_since("since", &v)).transpose().map_err(err)?,
-        until: query("until")
-            .map(|v| parse_at(&v).map_err(|e| format!("until: {}", e.message)))
-            .transpose()?,
+        until: query("until").map(|v| parse_at(&v).map_err(|e| format!("until: {}", e.message))).transpose()?,
         before_id: query("before_id")
             .map(|v| v.parse::<i64>().map_err(|_| "before_id: must be a number".to_owned()))
             .transpose()?,
@@ -91,7 +89,14 @@ pub fn EventLogPage() -> impl IntoView {
     };
     let keep = |key: &str| query(key).map(|v| format!("&{key}={}", urlencode(&v))).unwrap_or_default();
     let older = page.next_before_id.map(|id| {
-        format!("/events?before_id={id}{}{}{}{}{}", keep("dist"), keep("release"), keep("state"), keep("since"), keep("until"))
+        format!(
+            "/events?before_id={id}{}{}{}{}{}",
+            keep("dist"),
+            keep("release"),
+            keep("state"),
+            keep("since"),
+            keep("until")
+        )
     });
     let chosen = query("dist");
     view! {

@@ -36,10 +36,7 @@ pub fn matrix(log: &EventLog, dist: &Dist, at: Timestamp) -> Option<Matrix> {
         .iter()
         .map(|(release, detail)| MatrixRow {
             release: release.clone(),
-            cells: states
-                .iter()
-                .map(|s| detail.get(s).filter(|d| d.is_in).and_then(|d| d.entered))
-                .collect(),
+            cells: states.iter().map(|s| detail.get(s).filter(|d| d.is_in).and_then(|d| d.entered)).collect(),
         })
         .collect();
     rows.reverse();

@@ -23,7 +23,12 @@ pub fn MatrixPage() -> impl IntoView {
         match &dist_param {
             Some(raw) => Dist::parse(raw).ok().and_then(|d| matrix(&log, &d, as_of.at)).into_iter().collect(),
             // Dists whose every event was retracted have nothing to show.
-            None => log.dists().iter().filter_map(|d| matrix(&log, &d.dist, as_of.at)).filter(|m| !m.rows.is_empty()).collect(),
+            None => log
+                .dists()
+                .iter()
+                .filter_map(|d| matrix(&log, &d.dist, as_of.at))
+                .filter(|m| !m.rows.is_empty())
+                .collect(),
         }
     };
     if let (Some(raw), true) = (&dist_param, matrices.is_empty()) {

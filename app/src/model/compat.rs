@@ -143,8 +143,7 @@ impl Classified {
 /// have Bodhi and pkgdb counterparts (ELN and named streams do not).
 fn is_numeric(release: &Release) -> bool {
     let text = release.as_str();
-    !text.is_empty()
-        && text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    !text.is_empty() && text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The numeric releases of `dist` that are in a mapped state at `at`,
@@ -173,11 +172,7 @@ fn classify(log: &EventLog, mapping: &CompatMapping, dist: &Dist, product: Produ
         })
         .collect();
     // Natural order of the releases, except that Rawhide is the newest.
-    out.sort_by(|a, b| {
-        a.is_rawhide()
-            .cmp(&b.is_rawhide())
-            .then_with(|| a.release.cmp(&b.release))
-    });
+    out.sort_by(|a, b| a.is_rawhide().cmp(&b.is_rawhide()).then_with(|| a.release.cmp(&b.release)));
     out
 }
 
@@ -368,7 +363,9 @@ pub fn pkgdb_collections(log: &EventLog, mapping: &CompatMapping, at: Timestamp)
                 }
                 Product::Fedora => ("Fedora", v.to_owned(), format!("f{v}"), format!(".fc{v}")),
                 // EPEL 10 minor versions tag as `.el10_1`.
-                Product::Epel => ("Fedora EPEL", v.to_owned(), format!("epel{v}"), format!(".el{}", v.replace('.', "_"))),
+                Product::Epel => {
+                    ("Fedora EPEL", v.to_owned(), format!("epel{v}"), format!(".el{}", v.replace('.', "_")))
+                }
             };
             PkgdbCollection {
                 allow_retire: c.phase.is_development(),
@@ -406,7 +403,8 @@ mod tests {
 
     #[test]
     fn numeric_releases_only() {
-        for (id, numeric) in [("41", true), ("10.1", true), ("0", true), ("eln", false), ("10.", false), ("1a", false)] {
+        for (id, numeric) in [("41", true), ("10.1", true), ("0", true), ("eln", false), ("10.", false), ("1a", false)]
+        {
             assert_eq!(is_numeric(&Release::parse(id).unwrap()), numeric, "{id}");
         }
     }

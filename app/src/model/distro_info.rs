@@ -192,6 +192,8 @@ mod tests {
         assert_eq!(past[1].cells(), ["", "", "", "2019-01-01", "", ""]);
         let early = log.distro_info(&fedora, at("2017-01-01T00:00:00Z"), &DateStates::default()).unwrap();
         assert!(early.is_empty());
-        assert!(log.distro_info(&Dist::parse("debian").unwrap(), at("2030-01-01T00:00:00Z"), &DateStates::default()).is_none());
+        assert!(log
+            .distro_info(&Dist::parse("debian").unwrap(), at("2030-01-01T00:00:00Z"), &DateStates::default())
+            .is_none());
     }
 }

@@ -44,9 +44,7 @@ pub struct EventInput {
 }
 
 fn required<'a>(field: &'static str, value: &'a Option<String>) -> Result<&'a str, ValidationError> {
-    value
-        .as_deref()
-        .ok_or_else(|| ValidationError::new(field, "is required"))
+    value.as_deref().ok_or_else(|| ValidationError::new(field, "is required"))
 }
 
 /// Treats an empty optional text as absent, the way HTML forms send it.
@@ -61,9 +59,7 @@ impl EventInput {
         let dist = Dist::parse(required("dist", &self.dist)?)?;
         let release = Release::parse(required("release", &self.release)?)?;
         let state = State::parse(required("state", &self.state)?)?;
-        let reached = self
-            .reached
-            .ok_or_else(|| ValidationError::new("reached", "is required (true or false)"))?;
+        let reached = self.reached.ok_or_else(|| ValidationError::new("reached", "is required (true or false)"))?;
         let now = time::to_stored_precision(now);
         let at = match non_empty(self.at) {
             None => now,

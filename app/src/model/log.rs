@@ -205,10 +205,11 @@ impl EventLog {
         if let Some((k, _)) = states.get_key_value(&event.state) {
             event.state.intern_from(k);
         }
-        states
-            .entry(event.state.clone())
-            .or_default()
-            .insert(Entry { at: event.at, id: event.id, reached: event.reached });
+        states.entry(event.state.clone()).or_default().insert(Entry {
+            at: event.at,
+            id: event.id,
+            reached: event.reached,
+        });
         self.max_at = self.max_at.max(Some(event.at));
         if let Some(corrected) = event.corrects {
             self.corrected_by.insert(corrected, event.id);
@@ -278,16 +279,12 @@ impl EventLog {
 
     /// The retraction with this retraction id.
     pub fn retraction(&self, id: i64) -> Option<&Retraction> {
-        self.retractions
-            .binary_search_by_key(&id, |r| r.id)
-            .ok()
-            .map(|p| &self.retractions[p])
+        self.retractions.binary_search_by_key(&id, |r| r.id).ok().map(|p| &self.retractions[p])
     }
 
     /// Membership just before `event`, at its own `at`.
     pub fn was_in_state(&self, event: &Event) -> bool {
-        self.timeline(&event.dist, &event.release, &event.state)
-            .is_some_and(|tl| tl.was_in_before(event.at, event.id))
+        self.timeline(&event.dist, &event.release, &event.state).is_some_and(|tl| tl.was_in_before(event.at, event.id))
     }
 
     /// The wire record of a stored event.
@@ -332,9 +329,7 @@ impl EventLog {
     pub fn query(&self, q: &LogQuery) -> LogPage {
         let matches = |e: &&Event| q.matches(e);
         let lo = q.after_id.map_or(0, |a| self.events.partition_point(|e| e.id <= a));
-        let hi = q
-            .before_id
-            .map_or(self.events.len(), |b| self.events.partition_point(|e| e.id < b));
+        let hi = q.before_id.map_or(self.events.len(), |b| self.events.partition_point(|e| e.id < b));
         let range = self.events.get(lo..hi.max(lo)).unwrap_or(&[]);
         let limit = q.limit.max(1);
         if let Some(after) = q.after_id {
@@ -348,8 +343,7 @@ impl EventLog {
         } else {
             let picked: Vec<&Event> = range.iter().rev().filter(matches).take(limit + 1).collect();
             let more = picked.len() > limit;
-            let events: Vec<EventRecord> =
-                picked.into_iter().take(limit).map(|e| self.record(e)).collect();
+            let events: Vec<EventRecord> = picked.into_iter().take(limit).map(|e| self.record(e)).collect();
             let next = if more { events.last().map(|e| e.id) } else { None };
             LogPage { events, next_before_id: next, next_after_id: None }
         }
@@ -361,7 +355,8 @@ impl EventLog {
         let limit = q.limit.max(1);
         // Ids follow recording order, so the newest `limit` of each kind
         // hold the newest `limit` of both; the merge sorts them by time.
-        let events = self.events.iter().rev().filter(|e| q.matches(e)).take(limit).map(|e| Activity::Event(self.record(e)));
+        let events =
+            self.events.iter().rev().filter(|e| q.matches(e)).take(limit).map(|e| Activity::Event(self.record(e)));
         let retractions = self
             .retractions
             .iter()
@@ -380,8 +375,7 @@ impl EventLog {
         self.dists
             .iter()
             .map(|(dist, index)| {
-                let states: std::collections::BTreeSet<&State> =
-                    index.values().flat_map(|s| s.keys()).collect();
+                let states: std::collections::BTreeSet<&State> = index.values().flat_map(|s| s.keys()).collect();
                 DistSummary {
                     dist: dist.clone(),
                     releases: index.keys().cloned().collect(),

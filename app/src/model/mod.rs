@@ -18,7 +18,7 @@ pub mod views;
 
 pub use event::{Event, EventId, EventInput, NewEvent, NewRetraction, Retraction};
 pub use log::{Activity, EventLog, LogPage, LogQuery};
-pub use properties::{PropertyChange, PropertyLog, PropertySet};
 pub use name::{Dist, Release, State, ValidationError};
+pub use properties::{PropertyChange, PropertyLog, PropertySet};
 pub use shared::SharedLog;
 pub use time::{parse_at, Timestamp};

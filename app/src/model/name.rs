@@ -36,19 +36,13 @@ fn check_name(field: &'static str, value: &str) -> Result<(), ValidationError> {
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if value.chars().count() > MAX_NAME_CHARS {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {MAX_NAME_CHARS} characters")));
     }
     if value.chars().any(char::is_control) {
         return Err(ValidationError::new(field, "must not contain control characters"));
     }
     if value.trim() != value {
-        return Err(ValidationError::new(
-            field,
-            "must not start or end with white space",
-        ));
+        return Err(ValidationError::new(field, "must not start or end with white space"));
     }
     Ok(())
 }
@@ -179,24 +173,14 @@ impl Ord for Release {
 /// Validates free text such as a note or a retraction reason: at most
 /// 2,000 characters, no control characters except line breaks and tabs.
 /// `required` refuses an empty (or all-blank) text.
-pub fn check_text(
-    field: &'static str,
-    value: &str,
-    required: bool,
-) -> Result<(), ValidationError> {
+pub fn check_text(field: &'static str, value: &str, required: bool) -> Result<(), ValidationError> {
     if required && value.trim().is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if value.chars().count() > MAX_NOTE_CHARS {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {MAX_NOTE_CHARS} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {MAX_NOTE_CHARS} characters")));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(ValidationError::new(field, "must not contain control characters"));
     }
     Ok(())
@@ -206,13 +190,9 @@ pub fn check_text(
 /// host, at most 2,000 characters.
 pub fn check_link(field: &'static str, value: &str) -> Result<(), ValidationError> {
     if value.chars().count() > MAX_LINK_CHARS {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {MAX_LINK_CHARS} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {MAX_LINK_CHARS} characters")));
     }
-    let url = url::Url::parse(value)
-        .map_err(|_| ValidationError::new(field, "must be an absolute http(s) URL"))?;
+    let url = url::Url::parse(value).map_err(|_| ValidationError::new(field, "must be an absolute http(s) URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(ValidationError::new(field, "must be an absolute http(s) URL"));
     }

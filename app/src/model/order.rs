@@ -15,9 +15,7 @@ fn chunks(s: &str) -> impl Iterator<Item = Chunk<'_>> {
     std::iter::from_fn(move || {
         let first = rest.chars().next()?;
         let digit = first.is_ascii_digit();
-        let end = rest
-            .find(|c: char| c.is_ascii_digit() != digit)
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| c.is_ascii_digit() != digit).unwrap_or(rest.len());
         let (head, tail) = rest.split_at(end);
         rest = tail;
         Some(if digit { Chunk::Number(head) } else { Chunk::Text(head) })
@@ -62,20 +60,14 @@ mod tests {
     fn numbers_compare_as_numbers() {
         let mut ids = vec!["10.1", "eln", "9", "0", "10", "34", "4.10", "4.9", "1.10", "rawhide"];
         ids.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(
-            ids,
-            vec!["0", "1.10", "4.9", "4.10", "9", "10", "10.1", "34", "eln", "rawhide"]
-        );
+        assert_eq!(ids, vec!["0", "1.10", "4.9", "4.10", "9", "10", "10.1", "34", "eln", "rawhide"]);
     }
 
     #[test]
     fn leading_zeros_and_huge_numbers() {
         assert_eq!(natural_cmp("01", "1"), "01".cmp("1"));
         assert_ne!(natural_cmp("01", "1"), Ordering::Equal);
-        assert_eq!(
-            natural_cmp("99999999999999999999999", "100000000000000000000000"),
-            Ordering::Less
-        );
+        assert_eq!(natural_cmp("99999999999999999999999", "100000000000000000000000"), Ordering::Less);
     }
 
     proptest! {

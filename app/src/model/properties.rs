@@ -104,17 +104,9 @@ pub fn validate_set(set: PropertySet) -> Result<PropertySet, PropertyError> {
 /// differs, `None` for a key to remove; keys in alphabetical order. Equal
 /// values give no change, so a repeated PUT records nothing.
 pub fn changes_between(current: &PropertySet, wanted: &PropertySet) -> Vec<(String, Option<String>)> {
-    let mut out: Vec<(String, Option<String>)> = current
-        .keys()
-        .filter(|k| !wanted.contains_key(*k))
-        .map(|k| (k.clone(), None))
-        .collect();
-    out.extend(
-        wanted
-            .iter()
-            .filter(|(k, v)| current.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), Some(v.clone()))),
-    );
+    let mut out: Vec<(String, Option<String>)> =
+        current.keys().filter(|k| !wanted.contains_key(*k)).map(|k| (k.clone(), None)).collect();
+    out.extend(wanted.iter().filter(|(k, v)| current.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), Some(v.clone()))));
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
@@ -364,11 +356,7 @@ mod tests {
         let wanted = set(&[("codename", "Trixie"), ("series", "forky"), ("version", "13")]);
         assert_eq!(
             changes_between(&current, &wanted),
-            vec![
-                ("gone".into(), None),
-                ("series".into(), Some("forky".into())),
-                ("version".into(), Some("13".into())),
-            ]
+            vec![("gone".into(), None), ("series".into(), Some("forky".into())), ("version".into(), Some("13".into())),]
         );
         assert!(changes_between(&wanted, &wanted).is_empty());
     }

@@ -32,14 +32,14 @@ pub const STORED_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 /// but the databases do not: PostgreSQL reads it back as the next second)
 /// counts as the last stored microsecond of the second before.
 pub fn parse_timestamp(field: &'static str, value: &str) -> Result<Timestamp, ValidationError> {
-    let t = DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| to_stored_precision(t.with_timezone(&Utc)))
-        .map_err(|_| {
+    let t = DateTime::parse_from_rfc3339(value.trim()).map(|t| to_stored_precision(t.with_timezone(&Utc))).map_err(
+        |_| {
             ValidationError::new(
                 field,
                 format!("`{}` is not an RFC 3339 timestamp such as 2026-02-10T14:00:00Z", clip(value)),
             )
-        })?;
+        },
+    )?;
     if !STORED_YEARS.contains(&t.year()) {
         return Err(ValidationError::new(field, "must lie between the years 0001 and 9999 (in UTC)"));
     }
@@ -54,18 +54,15 @@ pub fn parse_timestamp(field: &'static str, value: &str) -> Result<Timestamp, Va
 pub fn parse_at(value: &str) -> Result<Timestamp, ValidationError> {
     let value = value.trim();
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let end = NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999)
-            .unwrap_or(NaiveTime::MIN);
+        let end = NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap_or(NaiveTime::MIN);
         return Ok(date.and_time(end).and_utc());
     }
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| to_stored_precision(t.with_timezone(&Utc)))
-        .map_err(|_| {
-            ValidationError::new(
-                "at",
-                format!("`{}` is neither an RFC 3339 timestamp nor a date (YYYY-MM-DD)", clip(value)),
-            )
-        })
+    DateTime::parse_from_rfc3339(value).map(|t| to_stored_precision(t.with_timezone(&Utc))).map_err(|_| {
+        ValidationError::new(
+            "at",
+            format!("`{}` is neither an RFC 3339 timestamp nor a date (YYYY-MM-DD)", clip(value)),
+        )
+    })
 }
 
 /// Parses the lower bound of a range (`since`): an RFC 3339 timestamp, or
@@ -80,7 +77,11 @@ pub fn parse_since(field: &'static str, value: &str) -> Result<Timestamp, Valida
 /// Shortens a hostile value before it is echoed in an error message.
 fn clip(value: &str) -> String {
     let clipped: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
-    if clipped.len() < value.len() { format!("{clipped}…") } else { clipped }
+    if clipped.len() < value.len() {
+        format!("{clipped}…")
+    } else {
+        clipped
+    }
 }
 
 /// Serde adapter for `Timestamp` fields in the wire format of [`format`].

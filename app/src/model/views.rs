@@ -44,12 +44,7 @@ impl StateDetail {
     fn of(timeline: &Timeline, at: Timestamp) -> Self {
         let history = timeline.intervals(at);
         let last = history.last();
-        Self {
-            is_in: timeline.is_in(at),
-            entered: last.map(|i| i.entered),
-            left: last.and_then(|i| i.left),
-            history,
-        }
+        Self { is_in: timeline.is_in(at), entered: last.map(|i| i.entered), left: last.and_then(|i| i.left), history }
     }
 }
 
@@ -60,11 +55,7 @@ impl EventLog {
         let index = self.dists.get(dist)?;
         let mut out = StatesByRelease::new();
         for (release, states) in index {
-            let inside: Vec<State> = states
-                .iter()
-                .filter(|(_, tl)| tl.is_in(at))
-                .map(|(s, _)| s.clone())
-                .collect();
+            let inside: Vec<State> = states.iter().filter(|(_, tl)| tl.is_in(at)).map(|(s, _)| s.clone()).collect();
             if !inside.is_empty() {
                 out.insert(release.clone(), inside);
             }

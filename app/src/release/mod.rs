@@ -43,7 +43,8 @@ pub fn ReleasePage() -> impl IntoView {
         })
     };
     let Some((detail, events, properties, dist_properties)) = found else {
-        return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }.into_any();
+        return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }
+            .into_any();
     };
     let title = release_title(&dist, &release);
     let path = format!("/dists/{dist}/releases/{release}");

@@ -48,7 +48,11 @@ pub fn day(t: &Timestamp) -> String {
 
 /// "entered" or "left".
 pub fn verb(reached: bool) -> &'static str {
-    if reached { "entered" } else { "left" }
+    if reached {
+        "entered"
+    } else {
+        "left"
+    }
 }
 
 #[cfg(test)]

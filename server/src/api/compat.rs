@@ -31,10 +31,20 @@ pub struct CompatArgs {
     pub compat_stable_states: Vec<String>,
     /// States meaning not released yet (Bodhi `pending`, pkgdb `Under
     /// Development`); they win over stable states.
-    #[arg(long, env = "COMPAT_DEVELOPMENT_STATES", value_delimiter = ',', default_value = "branched,development,pending")]
+    #[arg(
+        long,
+        env = "COMPAT_DEVELOPMENT_STATES",
+        value_delimiter = ',',
+        default_value = "branched,development,pending"
+    )]
     pub compat_development_states: Vec<String>,
     /// Development states Bodhi calls `frozen`.
-    #[arg(long, env = "COMPAT_FROZEN_STATES", value_delimiter = ',', default_value = "beta-freeze,final-freeze,frozen")]
+    #[arg(
+        long,
+        env = "COMPAT_FROZEN_STATES",
+        value_delimiter = ',',
+        default_value = "beta-freeze,final-freeze,frozen"
+    )]
     pub compat_frozen_states: Vec<String>,
     /// States meaning end of life (Bodhi `archived`, pkgdb `EOL`).
     #[arg(long, env = "COMPAT_EOL_STATES", value_delimiter = ',', default_value = "archived,eol")]

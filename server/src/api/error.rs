@@ -108,11 +108,10 @@ impl ApiError {
 /// middleware (rate limits, timeouts) so every error has one shape.
 pub fn error_response(status: StatusCode, code: &str, message: String, field: Option<&str>) -> Response {
     let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field: field.map(str::to_owned) } };
-    let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}".to_vec());
+    let json = serde_json::to_vec(&body)
+        .unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}".to_vec());
     let mut response = (status, json).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -131,9 +130,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = error_response(status, code, self.to_string(), field);
         if matches!(self, Self::Unauthenticated(_)) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if matches!(self, Self::Unavailable(_) | Self::InDoubt(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

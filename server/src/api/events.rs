@@ -2,8 +2,8 @@
 //! scripts), list with filters and cursors, read one, retract.
 
 use app::model::event::{EventInput, EventRecord};
-use app::model::LogPage;
 use app::model::time::parse_since;
+use app::model::LogPage;
 use app::model::{parse_at, Dist, LogQuery, NewRetraction, Release, State};
 use axum::extract::{Path, Request, State as AxumState};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -26,7 +26,12 @@ const MAX_LIMIT: i64 = 1000;
 /// Records `input` for `who`, once per idempotency key when `headers`
 /// carry one, and answers `201` with the event and its `Location` (marked
 /// `Idempotent-Replayed` when an earlier request with the key stored it).
-async fn record(state: &AppState, who: &crate::auth::Identity, headers: &HeaderMap, input: EventInput) -> Result<Response, ApiError> {
+async fn record(
+    state: &AppState,
+    who: &crate::auth::Identity,
+    headers: &HeaderMap,
+    input: EventInput,
+) -> Result<Response, ApiError> {
     let key = idempotency::key(headers)?;
     let at_given = input.at.as_deref().is_some_and(|at| !at.is_empty());
     let event = input.validate(Utc::now())?;
@@ -281,11 +286,8 @@ pub async fn one(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = event_id(&id)?;
-    let record = state
-        .projection
-        .read()
-        .event_record(id)
-        .ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
+    let record =
+        state.projection.read().event_record(id).ok_or_else(|| ApiError::NotFound(format!("no event {id}")))?;
     json_response(&headers, &record)
 }
 

@@ -41,17 +41,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = field_of(err.path());
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::InvalidInput {
-                field,
-                message: inner.to_string(),
-            },
+            serde_json::error::Category::Data => ApiError::InvalidInput { field, message: inner.to_string() },
             _ => ApiError::Malformed(format!("the body is not valid JSON: {inner}")),
         }
     })?;
     // One JSON value and nothing after it: `{"reason":"x"} trailing` or two
     // objects in a row are not the body the client meant to send.
-    de.end()
-        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 

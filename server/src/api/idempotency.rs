@@ -121,6 +121,9 @@ mod tests {
         assert_eq!(f(&a, false), f(&later, false), "no `at`: a later retry is the same request");
         assert_ne!(f(&a, false), f(&b, false));
         assert_ne!(f(&a, false), f(&dated, true));
-        assert_eq!(f(&dated, true), f(&input("branched", Some("2026-02-10T15:00:00+01:00")).validate(now).unwrap(), true));
+        assert_eq!(
+            f(&dated, true),
+            f(&input("branched", Some("2026-02-10T15:00:00+01:00")).validate(now).unwrap(), true)
+        );
     }
 }

@@ -24,8 +24,8 @@ pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
-pub mod outage;
 pub mod ops;
+pub mod outage;
 pub mod properties;
 pub mod views;
 
@@ -90,9 +90,7 @@ pub fn router() -> Router<AppState> {
     let (router, doc) = routes().split_for_parts();
     // Our own types always encode; the tests fetch the document.
     let description = openapi::Description::new(&doc).expect("the OpenAPI document encodes as JSON");
-    router
-        .layer(Extension(description))
-        .layer(middleware::from_fn(errors_as_json))
+    router.layer(Extension(description)).layer(middleware::from_fn(errors_as_json))
 }
 
 async fn not_found() -> ApiError {
@@ -104,10 +102,8 @@ async fn not_found() -> ApiError {
 pub async fn errors_as_json(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if is_json || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }

@@ -6,15 +6,17 @@
 
 use std::sync::Arc;
 
+use app::model::name::{MAX_LINK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS};
+use app::model::properties::{MAX_KEY_CHARS, MAX_PROPERTIES};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
-use app::model::name::{MAX_LINK_CHARS, MAX_NAME_CHARS, MAX_NOTE_CHARS};
-use app::model::properties::{MAX_KEY_CHARS, MAX_PROPERTIES};
-use utoipa::openapi::schema::{AdditionalProperties, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::cache::Encoded;
@@ -78,12 +80,7 @@ const TEXT_CONTROL: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f
 
 /// A string schema with these limits.
 fn text(min: Option<usize>, max: usize, pattern: String) -> Schema {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(min)
-        .max_length(Some(max))
-        .pattern(Some(pattern))
-        .into()
+    ObjectBuilder::new().schema_type(Type::String).min_length(min).max_length(Some(max)).pattern(Some(pattern)).into()
 }
 
 /// A dist, release or state name (DESIGN.md §1): 1–128 characters, no
@@ -154,13 +151,17 @@ pub fn describe_rules(doc: &mut Document) {
     }
     // `?with=properties` answers `ReleaseWithProperties` per release (or
     // one of them), which the annotations can only say in words.
-    for (path, per_release) in [("/api/v1/views/{dist}/detailed", true), ("/api/v1/views/{dist}/releases/{release}", false)] {
+    for (path, per_release) in
+        [("/api/v1/views/{dist}/detailed", true), ("/api/v1/views/{dist}/releases/{release}", false)]
+    {
         let Some(op) = doc.paths.paths.get_mut(path).and_then(|item| item.get.as_mut()) else { continue };
         let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else { continue };
         let Some(content) = ok.content.get_mut("application/json") else { continue };
         let Some(plain) = content.schema.take() else { continue };
         let with: RefOr<Schema> = if per_release {
-            RefOr::T(ObjectBuilder::new().additional_properties(Some(Ref::from_schema_name("ReleaseWithProperties"))).into())
+            RefOr::T(
+                ObjectBuilder::new().additional_properties(Some(Ref::from_schema_name("ReleaseWithProperties"))).into(),
+            )
         } else {
             RefOr::Ref(Ref::from_schema_name("ReleaseWithProperties"))
         };
@@ -225,7 +226,10 @@ pub fn describe_limits(doc: &mut Document) {
     };
     for item in doc.paths.paths.values_mut() {
         let reads = [&mut item.get].into_iter().flatten().map(|op| (op, false));
-        let writes = [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten().map(|op| (op, true));
+        let writes = [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .flatten()
+            .map(|op| (op, true));
         for (op, write) in reads.chain(writes) {
             let responses = &mut op.responses.responses;
             responses.entry("503".into()).or_insert_with(|| {

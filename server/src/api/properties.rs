@@ -36,13 +36,15 @@ pub const DISTRO_INFO_PUBLISHED: &str = "/api/v1/compat/distro-info/{dist}.csv";
 pub fn describe_as_published(doc: &mut utoipa::openapi::OpenApi) {
     doc.paths.paths = std::mem::take(&mut doc.paths.paths)
         .into_iter()
-        .map(|(path, item)| {
-            if path == DISTRO_INFO_SERVED {
-                (DISTRO_INFO_PUBLISHED.to_owned(), item)
-            } else {
-                (path, item)
-            }
-        })
+        .map(
+            |(path, item)| {
+                if path == DISTRO_INFO_SERVED {
+                    (DISTRO_INFO_PUBLISHED.to_owned(), item)
+                } else {
+                    (path, item)
+                }
+            },
+        )
         .collect();
 }
 
@@ -91,7 +93,13 @@ fn known(state: &AppState, dist: &Dist, release: Option<&Release>) -> Result<(),
     }))
 }
 
-fn read_set(state: &AppState, headers: &HeaderMap, dist: &Dist, release: Option<&Release>, query: &AtParam) -> Result<Response, ApiError> {
+fn read_set(
+    state: &AppState,
+    headers: &HeaderMap,
+    dist: &Dist,
+    release: Option<&Release>,
+    query: &AtParam,
+) -> Result<Response, ApiError> {
     let at = query.instant()?;
     known(state, dist, release)?;
     let set = state.projection.read().properties().set_at(dist, release, at);
@@ -116,7 +124,12 @@ async fn replace(
     Ok((StatusCode::OK, axum::Json(Properties(set))).into_response())
 }
 
-fn history(state: &AppState, headers: &HeaderMap, dist: &Dist, release: Option<&Release>) -> Result<Response, ApiError> {
+fn history(
+    state: &AppState,
+    headers: &HeaderMap,
+    dist: &Dist,
+    release: Option<&Release>,
+) -> Result<Response, ApiError> {
     known(state, dist, release)?;
     let changes = state.projection.read().properties().history(dist, release);
     json_response(headers, &PropertyHistory { changes })

@@ -102,7 +102,13 @@ enum View {
 }
 
 /// Answers one dist-wide view, from the cache when asked about "now".
-fn dist_view(state: &AppState, headers: &HeaderMap, dist: &str, view: View, params: &AtParam) -> Result<Response, ApiError> {
+fn dist_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    dist: &str,
+    view: View,
+    params: &AtParam,
+) -> Result<Response, ApiError> {
     let dist = Dist::parse(dist)?;
     let at = params.instant()?;
     let log = state.projection.read();
@@ -126,7 +132,12 @@ fn dist_view(state: &AppState, headers: &HeaderMap, dist: &str, view: View, para
 
 /// `detailed?with=properties`: each release's states with its properties.
 /// Not cached: it is asked for rarely, and the cache keys only the views.
-fn detailed_with_properties(state: &AppState, headers: &HeaderMap, dist: &str, params: &AtParam) -> Result<Response, ApiError> {
+fn detailed_with_properties(
+    state: &AppState,
+    headers: &HeaderMap,
+    dist: &str,
+    params: &AtParam,
+) -> Result<Response, ApiError> {
     let dist = Dist::parse(dist)?;
     let at = params.instant()?;
     let log = state.projection.read();

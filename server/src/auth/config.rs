@@ -138,7 +138,8 @@ impl AuthSettings {
             }
             _ => {
                 return Err(
-                    "login needs all of OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or none of them)".into()
+                    "login needs all of OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or none of them)"
+                        .into(),
                 )
             }
         };

@@ -56,7 +56,10 @@ pub async fn protect(State(auth): State<Arc<AuthSettings>>, request: Request, ne
         Some(token) if same_token(&token, &expected) => next.run(request).await,
         _ => {
             tracing::warn!(path = %request.uri().path(), "request without a valid CSRF token refused");
-            refuse(&request, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+            refuse(
+                &request,
+                "This form has expired or did not come from this site. Go back, reload the page and try again.",
+            )
         }
     }
 }

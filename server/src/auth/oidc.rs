@@ -89,8 +89,9 @@ impl TokenResponse<EmptyAdditionalClaims, CoreGenderClaim, CoreJweContentEncrypt
     /// Always `None`: the ID token is read from [`RawIdToken`].
     fn id_token(
         &self,
-    ) -> Option<&IdToken<EmptyAdditionalClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>>
-    {
+    ) -> Option<
+        &IdToken<EmptyAdditionalClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>,
+    > {
         None
     }
 }
@@ -343,8 +344,7 @@ fn check_signature(keys: &CoreJsonWebKeySet, raw: &str) -> Result<(), LoginError
         alg: CoreJwsSigningAlgorithm,
         kid: Option<String>,
     }
-    let (signing_input, signature) =
-        raw.rsplit_once('.').ok_or_else(|| LoginError("ID token is not a JWS".into()))?;
+    let (signing_input, signature) = raw.rsplit_once('.').ok_or_else(|| LoginError("ID token is not a JWS".into()))?;
     let header = signing_input.split('.').next().unwrap_or_default();
     let header: Header =
         serde_json::from_slice(&b64(header)?).map_err(|e| LoginError(format!("ID token header: {e}")))?;

@@ -4,10 +4,10 @@
 //! plus the small HTML page they answer with when something goes wrong.
 
 use axum::extract::{Query, State};
-use axum::Extension;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
@@ -49,7 +49,11 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
     let Some(provider) = state.login.as_ref() else {
-        return message_page(StatusCode::NOT_FOUND, "No login here", "This server has no identity provider configured; changes are made with API tokens.");
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "No login here",
+            "This server has no identity provider configured; changes are made with API tokens.",
+        );
     };
     match provider.start(safe_next(q.next.as_deref())).await {
         Ok((url, pending)) => {
@@ -75,7 +79,11 @@ struct CallbackQuery {
 
 async fn callback(State(state): State<AppState>, session: Session, Query(q): Query<CallbackQuery>) -> Response {
     let Some(provider) = state.login.as_ref() else {
-        return message_page(StatusCode::NOT_FOUND, "No login here", "This server has no identity provider configured.");
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "No login here",
+            "This server has no identity provider configured.",
+        );
     };
     // Used once: whatever happens next, this login cannot be replayed.
     let pending: Option<PendingLogin> = match session.remove(PENDING_LOGIN).await {
@@ -87,30 +95,56 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     };
     let again = "Start again from the Sign in link.";
     let Some(pending) = pending.filter(|p| Utc::now().timestamp() - p.started <= LOGIN_TIMEOUT_SECS) else {
-        return message_page(StatusCode::BAD_REQUEST, "Login expired", &format!("This login has expired or was already used. {again}"));
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Login expired",
+            &format!("This login has expired or was already used. {again}"),
+        );
     };
     if let Some(error) = q.error {
         tracing::info!(error, "the provider refused the login");
-        return message_page(StatusCode::FORBIDDEN, "Login refused", &format!("The identity provider did not log you in. {again}"));
+        return message_page(
+            StatusCode::FORBIDDEN,
+            "Login refused",
+            &format!("The identity provider did not log you in. {again}"),
+        );
     }
     let (Some(code), Some(returned_state)) = (q.code, q.state) else {
-        return message_page(StatusCode::BAD_REQUEST, "Login failed", &format!("The provider's answer was incomplete. {again}"));
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Login failed",
+            &format!("The provider's answer was incomplete. {again}"),
+        );
     };
     if returned_state != pending.state {
         tracing::warn!("login callback with a state that does not match the session");
-        return message_page(StatusCode::BAD_REQUEST, "Login failed", &format!("This answer does not belong to your login. {again}"));
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Login failed",
+            &format!("This answer does not belong to your login. {again}"),
+        );
     }
     let person = match provider.finish(&pending, code).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "login failed");
-            return message_page(StatusCode::BAD_GATEWAY, "Login failed", &format!("The login could not be completed. {again}"));
+            return message_page(
+                StatusCode::BAD_GATEWAY,
+                "Login failed",
+                &format!("The login could not be completed. {again}"),
+            );
         }
     };
     let editor = person.groups.iter().any(|g| state.auth.editor_groups.contains(g));
     let now = Utc::now();
     let key = UserKey { issuer: person.issuer, subject: person.subject };
-    let login = UserLogin { key: key.clone(), nickname: person.nickname.clone(), groups: person.groups.clone(), is_editor: editor, at: now };
+    let login = UserLogin {
+        key: key.clone(),
+        nickname: person.nickname.clone(),
+        groups: person.groups.clone(),
+        is_editor: editor,
+        at: now,
+    };
     if let Err(e) = state.store.record_login(&login).await {
         tracing::error!(error = %e, "cannot record the login");
         return unavailable();
@@ -164,7 +198,11 @@ async fn logout(session: Session) -> Response {
 }
 
 fn unavailable() -> Response {
-    message_page(StatusCode::SERVICE_UNAVAILABLE, "Try again later", "Login is not possible right now. Try again in a minute.")
+    message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again later",
+        "Login is not possible right now. Try again in a minute.",
+    )
 }
 
 /// A small standalone HTML page (text escaped) for login errors and

@@ -79,9 +79,11 @@ pub fn layer(store: SessionBackend, settings: &AuthSettings) -> SessionManagerLa
 /// Whether the request carries our session cookie (only then can it act
 /// with a person's authority, and only then does CSRF matter).
 pub fn has_session_cookie(request: &Request) -> bool {
-    request.headers().get_all(header::COOKIE).iter().any(|v| {
-        v.to_str().is_ok_and(|s| s.split(';').any(|c| c.trim_start().starts_with(&format!("{COOKIE_NAME}="))))
-    })
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|s| s.split(';').any(|c| c.trim_start().starts_with(&format!("{COOKIE_NAME}=")))))
 }
 
 /// Reads the person from the session (ending it if it outlived its

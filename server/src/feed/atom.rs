@@ -28,7 +28,10 @@ fn fixed(t: &Timestamp) -> FixedDateTime {
 /// most, this keeps the document well-formed whatever the log holds.
 fn xml_text(s: &str) -> String {
     s.chars()
-        .filter(|&c| !matches!(c, '\u{FFFE}' | '\u{FFFF}') && (!c.is_control() || matches!(c, '\t' | '\n' | '\r') || c > '\u{1F}'))
+        .filter(|&c| {
+            !matches!(c, '\u{FFFE}' | '\u{FFFF}')
+                && (!c.is_control() || matches!(c, '\t' | '\n' | '\r') || c > '\u{1F}')
+        })
         .collect()
 }
 
@@ -37,13 +40,7 @@ fn person(name: &str) -> Person {
 }
 
 fn link(href: String, rel: &str, mime_type: Option<&str>, title: Option<String>) -> Link {
-    Link {
-        href,
-        rel: rel.to_owned(),
-        mime_type: mime_type.map(str::to_owned),
-        title,
-        ..Link::default()
-    }
+    Link { href, rel: rel.to_owned(), mime_type: mime_type.map(str::to_owned), title, ..Link::default() }
 }
 
 fn plain(text: String) -> Text {
@@ -69,11 +66,8 @@ fn event_entry(state: &AppState, e: &EventRecord) -> Entry {
         ..Entry::default()
     };
     if let Some(note) = &e.note {
-        entry.content = Some(Content {
-            value: Some(xml_text(note)),
-            content_type: Some("text".to_owned()),
-            ..Content::default()
-        });
+        entry.content =
+            Some(Content { value: Some(xml_text(note)), content_type: Some("text".to_owned()), ..Content::default() });
     }
     entry
 }

@@ -89,7 +89,10 @@ pub fn calendar(state: &AppState, selection: &Selection) -> Result<Document, Api
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("PRODID", format!("-//releasetracker//releasetracker {}//EN", env!("CARGO_PKG_VERSION"))))
+        .append_property(Property::new(
+            "PRODID",
+            format!("-//releasetracker//releasetracker {}//EN", env!("CARGO_PKG_VERSION")),
+        ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         .name(&name)
         .description("Release-cycle events; retracted ones are cancelled.")

@@ -105,10 +105,7 @@ impl fmt::Display for FeedAuthority {
 /// Routes of the feed and the calendar with their OpenAPI descriptions;
 /// `api::routes` merges them, so their errors get the API's JSON shape.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(atom_feed))
-        .routes(routes!(dist_atom_feed))
-        .routes(routes!(calendar))
+    OpenApiRouter::new().routes(routes!(atom_feed)).routes(routes!(dist_atom_feed)).routes(routes!(calendar))
 }
 
 /// Query of the feeds and the calendar: the filters of the event log
@@ -210,9 +207,7 @@ impl Selection {
         let until = params
             .until
             .map(|raw| {
-                parse_at(&raw)
-                    .map(|t| (raw, t))
-                    .map_err(|e| app::model::ValidationError { field: "until", ..e })
+                parse_at(&raw).map(|t| (raw, t)).map_err(|e| app::model::ValidationError { field: "until", ..e })
             })
             .transpose()?;
         Ok(Self {

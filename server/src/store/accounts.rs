@@ -113,9 +113,9 @@ impl Store {
     pub fn session_store(&self) -> Result<SessionBackend, StoreError> {
         let bad_name = |e: String| StoreError::Corrupt(format!("session table: {e}"));
         Ok(match self {
-            Store::Sqlite(pool) => {
-                SessionBackend::Sqlite(SqliteStore::new(pool.clone()).with_table_name(SESSIONS_TABLE).map_err(bad_name)?)
-            }
+            Store::Sqlite(pool) => SessionBackend::Sqlite(
+                SqliteStore::new(pool.clone()).with_table_name(SESSIONS_TABLE).map_err(bad_name)?,
+            ),
             Store::Postgres(pool) => SessionBackend::Postgres(
                 PostgresStore::new(pool.clone())
                     .with_schema_name("public")

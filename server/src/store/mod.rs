@@ -246,12 +246,7 @@ impl Store {
             }
             Store::Postgres(pool) => {
                 let o = pool.connect_options();
-                format!(
-                    "PostgreSQL {}:{}/{}",
-                    o.get_host(),
-                    o.get_port(),
-                    o.get_database().unwrap_or("(default)")
-                )
+                format!("PostgreSQL {}:{}/{}", o.get_host(), o.get_port(), o.get_database().unwrap_or("(default)"))
             }
         }
     }
@@ -295,7 +290,11 @@ impl Store {
     /// [`Appended::Replayed`], or [`Appended::KeyReused`] when the key came
     /// with a different request. Never touches the broker.
     /// [`StoreError::InDoubt`] when the connection failed during the commit.
-    pub async fn insert_events(&self, batch: &[EventToAppend], recorded_at: Timestamp) -> Result<Vec<Appended>, StoreError> {
+    pub async fn insert_events(
+        &self,
+        batch: &[EventToAppend],
+        recorded_at: Timestamp,
+    ) -> Result<Vec<Appended>, StoreError> {
         // Keys are looked up before rows are written: on SQLite the
         // transaction must hold the write lock from the start (see
         // `insert_retraction`).
@@ -458,11 +457,8 @@ impl Store {
             // over, and at a million rows that per-column cost dominated
             // start-up (see docs/benchmarks.md).
             Store::Sqlite(pool) => {
-                let rows: Vec<(i64, String)> = sqlx::query_as(rows::SELECT_EVENTS_AFTER_PACKED)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
+                let rows: Vec<(i64, String)> =
+                    sqlx::query_as(rows::SELECT_EVENTS_AFTER_PACKED).bind(after).bind(limit).fetch_all(pool).await?;
                 rows.into_iter().map(|(id, packed)| rows::unpack_event(id, &packed)).collect()
             }
             Store::Postgres(pool) => {
@@ -649,7 +645,11 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// The token with this hash, revoked or not.

@@ -112,7 +112,9 @@ pub async fn sign_in_at_provider(authorize_url: &str, user: &str) -> String {
 
 fn remember(jar: &mut BTreeMap<String, String>, response: &openidconnect::reqwest::Response) {
     for value in response.headers().get_all("set-cookie") {
-        if let Some((pair, _)) = value.to_str().unwrap_or_default().split_once(';').or(Some((value.to_str().unwrap_or_default(), ""))) {
+        if let Some((pair, _)) =
+            value.to_str().unwrap_or_default().split_once(';').or(Some((value.to_str().unwrap_or_default(), "")))
+        {
             if let Some((k, v)) = pair.split_once('=') {
                 jar.insert(k.trim().to_owned(), v.trim().to_owned());
             }

@@ -53,7 +53,8 @@ impl Proxy {
     }
 
     fn serve(&self, listener: TcpListener) {
-        let (upstream, tasks, armed, tripped) = (self.upstream, self.tasks.clone(), self.armed.clone(), self.tripped.clone());
+        let (upstream, tasks, armed, tripped) =
+            (self.upstream, self.tasks.clone(), self.armed.clone(), self.tripped.clone());
         let armed_sent = self.armed_sent.clone();
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {

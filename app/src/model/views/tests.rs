@@ -54,10 +54,7 @@ impl Naive {
     }
 
     fn is_in(&self, dist: &str, release: &str, state: &str, t: Timestamp) -> bool {
-        self.live(dist, release, state)
-            .into_iter()
-            .rfind(|e| e.at <= t)
-            .is_some_and(|e| e.reached)
+        self.live(dist, release, state).into_iter().rfind(|e| e.at <= t).is_some_and(|e| e.reached)
     }
 
     fn was_in_state(&self, e: &Event) -> bool {
@@ -99,9 +96,7 @@ impl Naive {
 }
 
 fn as_strings<K: ToString, V: ToString>(m: &BTreeMap<K, Vec<V>>) -> BTreeMap<String, Vec<String>> {
-    m.iter()
-        .map(|(k, v)| (k.to_string(), v.iter().map(ToString::to_string).collect()))
-        .collect()
+    m.iter().map(|(k, v)| (k.to_string(), v.iter().map(ToString::to_string).collect())).collect()
 }
 
 fn build(ops: &[Op]) -> (EventLog, Naive) {
@@ -130,12 +125,8 @@ fn build(ops: &[Op]) -> (EventLog, Naive) {
                 naive.events.push(e);
             }
             Op::Retract(pick) => {
-                let open: Vec<i64> = naive
-                    .events
-                    .iter()
-                    .map(|e| e.id)
-                    .filter(|id| !naive.retracted.contains(id))
-                    .collect();
+                let open: Vec<i64> =
+                    naive.events.iter().map(|e| e.id).filter(|id| !naive.retracted.contains(id)).collect();
                 if open.is_empty() {
                     continue;
                 }
