@@ -111,7 +111,7 @@ fn body(w: usize, k: usize) -> String {
         "dist": DIST,
         "release": ((w * 7 + k) % 5).to_string(),
         "state": states[(w + k * 3) % states.len()],
-        "reached": k % 3 != 0,
+        "reached": !k.is_multiple_of(3),
         "note": format!("w{w}-{k}"),
     });
     if k % 4 == 1 {
@@ -138,10 +138,13 @@ async fn all_events(port: u16) -> Vec<Value> {
     events
 }
 
+/// Where an event stands on its timeline: (`at`, `id`).
+type Rank = (DateTime<FixedOffset>, i64);
+
 /// DESIGN.md §1, naively: a release is in a state when the last
 /// non-retracted event of (release, state) by (`at`, `id`) has reached=true.
 fn recompute(events: &[Value]) -> BTreeMap<String, Vec<String>> {
-    let mut last: BTreeMap<(String, String), ((DateTime<FixedOffset>, i64), bool)> = BTreeMap::new();
+    let mut last: BTreeMap<(String, String), (Rank, bool)> = BTreeMap::new();
     for e in events {
         if !e["retraction"].is_null() {
             continue;
@@ -210,7 +213,9 @@ async fn kill_during_writes(db: &str) {
         w.await.expect("writer");
     }
 
-    let ledger = ledger.lock().expect("lock");
+    // Every writer has ended: take the ledger out rather than hold its
+    // lock across the reads below.
+    let ledger = std::mem::take(&mut *ledger.lock().expect("lock"));
     assert!(ledger.other.is_empty(), "answers other than 201: {:?}", &ledger.other[..ledger.other.len().min(5)]);
     assert!(ledger.acked.len() > 20, "only {} writes acknowledged", ledger.acked.len());
     let stored = all_events(port).await;
