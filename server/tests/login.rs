@@ -169,6 +169,13 @@ async fn the_callback_refuses_a_foreign_state_and_next_stays_on_site() {
         let mut b = Browser::default();
         assert_eq!(b.sign_in(&app, "editor", next).await, "/", "{next}");
     }
+    // Tabs and escapes that browsers turn into `//evil.example`.
+    for next in ["/\t/evil.example", "/%09/evil.example", "/%2F/evil.example", "/%5Cevil.example"] {
+        let mut b = Browser::default();
+        assert_eq!(b.sign_in(&app, "editor", next).await, "/", "{next}");
+    }
+    let mut b = Browser::default();
+    assert_eq!(b.sign_in(&app, "editor", "/dists/fedora?at=2021-03-01").await, "/dists/fedora?at=2021-03-01");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod csrf;
+pub mod next;
 pub mod oidc;
 pub mod routes;
 pub mod session;
