@@ -15,6 +15,7 @@ pub mod in_doubt;
 pub mod jsonl;
 pub mod limits;
 pub mod projection;
+pub mod security_headers;
 pub mod serve;
 pub mod state;
 pub mod store;
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         leptos::context::provide_context(log.clone());
         leptos::context::provide_context(status.clone());
         leptos::context::provide_context(editing.clone());
+        security_headers::for_leptos_page();
     };
     let router = Router::new()
         .merge(api::router())
@@ -130,5 +132,11 @@ pub fn router(state: AppState) -> Router {
         Some(rates) => router.layer(middleware::from_fn_with_state(rates, limits::rate_limit)),
         None => router,
     };
-    router.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()).with_state(state)
+    let headers = security_headers::SecurityHeaders { https: state.auth.public_url.scheme() == "https" };
+    router
+        // Outside every limit: their refusals carry the headers too.
+        .layer(middleware::from_fn_with_state(headers, security_headers::add))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
