@@ -566,3 +566,43 @@ async fn links_stay_below_a_public_url_with_a_path() {
         "https://example.org/releases/events/1"
     );
 }
+
+/// A note (or a retraction reason) with raw line breaks cannot end the
+/// content line and add components; the calendar's name, built from the
+/// query, is escaped; long lines are folded at 75 octets without cutting
+/// a character.
+#[tokio::test]
+async fn calendar_text_cannot_add_components_and_long_lines_fold() {
+    let Some(python) = python().await else { return };
+    let db = sqlite_db();
+    let app = feed_app(&db).await;
+    let token = app.token("releng-bot").await;
+    let injection = "before\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:injected@evil.example\r\nSUMMARY:injected\rEND:VEVENT\rBEGIN:VEVENT\rUID:injected-2@evil.example\nafter";
+    let long = "Ünïcödé ".repeat(40);
+    let dist = "odd;dist,x";
+    record(&app, &token, json!({"dist": dist, "release": "1", "state": "stable", "reached": true, "at": "2026-02-10T00:00:00Z", "note": injection})).await;
+    record(&app, &token, json!({"dist": dist, "release": "2", "state": "stable", "reached": true, "at": "2026-02-11T00:00:00Z", "note": long})).await;
+    retract(&app, &token, 2, "wrong\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR").await;
+
+    let response = app.get("/calendar.ics?dist=odd%3Bdist%2Cx").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let raw = String::from_utf8(response.bytes.clone()).expect("folding keeps UTF-8 whole");
+    let lines = |content: &str| raw.split("\r\n").filter(|l| *l == content).count();
+    assert_eq!(lines("BEGIN:VEVENT"), 2, "{raw}");
+    assert_eq!(lines("BEGIN:VCALENDAR"), 1, "{raw}");
+    assert!(!raw.replace("\r\n", "").contains(['\r', '\n']), "a line break outside CRLF: {raw:?}");
+    for line in raw.split("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    let calendar = parse(&python, "ics", &response.bytes);
+    let events = calendar["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{calendar}");
+    assert!(events.iter().all(|e| !e["uid"].as_str().unwrap().contains("injected")), "{calendar}");
+    let first = vevent(&calendar, "event-1@tracker.example.org");
+    assert!(first["description"].as_str().unwrap().contains("before\nEND:VEVENT\nBEGIN:VEVENT"), "{first}");
+    let second = vevent(&calendar, "event-2@tracker.example.org");
+    assert!(second["description"].as_str().unwrap().contains(long.trim_end()), "{second}");
+    assert!(second["description"].as_str().unwrap().contains("wrong\nEND:VCALENDAR"), "{second}");
+    // The name comes from the query: escaped as TEXT, not written raw.
+    assert_eq!(lines("NAME:releasetracker: Odd\\;dist\\,x"), 1, "{raw}");
+}

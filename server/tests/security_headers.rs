@@ -17,12 +17,24 @@ async fn every_answer_is_nosniff_with_a_referrer_policy() {
     let db = sqlite_db();
     let app = TestApp::start(&db).await;
     let token = app.token("script").await;
-    let created = app.post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let created = app
+        .post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z"))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let refused = app.post_json("/api/v1/events", None, &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
+    let refused =
+        app.post_json("/api/v1/events", None, &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     let mut answers = vec![("POST 201", created), ("POST 401", refused)];
-    for path in ["/", "/events/1", "/no/such/page", "/api/v1/events", "/api/v1/nothing", "/feed.atom", "/calendar.ics", "/healthz"] {
+    for path in [
+        "/",
+        "/events/1",
+        "/no/such/page",
+        "/api/v1/events",
+        "/api/v1/nothing",
+        "/feed.atom",
+        "/calendar.ics",
+        "/healthz",
+    ] {
         answers.push((path, app.get(path).await));
     }
     for (what, res) in &answers {

@@ -15,6 +15,26 @@ use super::{change_sentence, event_page, headline, Document, Selection};
 use crate::api::error::ApiError;
 use crate::state::AppState;
 
+/// A text value as RFC 5545 lets it through: line breaks of any kind
+/// (`\r\n`, a lone `\r`) become `\n`, which the writer escapes, and
+/// other control characters are dropped. A bare carriage return would end
+/// the content line for lenient clients, so a note could otherwise add
+/// components of its own.
+fn text(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
+/// `text` escaped as a TEXT value (RFC 5545 §3.3.11), for the properties
+/// the `icalendar` crate writes verbatim (`NAME`).
+fn escaped(value: &str) -> String {
+    text(value).replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace('\n', "\\n")
+}
+
 /// How often subscribed calendars should look again.
 const REFRESH_HOURS: i64 = 1;
 
@@ -66,8 +86,8 @@ fn vevent(state: &AppState, e: &EventRecord) -> Event {
         .timestamp(revised_at(e))
         .created(e.recorded_at)
         .last_modified(revised_at(e))
-        .summary(&summary)
-        .description(&description)
+        .summary(&text(&summary))
+        .description(&text(&description))
         .url(&event_page(state, e.id))
         .categories([e.dist.as_str(), e.state.as_str()])
         .done()
@@ -94,7 +114,9 @@ pub fn calendar(state: &AppState, selection: &Selection) -> Result<Document, Api
             format!("-//releasetracker//releasetracker {}//EN", env!("CARGO_PKG_VERSION")),
         ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .name(&name)
+        .append_property(Property::new("NAME", escaped(&name)))
+        // The crate escapes this one itself.
+        .append_property(Property::new("X-WR-CALNAME", text(&name)))
         .description("Release-cycle events; retracted ones are cancelled.")
         .ttl(&chrono::Duration::hours(REFRESH_HOURS));
     for record in &records {
@@ -102,4 +124,15 @@ pub fn calendar(state: &AppState, selection: &Selection) -> Result<Document, Api
     }
     let body = calendar.done().to_string().into_bytes();
     Ok(Document { content_type: "text/calendar; charset=utf-8", body, last_modified })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_values_keep_no_carriage_return_or_control_character() {
+        assert_eq!(text("a\r\nEND:VEVENT\rb\nc\u{7}\td"), "a\nEND:VEVENT\nb\nc\td");
+        assert_eq!(escaped("releasetracker: a;b,c\\d\r\ne"), "releasetracker: a\\;b\\,c\\\\d\\ne");
+    }
 }
