@@ -655,3 +655,47 @@ async fn the_write_matrix_every_door_times_every_caller() {
     }
     assert_eq!(checked, 42);
 }
+
+/// Seconds from now until the expiry of every stored session (SQLite).
+async fn session_lifetimes(db: &TestDb) -> Vec<i64> {
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let expiries: Vec<i64> = sqlx::query_scalar("SELECT CAST(strftime('%s', expiry_date) AS INTEGER) FROM sessions")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let now = chrono::Utc::now().timestamp();
+    expiries.into_iter().map(|e| e - now).collect()
+}
+
+#[tokio::test]
+async fn a_strangers_login_keeps_a_session_only_while_the_login_may_finish() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut browser = Browser::default();
+    let start = browser.get(&app, "/login?next=/events").await;
+    assert!(start.status.is_redirection(), "{}", start.status);
+    let lifetimes = session_lifetimes(&db).await;
+    assert_eq!(lifetimes.len(), 1, "{lifetimes:?}");
+    assert!(lifetimes[0] <= 600, "an anonymous login's session lives {} s", lifetimes[0]);
+
+    // Signed in, the session gets the idle timeout of a signed-in person.
+    let back = sign_in_at_provider(&location(&start), "editor").await;
+    browser.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
+    let lifetimes = session_lifetimes(&db).await;
+    assert_eq!(lifetimes.len(), 1, "{lifetimes:?}");
+    assert!(lifetimes[0] > 7 * 3600, "a signed-in session lives {} s", lifetimes[0]);
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_has_the_host_prefix() {
+    let db = sqlite_db();
+    let Some(provider) = Provider::start("https://tracker.example.org/auth/callback", &[]).await else { return };
+    let mut auth = settings(&provider.issuer);
+    auth.public_url = url::Url::parse("https://tracker.example.org/").unwrap();
+    let app = TestApp::start_with_auth(&db, auth).await;
+    let start = app.get("/login").await;
+    let cookie = start.headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
+    assert!(cookie.starts_with("__Host-releasetracker_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+}

@@ -11,7 +11,7 @@ use axum::Extension;
 use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use super::next::safe_next;
 use super::oidc::PendingLogin;
@@ -21,6 +21,11 @@ use crate::store::{UserKey, UserLogin};
 
 /// A login not finished within this many seconds must start again.
 const LOGIN_TIMEOUT_SECS: i64 = 600;
+
+/// How long the session of a login in progress lives.
+fn login_window() -> time::Duration {
+    time::Duration::seconds(LOGIN_TIMEOUT_SECS)
+}
 
 /// The callback path, relative to the public URL.
 pub const CALLBACK_PATH: &str = "/auth/callback";
@@ -38,7 +43,12 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, session: Session, Query(q): Query<LoginQuery>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(user): Extension<CurrentUser>,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     let Some(provider) = state.login.as_ref() else {
         return message_page(
             StatusCode::NOT_FOUND,
@@ -48,6 +58,12 @@ async fn login(State(state): State<AppState>, session: Session, Query(q): Query<
     };
     match provider.start(safe_next(q.next.as_deref(), &state.auth.public_url)).await {
         Ok((url, pending)) => {
+            // A stranger's session exists only to finish this login: it
+            // lives as long as the login may take, not the eight hours of
+            // a signed-in one (the callback gives it those).
+            if user.0.is_none() {
+                session.set_expiry(Some(Expiry::OnInactivity(login_window())));
+            }
             if let Err(e) = session.insert(PENDING_LOGIN, pending).await {
                 tracing::error!(error = %e, "cannot store the login in the session");
                 return unavailable();
@@ -154,6 +170,7 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
         seen_at: now.timestamp(),
         csrf: new_csrf_token(),
     };
+    session.set_expiry(Some(Expiry::OnInactivity(super::session::idle_expiry(&state.auth))));
     tracing::info!(user = %user.nickname, editor, "signed in");
     if let Err(e) = session.insert(USER, &user).await {
         tracing::error!(error = %e, "cannot store the signed-in person");

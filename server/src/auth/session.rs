@@ -19,8 +19,21 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use super::config::AuthSettings;
 use crate::store::{SessionBackend, UserKey};
 
-/// The session cookie's name.
+/// The session cookie's name on a site served over http.
 pub const COOKIE_NAME: &str = "releasetracker_session";
+/// Its name over https: with the `__Host-` prefix, browsers accept it only
+/// when `Secure`, for path `/` and without a domain, so a sibling host
+/// cannot plant or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-releasetracker_session";
+
+/// The session cookie's name for a site served over https or not.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// Session keys.
 pub(crate) const USER: &str = "user";
@@ -62,13 +75,18 @@ pub fn new_csrf_token() -> String {
     hex::encode(bytes)
 }
 
+/// How long a signed-in session lives without a request.
+pub fn idle_expiry(settings: &AuthSettings) -> time::Duration {
+    time::Duration::try_from(settings.idle_timeout).unwrap_or(time::Duration::hours(8))
+}
+
 /// The session layer: server-side sessions in the database, cookie
 /// `HttpOnly`, `SameSite=Lax` (Strict would drop the cookie on the return
 /// from the provider), `Secure` when served over https, idle expiry.
 pub fn layer(store: SessionBackend, settings: &AuthSettings) -> SessionManagerLayer<SessionBackend> {
-    let idle = time::Duration::try_from(settings.idle_timeout).unwrap_or(time::Duration::hours(8));
+    let idle = idle_expiry(settings);
     SessionManagerLayer::new(store)
-        .with_name(COOKIE_NAME)
+        .with_name(cookie_name(settings.https()))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.https())
@@ -79,11 +97,16 @@ pub fn layer(store: SessionBackend, settings: &AuthSettings) -> SessionManagerLa
 /// Whether the request carries our session cookie (only then can it act
 /// with a person's authority, and only then does CSRF matter).
 pub fn has_session_cookie(request: &Request) -> bool {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.split(';').any(|c| c.trim_start().starts_with(&format!("{COOKIE_NAME}=")))))
+    request.headers().get_all(header::COOKIE).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(';').any(|c| {
+                let c = c.trim_start();
+                [COOKIE_NAME, SECURE_COOKIE_NAME]
+                    .iter()
+                    .any(|name| c.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
+            })
+        })
+    })
 }
 
 /// Reads the person from the session (ending it if it outlived its
