@@ -699,3 +699,20 @@ async fn over_https_the_session_cookie_has_the_host_prefix() {
     assert!(cookie.starts_with("__Host-releasetracker_session="), "{cookie}");
     assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
 }
+
+#[tokio::test]
+async fn a_nickname_the_log_would_refuse_as_a_name_cannot_sign_in() {
+    let db = sqlite_db();
+    let long = "x".repeat(129);
+    let account = format!("{long}:2001:releng");
+    let Some((app, _p)) = app_with_provider(&db, &["--account", &account]).await else { return };
+    let mut browser = Browser::default();
+    let start = browser.get(&app, "/login").await;
+    let back = sign_in_at_provider(&location(&start), &long).await;
+    let done = browser.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
+    assert_eq!(done.status, StatusCode::BAD_GATEWAY);
+    assert!(done.text().contains("Login failed"), "{}", done.text());
+    assert!(!done.text().contains(&long), "no echo of the provider's value");
+    let who = browser.get(&app, "/account/tokens").await;
+    assert!(!who.text().contains(&long), "not signed in");
+}

@@ -30,8 +30,10 @@ impl ValidationError {
     }
 }
 
-/// Checks the rules every freeform name shares (DESIGN.md §1).
-fn check_name(field: &'static str, value: &str) -> Result<(), ValidationError> {
+/// Checks the rules every freeform name shares (DESIGN.md §1). Also the
+/// rule for names that reach the log from elsewhere, such as the nickname
+/// an identity provider gives (it becomes `recorded_by`).
+pub fn check_name(field: &'static str, value: &str) -> Result<(), ValidationError> {
     if value.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }

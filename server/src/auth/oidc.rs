@@ -279,6 +279,11 @@ impl Provider {
             .or_else(|| info.preferred_username().map(|n| n.as_str().to_owned()))
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| LoginError("UserInfo has neither `nickname` nor `preferred_username`".into()))?;
+        // It is recorded as the author of every write and names the
+        // person's tokens: the provider must not put anything there that
+        // the log would refuse as a name.
+        app::model::name::check_name("nickname", &nickname)
+            .map_err(|e| LoginError(format!("the provider's nickname {}", e.message)))?;
         Ok(ProviderUser {
             issuer: self.settings.issuer.to_string(),
             subject: subject.as_str().to_owned(),
