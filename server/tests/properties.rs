@@ -372,3 +372,29 @@ async fn distro_info_answers_and_is_described_at_dist_dot_csv() {
     let names: Vec<&str> = op["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names, ["dist", "at"]);
 }
+
+/// A property that a spreadsheet would run as a formula is written with a
+/// leading `'` in the CSV export.
+#[tokio::test]
+async fn distro_info_cells_that_look_like_formulas_are_inert() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let t = app.token("releng").await;
+    let r = app
+        .put_json(
+            "/api/v1/dists/spreadsheet/releases/1/properties",
+            Some(&t),
+            r#"{"codename":"=HYPERLINK(\"http://evil.example\",\"x\")","series":"@SUM(A1)","version":"-1+1"}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let text = app.get("/api/v1/compat/distro-info/spreadsheet.csv").await.text();
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let row = reader.records().next().expect("one row").expect("CSV");
+    assert_eq!(&row[0], "'-1+1", "{text}");
+    assert_eq!(&row[1], "'=HYPERLINK(\"http://evil.example\",\"x\")", "{text}");
+    assert_eq!(&row[2], "'@SUM(A1)", "{text}");
+    // The JSON read keeps the value as recorded.
+    let json = app.get("/api/v1/dists/spreadsheet/releases/1/properties").await.json();
+    assert_eq!(json["series"], "@SUM(A1)");
+}

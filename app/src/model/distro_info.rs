@@ -96,6 +96,19 @@ impl DistroInfoRow {
     }
 }
 
+/// A cell as the CSV export writes it: a value that a spreadsheet would
+/// take for a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return) gets a leading `'`, so opening the export runs
+/// nothing. No real distro-info value starts so: dates, versions and
+/// codenames pass unchanged.
+pub fn inert_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
 impl EventLog {
     /// The distro-info rows of `dist` as of `at`: one per release that had
     /// an event or a property by then, in natural release order. `None`
@@ -141,6 +154,16 @@ mod tests {
 
     use super::*;
     use crate::model::fixtures::fedora_log;
+
+    #[test]
+    fn formulas_are_made_inert_and_real_values_pass() {
+        for bad in ["=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(inert_cell(bad), format!("'{bad}"));
+        }
+        for good in ["12", "Bookworm", "bookworm", "2023-06-10", "", "10.1", "Sid"] {
+            assert_eq!(inert_cell(good), good);
+        }
+    }
     use crate::model::properties::PropertyChange;
     use crate::model::time::parse_timestamp;
 

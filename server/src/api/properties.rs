@@ -9,7 +9,7 @@
 //! with `.csv` stripped here, and its description is moved to the
 //! published path by [`describe_as_published`].
 
-use app::model::distro_info::COLUMNS;
+use app::model::distro_info::{inert_cell, COLUMNS};
 use app::model::properties::{validate_set, PropertyError, PropertyHistoryEntry, PropertySet};
 use app::model::time::to_stored_precision;
 use app::model::{Dist, Release};
@@ -344,7 +344,7 @@ pub async fn distro_info_csv(
     let internal = |e: csv::Error| ApiError::Internal(Box::new(e));
     writer.write_record(COLUMNS).map_err(internal)?;
     for row in &rows {
-        writer.write_record(row.cells()).map_err(internal)?;
+        writer.write_record(row.cells().map(|c| inert_cell(c).into_owned())).map_err(internal)?;
     }
     let body = writer.into_inner().map_err(|e| ApiError::Internal(e.to_string().into()))?;
     Ok((
