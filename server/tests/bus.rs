@@ -388,6 +388,18 @@ async fn outage(db: TestDb) {
     }
     let outbox = wait_outbox(&app, "the publisher to notice", |o| !o["last_error"].is_null()).await;
     assert_eq!(outbox["connected"], false);
+    // A class of failure, not the broker's address or the OS's words.
+    let error = outbox["last_error"].as_str().unwrap();
+    assert!(
+        [
+            "cannot connect to the broker",
+            "the connection to the broker was lost",
+            "publishing failed (AMQP error)",
+            "the broker did not answer in time"
+        ]
+        .contains(&error),
+        "{error}"
+    );
     assert_eq!(wait_outbox(&app, "20 pending", |o| o["pending"] == 20).await["pending"], 20);
 
     // Back, then gone again in the middle of a stream of writes.

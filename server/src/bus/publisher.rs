@@ -359,8 +359,11 @@ impl Publisher {
         (confirmed, failure)
     }
 
+    /// Keeps the failure's class for `/readyz` and `/status`; its text
+    /// (broker addresses, TLS details) goes only to the log.
     fn record_failure(&self, e: &PublishError) {
-        self.bus.set_error(clip(&e.to_string()), now());
+        tracing::debug!(error = %e, "publish failure recorded");
+        self.bus.set_error(e.class().to_owned(), now());
     }
 
     /// Logs the running totals at `info`, at most once a minute and only
@@ -372,6 +375,22 @@ impl Publisher {
             tracing::info!(sent = status.sent, failed = status.failed, "message bus: publishes so far");
             self.reported = totals;
             self.reported_at = Instant::now();
+        }
+    }
+}
+
+impl PublishError {
+    /// What kind of failure this is, in words fit for a public status
+    /// page: never the underlying error's text.
+    pub fn class(&self) -> &'static str {
+        match self {
+            PublishError::Connect(_) => "cannot connect to the broker",
+            PublishError::Timeout(_) => "the broker did not answer in time",
+            PublishError::Amqp(_) => "publishing failed (AMQP error)",
+            PublishError::Nacked => "the broker refused a message (nack)",
+            PublishError::Disconnected => "the connection to the broker was lost",
+            PublishError::Store(_) => "the outbox could not be read or updated",
+            PublishError::Message { .. } => "an outbox row could not be made into a message",
         }
     }
 }
