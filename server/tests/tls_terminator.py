@@ -2,7 +2,9 @@
 port, printed on stdout) with the given certificate and key, and forwards
 the plain bytes to the broker at 127.0.0.1:UPSTREAM_PORT.
 
-Usage: python3 tls_terminator.py CERT KEY UPSTREAM_PORT
+Usage: python3 tls_terminator.py CERT KEY UPSTREAM_PORT [CLIENT_CA]
+With CLIENT_CA, a client must present a certificate signed by it (as
+Fedora's brokers require); without one the handshake is refused.
 Standard library only; runs until killed.
 """
 
@@ -29,6 +31,9 @@ async def main():
     cert, key, upstream_port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
+    if len(sys.argv) > 4:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(sys.argv[4])
 
     async def handle(client_reader, client_writer):
         try:

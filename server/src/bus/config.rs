@@ -37,6 +37,33 @@ pub struct BusArgs {
     /// the system's (for a broker with a private CA).
     #[arg(long = "amqp-ca-file", env = "AMQP_CA_FILE")]
     pub amqp_ca_file: Option<PathBuf>,
+
+    /// PEM file of the client certificate the broker authenticates this
+    /// publisher with (Fedora's brokers require one; fedora-messaging's
+    /// `certfile`). Needs `--amqp-client-key`.
+    #[arg(long = "amqp-client-cert", env = "AMQP_CLIENT_CERT", requires = "amqp_client_key")]
+    pub amqp_client_cert: Option<PathBuf>,
+
+    /// PEM file of the client certificate's private key (PKCS#8, PKCS#1
+    /// or SEC1; fedora-messaging's `keyfile`). Needs `--amqp-client-cert`.
+    #[arg(long = "amqp-client-key", env = "AMQP_CLIENT_KEY", requires = "amqp_client_cert")]
+    pub amqp_client_key: Option<PathBuf>,
+}
+
+/// A client certificate and its private key, read at start. `Debug`
+/// never shows the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// The certificate chain, PEM.
+    pub certificate: Vec<u8>,
+    /// The private key, PEM.
+    pub key: Vec<u8>,
+}
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity").field("certificate", &"(PEM)").field("key", &"(redacted)").finish()
+    }
 }
 
 /// A broker URL as given; `Debug` and `Display` hide its password.
@@ -126,6 +153,16 @@ pub enum BusConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The client certificate or key file cannot be read or is not PEM.
+    #[error("{setting} {path}: {reason}")]
+    ClientIdentity {
+        /// `AMQP_CLIENT_CERT` or `AMQP_CLIENT_KEY`.
+        setting: &'static str,
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Everything the publisher needs, checked.
@@ -140,6 +177,8 @@ pub struct BusConfig {
     pub topics: Topics,
     /// Extra trusted CA certificates (PEM) for `amqps://`.
     pub ca_certificates: Option<String>,
+    /// The client certificate presented to the broker, if any.
+    pub client_identity: Option<ClientIdentity>,
     /// Rows published per round (and per database transaction).
     pub batch_size: i64,
     /// How often to look for rows written by other instances.
@@ -192,6 +231,7 @@ impl BusConfig {
             exchange,
             topics,
             ca_certificates: None,
+            client_identity: None,
             batch_size: 200,
             poll_interval: Duration::from_millis(500),
             backoff_min: Duration::from_millis(250),
@@ -213,7 +253,45 @@ impl BusConfig {
         if let Some(path) = &args.amqp_ca_file {
             config = config.with_ca_file(path)?;
         }
+        match (&args.amqp_client_cert, &args.amqp_client_key) {
+            (Some(cert), Some(key)) => config = config.with_client_certificate(cert, key)?,
+            (None, None) => {}
+            (Some(cert), None) => {
+                return Err(BusConfigError::ClientIdentity {
+                    setting: "AMQP_CLIENT_KEY",
+                    path: cert.display().to_string(),
+                    reason: "a client certificate needs its key (AMQP_CLIENT_KEY)".into(),
+                })
+            }
+            (None, Some(key)) => {
+                return Err(BusConfigError::ClientIdentity {
+                    setting: "AMQP_CLIENT_CERT",
+                    path: key.display().to_string(),
+                    reason: "a client key needs its certificate (AMQP_CLIENT_CERT)".into(),
+                })
+            }
+        }
         Ok(Some(config))
+    }
+
+    /// Presents the certificate (chain) in the PEM file `cert`, with the
+    /// private key in `key`, to the broker. Both are read now, so that a
+    /// bad file stops start-up instead of every connection attempt.
+    pub fn with_client_certificate(mut self, cert: &Path, key: &Path) -> Result<Self, BusConfigError> {
+        let read = |setting: &'static str, path: &Path, marker: &str, what: &str| {
+            let bad =
+                |reason: String| BusConfigError::ClientIdentity { setting, path: path.display().to_string(), reason };
+            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let text = String::from_utf8_lossy(&pem);
+            if !(text.contains("-----BEGIN ") && text.contains(marker)) {
+                return Err(bad(format!("no PEM {what} in it")));
+            }
+            Ok(pem)
+        };
+        let certificate = read("AMQP_CLIENT_CERT", cert, "CERTIFICATE-----", "certificate")?;
+        let key = read("AMQP_CLIENT_KEY", key, "PRIVATE KEY-----", "private key")?;
+        self.client_identity = Some(ClientIdentity { certificate, key });
+        Ok(self)
     }
 
     /// Trusts the CA certificates in the PEM file at `path` too, read now so
@@ -236,7 +314,8 @@ impl BusConfig {
     /// One line for start-up logs, without secrets.
     pub fn describe(&self) -> String {
         let ca = if self.ca_certificates.is_some() { ", extra CA certificates" } else { "" };
-        format!("{} (exchange {}, topics {}.*{ca})", self.url, self.exchange, self.topics.prefix())
+        let client = if self.client_identity.is_some() { ", client certificate" } else { "" };
+        format!("{} (exchange {}, topics {}.*{ca}{client})", self.url, self.exchange, self.topics.prefix())
     }
 }
 
@@ -287,6 +366,8 @@ mod tests {
             amqp_exchange: "amq.topic".into(),
             amqp_topic_prefix: "org.fedoraproject.dev".into(),
             amqp_ca_file: None,
+            amqp_client_cert: None,
+            amqp_client_key: None,
         };
         assert!(BusConfig::from_args(&args, Duration::from_millis(500)).unwrap().is_none());
         let args = BusArgs { amqp_url: None, ..args };
@@ -306,6 +387,58 @@ mod tests {
         let pem = dir.join("ca.pem");
         std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
         assert!(config().with_ca_file(&pem).unwrap().ca_certificates.is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn fedoras_certificate_login_is_asked_for_in_the_url() {
+        // fedora-messaging's brokers: SASL EXTERNAL, the identity is the
+        // client certificate's.
+        let config = BusConfig::new(
+            "amqps://releasetracker@rabbitmq.fedoraproject.org/%2Fpubsub?auth_mechanism=external".into(),
+            "amq.topic",
+            "org.fedoraproject.prod",
+        )
+        .unwrap();
+        assert_eq!(config.uri().query.auth_mechanism, Some(lapin::uri::SASLMechanism::External));
+    }
+
+    #[test]
+    fn client_certificates_are_read_at_start_and_their_keys_never_print() {
+        let config = || BusConfig::new("amqps://host/".into(), "amq.topic", "org.example").unwrap();
+        let dir = std::env::temp_dir().join(format!("rt-client-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = dir.join("cert.pem");
+        std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let key = dir.join("key.pem");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----\n").unwrap();
+
+        let e = config().with_client_certificate(Path::new("/nonexistent/c.pem"), &key).unwrap_err();
+        assert!(e.to_string().starts_with("AMQP_CLIENT_CERT /nonexistent/c.pem:"), "{e}");
+        let e = config().with_client_certificate(&cert, &cert).unwrap_err();
+        assert!(e.to_string().contains("AMQP_CLIENT_KEY") && e.to_string().contains("no PEM private key"), "{e}");
+        let e = config().with_client_certificate(&key, &key).unwrap_err();
+        assert!(e.to_string().contains("no PEM certificate"), "{e}");
+
+        let with = config().with_client_certificate(&cert, &key).unwrap();
+        assert!(with.client_identity.is_some());
+        assert!(with.describe().contains("client certificate"), "{}", with.describe());
+        assert!(!format!("{with:?}").contains("SECRETKEYBYTES"), "the key never prints");
+
+        // Flags: both or neither.
+        let args = |cert: Option<&Path>, key: Option<&Path>| BusArgs {
+            amqp_url: Some("amqps://host/".into()),
+            amqp_exchange: "amq.topic".into(),
+            amqp_topic_prefix: "org.example".into(),
+            amqp_ca_file: None,
+            amqp_client_cert: cert.map(Path::to_path_buf),
+            amqp_client_key: key.map(Path::to_path_buf),
+        };
+        let from = |a: BusArgs| BusConfig::from_args(&a, Duration::from_millis(500));
+        assert!(from(args(Some(&cert), None)).is_err());
+        assert!(from(args(None, Some(&key))).is_err());
+        assert!(from(args(Some(&cert), Some(&key))).unwrap().unwrap().client_identity.is_some());
+        assert!(from(args(None, None)).unwrap().unwrap().client_identity.is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

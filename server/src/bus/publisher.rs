@@ -11,7 +11,7 @@ use std::time::Duration;
 use app::model::time::to_stored_precision;
 use chrono::Utc;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::tcp::OwnedTLSConfig;
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::FieldTable;
 use lapin::{Channel, Confirmation, Connection, ConnectionProperties, DefaultConnectionBuilder, ExchangeKind};
 use tokio::time::{timeout, timeout_at, Instant};
@@ -158,7 +158,12 @@ impl Publisher {
     async fn connect(&self) -> Result<Link, PublishError> {
         let limit = self.config.connect_timeout;
         let properties = ConnectionProperties::default().with_connection_name("releasetracker".into());
-        let tls = OwnedTLSConfig { identity: None, cert_chain: self.config.ca_certificates.clone() };
+        let identity = self
+            .config
+            .client_identity
+            .as_ref()
+            .map(|i| OwnedIdentity::PKCS8 { pem: i.certificate.clone(), key: i.key.clone() });
+        let tls = OwnedTLSConfig { identity, cert_chain: self.config.ca_certificates.clone() };
         let builder = DefaultConnectionBuilder::new()
             .map_err(PublishError::Connect)?
             .with_uri(self.config.uri())
@@ -384,7 +389,7 @@ impl PublishError {
     /// page: never the underlying error's text.
     pub fn class(&self) -> &'static str {
         match self {
-            PublishError::Connect(_) => "cannot connect to the broker",
+            PublishError::Connect(e) => connect_class(e),
             PublishError::Timeout(_) => "the broker did not answer in time",
             PublishError::Amqp(_) => "publishing failed (AMQP error)",
             PublishError::Nacked => "the broker refused a message (nack)",
@@ -392,6 +397,22 @@ impl PublishError {
             PublishError::Store(_) => "the outbox could not be read or updated",
             PublishError::Message { .. } => "an outbox row could not be made into a message",
         }
+    }
+}
+
+/// The class of a failed connection: TLS trouble (a certificate refused
+/// on either side) apart from a broker that is not there. Read from the
+/// error's words because lapin folds both into I/O errors.
+fn connect_class(e: &lapin::Error) -> &'static str {
+    let text = e.to_string().to_lowercase();
+    if text.contains("certificate") {
+        "cannot connect to the broker: TLS certificate refused"
+    } else if text.contains("tls") || text.contains("handshake") || text.contains("alert") {
+        "cannot connect to the broker: TLS handshake failed"
+    } else if text.contains("refused") {
+        "cannot connect to the broker: connection refused"
+    } else {
+        "cannot connect to the broker"
     }
 }
 
