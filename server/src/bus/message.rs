@@ -15,6 +15,10 @@ use crate::store::{OutboxEntry, OutboxKind};
 pub const EVENT_SCHEMA: &str = "releasetracker.event.v1";
 /// `fedora_messaging_schema` of retraction messages (topic `.retracted`).
 pub const RETRACTION_SCHEMA: &str = "releasetracker.retraction.v1";
+/// The Python package that defines our schemas for fedora-messaging
+/// (`messages/` in this repository), named as fedora-messaging names a
+/// distribution: consumers without it are told what to install.
+pub const SCHEMA_PACKAGE: &str = "releasetracker_messages";
 /// fedora-messaging's `INFO`; it drops messages whose severity is not an
 /// integer in {10, 20, 30, 40}.
 pub const SEVERITY_INFO: i32 = 20;
@@ -129,6 +133,10 @@ pub fn build(entry: &OutboxEntry, log: &EventLog, topics: &Topics) -> Result<Out
 fn properties(message_id: &str, schema: &str, created_at: &Timestamp, users: &[String]) -> BasicProperties {
     let mut headers = FieldTable::default();
     headers.insert(ShortString::from("fedora_messaging_schema"), AMQPValue::LongString(LongString::from(schema)));
+    headers.insert(
+        ShortString::from("fedora_messaging_schema_package"),
+        AMQPValue::LongString(LongString::from(SCHEMA_PACKAGE)),
+    );
     headers.insert(ShortString::from("fedora_messaging_severity"), AMQPValue::LongInt(SEVERITY_INFO));
     headers.insert(ShortString::from("sent-at"), AMQPValue::LongString(LongString::from(sent_at(created_at))));
     // fedora-messaging mirrors its (default, unset) priority here as 0.
@@ -153,6 +161,9 @@ fn properties(message_id: &str, schema: &str, created_at: &Timestamp, users: &[S
         Err(_) => properties,
     }
 }
+
+#[cfg(test)]
+mod samples;
 
 #[cfg(test)]
 mod tests {

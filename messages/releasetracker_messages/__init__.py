@@ -1,0 +1,144 @@
+"""fedora-messaging message classes for releasetracker.
+
+releasetracker publishes one message per recorded event (topics
+``{prefix}.releasetracker.event.reached`` and ``.left``, schema
+``releasetracker.event.v1``) and one per retraction (``.retracted``,
+``releasetracker.retraction.v1``). The body is the event (or the
+retraction with its event) exactly as releasetracker's JSON API returns
+it; see ``docs/messages.md`` in the releasetracker repository.
+"""
+
+import json
+from importlib import resources
+
+from fedora_messaging import message
+
+__all__ = ["EventMessage", "RetractionMessage", "SCHEMA"]
+
+#: The JSON Schema of every body (draft 4), shipped with the package.
+SCHEMA = json.loads(resources.files(__name__).joinpath("schema.json").read_text(encoding="utf-8"))
+
+#: Who the message comes from, for fedora-messaging's tools.
+APP_NAME = "releasetracker"
+
+
+def _schema(definition):
+    """The top-level schema narrowed to one of its definitions."""
+    return {
+        "$schema": SCHEMA["$schema"],
+        "id": "https://releasetracker.fedoraproject.org/message-schema.json#" + definition,
+        "definitions": SCHEMA["definitions"],
+        "$ref": "#/definitions/" + definition,
+    }
+
+
+def _release_title(dist, release):
+    """``Fedora 44``; release ``0`` is Rawhide, as on releasetracker's pages."""
+    title = dist[:1].upper() + dist[1:]
+    return "{} {}".format(title, "Rawhide" if release == "0" else release)
+
+
+def _headline(event):
+    """``Fedora 44 entered branched``."""
+    verb = "entered" if event["reached"] else "left"
+    return "{} {} {}".format(_release_title(event["dist"], event["release"]), verb, event["state"])
+
+
+def _person(recorded_by, source):
+    """The person behind ``recorded_by``, or None for services.
+
+    A signed-in editor records as their nickname (source ``web``); a
+    personal API token is named ``nickname/label``; other tokens (and
+    imports) belong to no person.
+    """
+    if source == "web":
+        return recorded_by
+    if source == "api" and "/" in recorded_by:
+        return recorded_by.split("/", 1)[0]
+    return None
+
+
+class _ReleasetrackerMessage(message.Message):
+    """What both kinds share."""
+
+    @property
+    def app_name(self):
+        return APP_NAME
+
+    @property
+    def url(self):
+        # The body names no public address of the tracker (yet): a
+        # consumer cannot link the event page without guessing the host.
+        return None
+
+    @property
+    def agent_name(self):
+        names = self.usernames
+        return names[0] if names else None
+
+
+class EventMessage(_ReleasetrackerMessage):
+    """A release entered or left a state (``releasetracker.event.v1``)."""
+
+    body_schema = _schema("event")
+
+    @property
+    def summary(self):
+        return _headline(self.body)
+
+    def __str__(self):
+        e = self.body
+        before = "it was already in" if e["was_in_state"] else "it was not in"
+        lines = [
+            "{} at {}; {} {} before{}.".format(
+                _headline(e), e["at"], before, e["state"], "" if e["changed"] else ", so nothing changed"
+            ),
+            "Recorded by {} ({}) at {}.".format(e["recorded_by"], e["source"], e["recorded_at"]),
+        ]
+        if e.get("note"):
+            lines.append("Note: {}".format(e["note"]))
+        if e.get("link"):
+            lines.append("Link: {}".format(e["link"]))
+        if e.get("retraction"):
+            lines.append("Retracted since: {}".format(e["retraction"]["reason"]))
+        return "\n".join(lines)
+
+    @property
+    def usernames(self):
+        person = _person(self.body["recorded_by"], self.body["source"])
+        return [person] if person else []
+
+
+class RetractionMessage(_ReleasetrackerMessage):
+    """An event was retracted (``releasetracker.retraction.v1``)."""
+
+    body_schema = _schema("retraction_message")
+
+    @property
+    def summary(self):
+        return "Retracted: {}".format(_headline(self.body["event"]))
+
+    def __str__(self):
+        r, e = self.body, self.body["event"]
+        lines = [
+            "Retracted: {} at {} (event #{}).".format(_headline(e), e["at"], e["id"]),
+            "Reason: {}".format(r["reason"]),
+            "Retracted by {} ({}) at {}.".format(r["recorded_by"], r["source"], r["recorded_at"]),
+        ]
+        if e.get("corrected_by"):
+            lines.append("Corrected by event #{}.".format(e["corrected_by"]))
+        return "\n".join(lines)
+
+    @property
+    def usernames(self):
+        # The editor who retracted first (the agent), then the one whose
+        # event it was: both are concerned.
+        names = []
+        for who, source in (
+            (self.body["recorded_by"], self.body["source"]),
+            (self.body["event"]["recorded_by"], self.body["event"]["source"]),
+        ):
+            person = _person(who, source)
+            if person and person not in names:
+                names.append(person)
+        return names
