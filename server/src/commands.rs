@@ -8,18 +8,75 @@ use app::model::time::format;
 use chrono::Utc;
 
 use crate::auth::new_token;
-use crate::config::TokenCommand;
+use crate::config::{TokenCommand, UserCommand};
 use crate::jsonl::{self, Line};
 use crate::store::{Store, StoreError};
+
+/// Days an operator's token lives unless `--expires-in-days` or
+/// `--no-expiry` says otherwise: a forgotten token should not work forever.
+const DEFAULT_TOKEN_DAYS: u32 = 90;
+
+/// Runs a `user` subcommand.
+pub async fn user(store: &Store, command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::List => {
+            let rows = store.list_users().await.map_err(|e| e.to_string())?;
+            println!("{:<24} {:<9} {:<22} {:<22} ISSUER", "NICKNAME", "STATUS", "LAST SIGN-IN", "DISABLED");
+            let show = |t: Option<chrono::DateTime<Utc>>| {
+                t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            };
+            for r in rows {
+                let status = match (r.disabled_at.is_some(), r.is_editor) {
+                    (true, _) => "disabled",
+                    (false, true) => "editor",
+                    (false, false) => "reader",
+                };
+                println!(
+                    "{:<24} {:<9} {:<22} {:<22} {}",
+                    r.nickname,
+                    status,
+                    show(Some(r.last_login_at)),
+                    show(r.disabled_at),
+                    r.issuer
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Disable { nickname } => {
+            let done = store.disable_users(&nickname, Utc::now()).await.map_err(|e| e.to_string())?;
+            if done.is_empty() {
+                return Err(format!("nobody active signed in as `{nickname}`"));
+            }
+            for d in done {
+                tracing::warn!(user = %nickname, issuer = %d.key.issuer, tokens = d.tokens_revoked, "person disabled");
+                println!(
+                    "Disabled `{nickname}` ({}): sessions end at their next request; {} token(s) revoked.",
+                    d.key.issuer, d.tokens_revoked
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Enable { nickname } => {
+            match store.enable_users(&nickname).await.map_err(|e| e.to_string())? {
+                0 => Err(format!("nobody disabled signed in as `{nickname}`")),
+                n => {
+                    println!("Enabled `{nickname}` ({n}); they edit again after a sign-in that finds them in an editor group.");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
 
 /// Runs a `token` subcommand.
 pub async fn token(store: &Store, command: TokenCommand) -> Result<(), String> {
     match command {
-        TokenCommand::Create { name, expires_in_days } => {
+        TokenCommand::Create { name, expires_in_days, no_expiry } => {
             app::model::Dist::parse(&name).map_err(|e| format!("invalid token name: {}", e.message))?;
             let (token, hash) = new_token();
             let now = Utc::now();
-            let expires = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
+            let days = expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS);
+            let expires = (!no_expiry).then(|| now + chrono::Duration::days(i64::from(days)));
             store.create_token(&name, &hash, now, expires, None).await.map_err(|e| e.to_string())?;
             let until = expires.map_or("never".to_owned(), |t| format(&t));
             println!("Created API token `{name}` (expires: {until}). It is shown only now:");

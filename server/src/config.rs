@@ -53,6 +53,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the people who signed in: disable someone at once.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Write the whole log to stdout as JSON Lines.
     Export,
     /// Read a JSON Lines file (as written by `export`) into the log: all or nothing.
@@ -131,9 +134,13 @@ pub enum TokenCommand {
         /// Name recorded with every write made with the token.
         #[arg(long)]
         name: String,
-        /// Days until it expires (default: never).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        /// Days until it expires (default: 90).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650), conflicts_with = "no_expiry")]
         expires_in_days: Option<u32>,
+        /// Never expires (for a service whose token is rotated by other
+        /// means; it can still be revoked).
+        #[arg(long)]
+        no_expiry: bool,
     },
     /// List tokens (never their secrets).
     List,
@@ -141,6 +148,27 @@ pub enum TokenCommand {
     Revoke {
         /// Token name.
         name: String,
+    },
+}
+
+/// The `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List everyone who signed in, with their editor status.
+    List,
+    /// Disable a person, by nickname: their sessions end at their next
+    /// request, their personal tokens are revoked, and they cannot sign in
+    /// again until enabled.
+    Disable {
+        /// Their nickname.
+        nickname: String,
+    },
+    /// Let a disabled person sign in again (they edit again only after a
+    /// sign-in that finds them in an editor group; revoked tokens stay
+    /// revoked).
+    Enable {
+        /// Their nickname.
+        nickname: String,
     },
 }
 

@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         // Innermost first: CSRF needs the person that `load_viewer` reads
         // from the session that the session layer loads.
         .layer(middleware::from_fn_with_state(state.auth.clone(), auth::csrf::protect))
-        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::session::load_viewer))
+        .layer(middleware::from_fn_with_state((state.auth.clone(), state.store.clone()), auth::session::load_viewer))
         .layer(sessions)
         // Outside the session layer: an API write during a database outage
         // is answered before anything else waits for the database.

@@ -17,6 +17,7 @@ async fn main() -> std::process::ExitCode {
             Ok(store) => {
                 let result = match command {
                     Command::Token(t) => commands::token(&store, t).await,
+                    Command::User(u) => commands::user(&store, u).await,
                     Command::Export => commands::export(&store).await,
                     Command::Import { file } => commands::import(&store, &file).await,
                     Command::ImportHistory { dist, file } => commands::import_history(&store, &dist, &file).await,

@@ -716,3 +716,91 @@ async fn a_nickname_the_log_would_refuse_as_a_name_cannot_sign_in() {
     let who = browser.get(&app, "/account/tokens").await;
     assert!(!who.text().contains(&long), "not signed in");
 }
+
+/// Signs `editor` in and makes a personal token named `label`.
+async fn editor_with_token(app: &TestApp, label: &str) -> (Browser, String) {
+    let mut editor = Browser::default();
+    editor.sign_in(app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(app, "/account/tokens").await);
+    let made = editor.form(app, "/ui/create_token", &[("csrf_token", csrf.as_str()), ("name", label)], false).await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    (editor, made.json()["token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_disabled_person_loses_sessions_and_tokens_at_once_and_cannot_sign_in() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let (mut editor, token) = editor_with_token(&app, "laptop").await;
+    let body = event_body("44", "branched", true, "2026-02-10T14:00:00Z");
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
+    assert!(editor.get(&app, "/account/tokens").await.text().contains("editor/laptop"), "signed in");
+    let csrf = csrf_of(&editor.get(&app, "/").await);
+
+    let done = app.store.disable_users("editor", chrono::Utc::now()).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].tokens_revoked, 1);
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::UNAUTHORIZED);
+    // The session ends at its next request: signed out, and no write.
+    let page = editor.get(&app, "/account/tokens").await.text();
+    assert!(!page.contains("editor/laptop"), "the session still shows the person");
+    assert!(!editor.get(&app, "/").await.text().contains("name=\"csrf_token\""), "signed out");
+    let write = editor
+        .form(
+            &app,
+            "/ui/record_event",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("dist", "fedora"),
+                ("release", "44"),
+                ("state", "x"),
+                ("reached", "true"),
+            ],
+            false,
+        )
+        .await;
+    assert_ne!(write.status, StatusCode::OK, "{}", write.text());
+    // Signing in again is refused while disabled.
+    let mut again = Browser::default();
+    let start = again.get(&app, "/login").await;
+    let back = sign_in_at_provider(&location(&start), "editor").await;
+    let refused = again.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text().contains("Account disabled"));
+    assert_eq!(app.store.user_standing(&done[0].key).await.unwrap().unwrap().is_editor, false);
+
+    // Enabled: a sign-in that finds the groups makes them an editor again.
+    assert_eq!(app.store.enable_users("editor").await.unwrap(), 1);
+    let (_, fresh) = editor_with_token(&app, "desktop").await;
+    assert_eq!(app.post_json("/api/v1/events", Some(&fresh), &body).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post_json("/api/v1/events", Some(&token), &body).await.status,
+        StatusCode::UNAUTHORIZED,
+        "stays revoked"
+    );
+}
+
+#[tokio::test]
+async fn personal_tokens_write_only_while_a_recent_sign_in_confirms_the_editor() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let (_, token) = editor_with_token(&app, "cron").await;
+    let body = event_body("44", "branched", true, "2026-02-10T14:00:00Z");
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
+    // The last sign-in 31 days ago: longer than the default 30 days.
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(31);
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE nickname = 'editor'")
+        .bind(long_ago)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let refused = app.post_json("/api/v1/events", Some(&token), &body).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("sign in again"), "{}", refused.text());
+    // A sign-in confirms it again.
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
+}

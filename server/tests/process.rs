@@ -141,3 +141,33 @@ fn cli_history_export_import_keeps_properties() {
     let again = cli(&second, &["export"]);
     assert_eq!(String::from_utf8(again.stdout).unwrap(), text, "export → import → export differs");
 }
+
+/// Operators' tokens expire after 90 days unless asked otherwise; `user`
+/// lists, disables and enables people, failing with one line for unknown
+/// nicknames.
+#[test]
+fn operator_tokens_expire_by_default_and_people_can_be_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("u.db").display());
+    let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    let default = cli(&db, &["token", "create", "--name", "ci"]);
+    assert!(default.status.success());
+    let in_90_days = (chrono::Utc::now() + chrono::Duration::days(90)).format("%Y-%m-%d").to_string();
+    assert!(text(&default).contains(&format!("expires: {in_90_days}")), "{}", text(&default));
+    let forever = cli(&db, &["token", "create", "--name", "rotated-elsewhere", "--no-expiry"]);
+    assert!(text(&forever).contains("expires: never"), "{}", text(&forever));
+    let both = cli(&db, &["token", "create", "--name", "x", "--no-expiry", "--expires-in-days", "3"]);
+    assert!(!both.status.success());
+
+    let list = cli(&db, &["user", "list"]);
+    assert!(list.status.success());
+    assert!(text(&list).starts_with("NICKNAME"), "{}", text(&list));
+    for command in ["disable", "enable"] {
+        let out = cli(&db, &["user", command, "nobody"]);
+        assert!(!out.status.success(), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("`nobody`"), "{err}");
+    }
+}

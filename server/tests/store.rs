@@ -238,3 +238,54 @@ async fn commit_in_doubt_postgres() {
         committed_refs_settle_a_commit_in_doubt(db).await;
     }
 }
+
+/// Disabling a person revokes their tokens in one transaction and marks
+/// them disabled and not an editor; a later login keeps them so; enabling
+/// lets them back, on both databases.
+async fn disable_and_enable(store: server::store::Store) {
+    use server::store::{UserKey, UserLogin};
+    let now = chrono::Utc::now();
+    let key = UserKey { issuer: "https://id.example.org/".into(), subject: "1001".into() };
+    let login = UserLogin {
+        key: key.clone(),
+        nickname: "alice".into(),
+        groups: vec!["releng".into()],
+        is_editor: true,
+        at: now,
+    };
+    store.record_login(&login).await.unwrap();
+    store.create_token("alice/laptop", "hash-1", now, None, Some(&key)).await.unwrap();
+    store.create_token("alice/ci", "hash-2", now, None, Some(&key)).await.unwrap();
+    store.create_token("service", "hash-3", now, None, None).await.unwrap();
+
+    let done = store.disable_users("alice", now).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].key.clone(), done[0].tokens_revoked), (key.clone(), 2));
+    let standing = store.user_standing(&key).await.unwrap().unwrap();
+    assert!(standing.disabled_at.is_some() && !standing.is_editor);
+    let tokens = store.list_tokens().await.unwrap();
+    assert!(tokens.iter().filter(|t| t.name.starts_with("alice/")).all(|t| t.revoked_at.is_some()));
+    assert!(tokens.iter().find(|t| t.name == "service").unwrap().revoked_at.is_none(), "others keep theirs");
+    assert!(store.disable_users("alice", now).await.unwrap().is_empty(), "already disabled");
+
+    // A login while disabled does not make an editor again.
+    store.record_login(&login).await.unwrap();
+    assert!(!store.user_standing(&key).await.unwrap().unwrap().is_editor);
+    assert_eq!(store.enable_users("alice").await.unwrap(), 1);
+    assert!(store.user_standing(&key).await.unwrap().unwrap().disabled_at.is_none());
+    store.record_login(&login).await.unwrap();
+    assert!(store.user_standing(&key).await.unwrap().unwrap().is_editor);
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn disable_and_enable_sqlite() {
+    let db = sqlite_db();
+    disable_and_enable(server::store::Store::connect(&db.url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn disable_and_enable_postgres() {
+    let Some(db) = postgres_db().await else { return };
+    disable_and_enable(server::store::Store::connect(&db.url).await.unwrap()).await;
+}

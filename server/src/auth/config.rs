@@ -55,6 +55,13 @@ pub struct AuthArgs {
     /// A session ends this long after login, however busy, e.g. `7d`.
     #[arg(long, env = "SESSION_LIFETIME", default_value = "7d", value_parser = humantime::parse_duration)]
     pub session_lifetime: Duration,
+
+    /// Personal API tokens write only while their owner's editor status
+    /// was confirmed by a sign-in at most this long ago, e.g. `30d`: group
+    /// membership is read at sign-in, so someone who left the editor
+    /// groups keeps no write access through old tokens.
+    #[arg(long, env = "EDITOR_CONFIRMATION", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub editor_confirmation: Duration,
 }
 
 /// Client authentication at the token endpoint.
@@ -95,7 +102,13 @@ pub struct AuthSettings {
     pub idle_timeout: Duration,
     /// Absolute lifetime of a session.
     pub lifetime: Duration,
+    /// How recent the sign-in that confirmed a token owner's editor status
+    /// must be for their personal tokens to write.
+    pub editor_confirmation: Duration,
 }
+
+/// The default of [`AuthSettings::editor_confirmation`]: 30 days.
+pub const DEFAULT_EDITOR_CONFIRMATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl AuthSettings {
     /// Login off, everything else at its default: for tests and tools.
@@ -106,6 +119,7 @@ impl AuthSettings {
             editor_groups: vec!["releng".into()],
             idle_timeout: Duration::from_secs(8 * 3600),
             lifetime: Duration::from_secs(7 * 24 * 3600),
+            editor_confirmation: DEFAULT_EDITOR_CONFIRMATION,
         }
     }
 
@@ -151,12 +165,16 @@ impl AuthSettings {
         if args.session_idle_timeout.is_zero() || args.session_lifetime < args.session_idle_timeout {
             return Err("SESSION_IDLE_TIMEOUT must be positive and not longer than SESSION_LIFETIME".into());
         }
+        if args.editor_confirmation.is_zero() {
+            return Err("EDITOR_CONFIRMATION must be positive (e.g. 30d)".into());
+        }
         Ok(Self {
             public_url,
             oidc,
             editor_groups,
             idle_timeout: args.session_idle_timeout,
             lifetime: args.session_lifetime,
+            editor_confirmation: args.editor_confirmation,
         })
     }
 

@@ -77,13 +77,15 @@ pub struct Editor(pub Identity);
 impl<S> FromRequestParts<S> for Editor
 where
     Store: FromRef<S>,
+    std::sync::Arc<config::AuthSettings>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         if parts.headers.contains_key(header::AUTHORIZATION) {
-            return token_editor(parts, &Store::from_ref(state)).await.map(Editor);
+            let settings = std::sync::Arc::<config::AuthSettings>::from_ref(state);
+            return token_editor(parts, &Store::from_ref(state), &settings).await.map(Editor);
         }
         session_editor(parts).map(Editor)
     }
@@ -104,7 +106,7 @@ pub fn session_editor(parts: &Parts) -> Result<Identity, ApiError> {
     }
 }
 
-async fn token_editor(parts: &Parts, store: &Store) -> Result<Identity, ApiError> {
+async fn token_editor(parts: &Parts, store: &Store, settings: &config::AuthSettings) -> Result<Identity, ApiError> {
     let token = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -125,12 +127,8 @@ async fn token_editor(parts: &Parts, store: &Store) -> Result<Identity, ApiError
     }
     if let (Some(issuer), Some(subject)) = (row.owner_issuer, row.owner_subject) {
         let owner = UserKey { issuer, subject };
-        if store.user_is_editor(&owner).await? != Some(true) {
-            return Err(ApiError::Forbidden(format!(
-                "the owner of token `{}` was not in an editor group at their last sign-in",
-                row.name
-            )));
-        }
+        let standing = store.user_standing(&owner).await?;
+        owner_may_write(&row.name, standing.as_ref(), settings.editor_confirmation, now)?;
     }
     if row.last_used_at.is_none_or(|t| now - t > TOUCH_INTERVAL) {
         if let Err(e) = store.touch_token(row.id, now).await {
@@ -140,9 +138,65 @@ async fn token_editor(parts: &Parts, store: &Store) -> Result<Identity, ApiError
     Ok(Identity::ApiToken { id: row.id, name: row.name })
 }
 
+/// Whether a personal token may write, from its owner's standing: an
+/// editor at their last sign-in, not disabled, and that sign-in recent
+/// enough (`confirmation`) that it still says something about their groups.
+fn owner_may_write(
+    token: &str,
+    standing: Option<&crate::store::UserStanding>,
+    confirmation: std::time::Duration,
+    now: app::model::Timestamp,
+) -> Result<(), ApiError> {
+    let Some(standing) = standing else {
+        return Err(ApiError::Forbidden(format!("the owner of token `{token}` is unknown")));
+    };
+    if standing.disabled_at.is_some() {
+        return Err(ApiError::Forbidden(format!("the owner of token `{token}` was disabled by an operator")));
+    }
+    if !standing.is_editor {
+        return Err(ApiError::Forbidden(format!(
+            "the owner of token `{token}` was not in an editor group at their last sign-in"
+        )));
+    }
+    let window = chrono::Duration::from_std(confirmation).unwrap_or(chrono::Duration::MAX);
+    if now - standing.last_login_at > window {
+        return Err(ApiError::Forbidden(format!(
+            "the owner of token `{token}` last confirmed their editor status by signing in on {}, longer ago \
+             than this server allows ({}); sign in again to keep using it",
+            standing.last_login_at.format("%Y-%m-%d"),
+            humantime::format_duration(confirmation)
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::UserStanding;
+
+    #[test]
+    fn personal_tokens_need_a_recent_enabled_editor() {
+        let now = Utc::now();
+        let month = std::time::Duration::from_secs(30 * 24 * 3600);
+        let standing = |is_editor, days_ago: i64, disabled: bool| UserStanding {
+            is_editor,
+            last_login_at: now - chrono::Duration::days(days_ago),
+            disabled_at: disabled.then_some(now),
+        };
+        assert!(owner_may_write("t", Some(&standing(true, 29, false)), month, now).is_ok());
+        for (why, s) in [
+            ("not an editor", Some(standing(false, 1, false))),
+            ("disabled", Some(standing(true, 1, true))),
+            ("stale", Some(standing(true, 31, false))),
+            ("unknown", None),
+        ] {
+            let e = owner_may_write("t", s.as_ref(), month, now).unwrap_err();
+            assert!(matches!(e, ApiError::Forbidden(_)), "{why}: {e:?}");
+        }
+        let e = owner_may_write("t", Some(&standing(true, 31, false)), month, now).unwrap_err();
+        assert!(e.to_string().contains("sign in again"), "{e}");
+    }
 
     #[test]
     fn tokens_are_random_and_only_hashes_are_kept() {

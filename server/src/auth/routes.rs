@@ -156,6 +156,21 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
         tracing::error!(error = %e, "cannot record the login");
         return unavailable();
     }
+    match state.store.user_standing(&key).await {
+        Ok(Some(standing)) if standing.disabled_at.is_some() => {
+            tracing::warn!(user = %person.nickname, "a disabled person tried to sign in");
+            return message_page(
+                StatusCode::FORBIDDEN,
+                "Account disabled",
+                "The operators of this server disabled this account. Ask them if you think this is a mistake.",
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the person's standing");
+            return unavailable();
+        }
+    }
     // A new session id at login: an id planted before it is worthless.
     if let Err(e) = session.cycle_id().await {
         tracing::error!(error = %e, "cannot rotate the session id");

@@ -17,7 +17,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use super::config::AuthSettings;
-use crate::store::{SessionBackend, UserKey};
+use crate::store::{SessionBackend, Store, UserKey};
 
 /// The session cookie's name on a site served over http.
 pub const COOKIE_NAME: &str = "releasetracker_session";
@@ -113,7 +113,11 @@ pub fn has_session_cookie(request: &Request) -> bool {
 /// absolute lifetime), refreshes the idle timer, takes the flash for the
 /// page about to be rendered, and puts [`CurrentUser`], [`Viewer`] and
 /// [`Flash`] into the request.
-pub async fn load_viewer(State(auth): State<Arc<AuthSettings>>, mut request: Request, next: Next) -> Response {
+pub async fn load_viewer(
+    State((auth, store)): State<(Arc<AuthSettings>, Store)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let session = request.extensions().get::<Session>().cloned();
     let mut user = None;
     let mut flash = Flash::default();
@@ -126,6 +130,22 @@ pub async fn load_viewer(State(auth): State<Arc<AuthSettings>>, mut request: Req
             }
         };
         let now = Utc::now().timestamp();
+        if let Some(u) = user.as_ref() {
+            // Disabled by an operator: the session ends now, not when it
+            // expires. (If the database cannot say, the session goes on:
+            // its writes fail anyway while the database is away.)
+            match store.user_standing(&u.key).await {
+                Ok(Some(standing)) if standing.disabled_at.is_some() => {
+                    tracing::info!(user = %u.nickname, "session of a disabled person ended");
+                    if let Err(e) = session.flush().await {
+                        tracing::warn!(error = %e, "cannot end a disabled person's session");
+                    }
+                    user = None;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot check whether the signed-in person is disabled"),
+            }
+        }
         if let Some(u) = user.as_mut() {
             if now - u.login_at > auth.lifetime.as_secs() as i64 {
                 tracing::info!(user = %u.nickname, "session reached its absolute lifetime");

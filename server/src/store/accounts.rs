@@ -41,6 +41,42 @@ pub struct UserLogin {
     pub at: Timestamp,
 }
 
+/// A person's standing: what their last login said, and whether they are
+/// disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserStanding {
+    /// In an editor group at the last login (false once disabled).
+    pub is_editor: bool,
+    /// When they last signed in (and so confirmed their groups).
+    pub last_login_at: Timestamp,
+    /// Set by `releasetracker user disable`.
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// One person disabled by [`Store::disable_users`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disabled {
+    /// Who.
+    pub key: UserKey,
+    /// How many of their active tokens were revoked.
+    pub tokens_revoked: u64,
+}
+
+/// A line of `releasetracker user list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserListing {
+    /// Nickname at the last login.
+    pub nickname: String,
+    /// The provider.
+    pub issuer: String,
+    /// In an editor group at the last login.
+    pub is_editor: bool,
+    /// The last login.
+    pub last_login_at: Timestamp,
+    /// Disabled since, if disabled.
+    pub disabled_at: Option<Timestamp>,
+}
+
 impl Store {
     /// Records a login: creates the user or updates nickname, groups and
     /// editor status.
@@ -51,7 +87,8 @@ impl Store {
                 "INSERT INTO users (issuer, subject, nickname, groups_json, is_editor, first_login_at, last_login_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) \
                  ON CONFLICT (issuer, subject) DO UPDATE SET nickname = excluded.nickname, \
-                 groups_json = excluded.groups_json, is_editor = excluded.is_editor, \
+                 groups_json = excluded.groups_json, \
+                 is_editor = CASE WHEN users.disabled_at IS NULL THEN excluded.is_editor ELSE FALSE END, \
                  last_login_at = excluded.last_login_at",
             )
             .bind(&login.key.issuer)
@@ -64,6 +101,91 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// What the last login said of this person, and whether an operator
+    /// disabled them; `None` if they never logged in.
+    pub async fn user_standing(&self, key: &UserKey) -> Result<Option<UserStanding>, StoreError> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as::<_, (bool, Timestamp, Option<Timestamp>)>(
+                "SELECT is_editor, last_login_at, disabled_at FROM users WHERE issuer = $1 AND subject = $2",
+            )
+            .bind(&key.issuer)
+            .bind(&key.subject)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(is_editor, last_login_at, disabled_at)| UserStanding { is_editor, last_login_at, disabled_at }))
+    }
+
+    /// Disables everyone known by `nickname` (one person, unless several
+    /// providers used the name): marks them disabled and not editors and
+    /// revokes their active tokens, in one transaction. What was done, per
+    /// person; empty when nobody active has that nickname.
+    pub async fn disable_users(&self, nickname: &str, at: Timestamp) -> Result<Vec<Disabled>, StoreError> {
+        let done = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let keys: Vec<(String, String)> = sqlx::query_as(
+                "UPDATE users SET disabled_at = $1, is_editor = FALSE \
+                 WHERE nickname = $2 AND disabled_at IS NULL RETURNING issuer, subject",
+            )
+            .bind(at)
+            .bind(nickname)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut done = Vec::with_capacity(keys.len());
+            for (issuer, subject) in keys {
+                let revoked = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $1 \
+                     WHERE owner_issuer = $2 AND owner_subject = $3 AND revoked_at IS NULL",
+                )
+                .bind(at)
+                .bind(&issuer)
+                .bind(&subject)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                done.push(Disabled { key: UserKey { issuer, subject }, tokens_revoked: revoked });
+            }
+            tx.commit().await?;
+            done
+        });
+        Ok(done)
+    }
+
+    /// Lets people known by `nickname` sign in again (they are editors
+    /// again only after a sign-in that says so); how many.
+    pub async fn enable_users(&self, nickname: &str) -> Result<u64, StoreError> {
+        let n = with_pool!(self, pool => {
+            sqlx::query("UPDATE users SET disabled_at = NULL WHERE nickname = $1 AND disabled_at IS NOT NULL")
+                .bind(nickname)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Everyone who ever signed in, by nickname: (nickname, issuer,
+    /// editor at last login, last login, disabled since).
+    pub async fn list_users(&self) -> Result<Vec<UserListing>, StoreError> {
+        let rows = with_pool!(self, pool => {
+            sqlx::query_as::<_, (String, String, bool, Timestamp, Option<Timestamp>)>(
+                "SELECT nickname, issuer, is_editor, last_login_at, disabled_at FROM users ORDER BY nickname, issuer",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(nickname, issuer, is_editor, last_login_at, disabled_at)| UserListing {
+                nickname,
+                issuer,
+                is_editor,
+                last_login_at,
+                disabled_at,
+            })
+            .collect())
     }
 
     /// Whether this person was an editor at their last login; `None` if

@@ -183,7 +183,7 @@ mod accounts;
 mod outbox;
 mod properties;
 
-pub use accounts::{SessionBackend, UserKey, UserLogin};
+pub use accounts::{Disabled, SessionBackend, UserKey, UserListing, UserLogin, UserStanding};
 
 pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind};
 
