@@ -11,15 +11,16 @@ pub mod config;
 pub mod editing;
 pub mod feed;
 pub mod history;
-pub mod in_doubt;
 pub mod jsonl;
 pub mod limits;
+pub mod log;
 pub mod projection;
+pub mod route_class;
 pub mod serve;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod writer;
 
 use app::{shell, App};
 use axum::error_handling::HandleErrorLayer;

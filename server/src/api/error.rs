@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::log::WriteError;
 use crate::store::StoreError;
 
 /// An error answered by the JSON API.
@@ -145,17 +146,6 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<std::sync::Arc<StoreError>> for ApiError {
-    /// A failure shared by a batch of writes: each request reports it.
-    fn from(e: std::sync::Arc<StoreError>) -> Self {
-        match &*e {
-            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
-            StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
-            _ => Self::Internal(Box::new(e)),
-        }
-    }
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -164,6 +154,21 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
             StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
             other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    /// The status each outcome of a write of the log answers.
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid { field, message } => Self::InvalidInput { field, message },
+            WriteError::KeyReused { .. } => Self::invalid("Idempotency-Key", e.to_string()),
+            WriteError::NotFound(message) => Self::NotFound(message),
+            WriteError::Conflict(message) => Self::Conflict(message),
+            WriteError::Unavailable(cause) => Self::Unavailable(cause),
+            WriteError::InDoubt(cause) => Self::InDoubt(cause),
+            WriteError::Internal(cause) => Self::Internal(cause),
         }
     }
 }

@@ -13,6 +13,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::config::{CALLBACK_PATH, LOGIN_PATH};
 use super::oidc::PendingLogin;
 use super::session::{new_csrf_token, CurrentUser, SessionUser, PENDING_LOGIN, USER};
 use crate::state::AppState;
@@ -21,13 +22,10 @@ use crate::store::{UserKey, UserLogin};
 /// A login not finished within this many seconds must start again.
 const LOGIN_TIMEOUT_SECS: i64 = 600;
 
-/// The callback path, relative to the public URL.
-pub const CALLBACK_PATH: &str = "/auth/callback";
-
 /// The routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login))
+        .route(LOGIN_PATH, get(login))
         .route(CALLBACK_PATH, get(callback))
         .route("/logout", get(logout_page).post(logout))
 }
