@@ -218,3 +218,31 @@ impl EditBackend for EditingBackend {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed write shows in the form with the status and words the JSON
+    /// API gives for it (and as the translation through `ApiError` did).
+    #[test]
+    fn write_errors_show_in_forms_as_in_the_api() {
+        let api_status =
+            |e: WriteError| axum::response::IntoResponse::into_response(ApiError::from(e)).status().as_u16();
+        let both = |make: &dyn Fn() -> WriteError| (AppError::from(make()), api_status(make()));
+        let (form, api) = both(&|| WriteError::Invalid { field: Some("state".into()), message: "bad".into() });
+        assert_eq!((form.status(), form.field(), form.to_string()), (api, Some("state"), "bad".to_owned()));
+        let (form, api) = both(&|| WriteError::NotFound("no event 3".into()));
+        assert_eq!((form, api), (AppError::NotFound("no event 3".into()), 404));
+        let (form, api) = both(&|| WriteError::Conflict("event 3 is already retracted".into()));
+        assert_eq!((form, api), (AppError::Conflict("event 3 is already retracted".into()), 409));
+        let (form, api) = both(&|| WriteError::Unavailable("down".into()));
+        assert_eq!((form, api), (AppError::Unavailable, 503));
+        let (form, api) = both(&|| WriteError::InDoubt("cut".into()));
+        assert_eq!((form, api), (AppError::Unavailable, 503));
+        let (form, api) = both(&|| WriteError::Internal("bug".into()));
+        assert_eq!((form, api), (AppError::Internal, 500));
+        let (form, api) = both(&|| WriteError::KeyReused { event_id: 4 });
+        assert_eq!((form.status(), form.field()), (api, Some("Idempotency-Key")));
+    }
+}
