@@ -10,6 +10,7 @@ use chrono::Utc;
 use crate::auth::new_token;
 use crate::config::{TokenCommand, UserCommand};
 use crate::jsonl::{self, Line};
+use crate::log::{with_cause, Import, LogWriter};
 use crate::store::{Store, StoreError};
 
 /// Days an operator's token lives unless `--expires-in-days` or
@@ -170,6 +171,8 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
     } else {
         text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     }
+    let writer =
+        LogWriter::open(store.clone()).await.map_err(|e| format!("cannot read the log: {}", with_cause(&e)))?;
     let (max_event, max_retraction) = store.max_ids().await.map_err(|e| e.to_string())?;
     let max_property = store.max_property_id().await.map_err(|e| e.to_string())?;
     // Events already stored that the file may retract.
@@ -183,15 +186,13 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let parsed =
         jsonl::parse_all(&text, (max_event, max_retraction, max_property), Utc::now(), |id| stored.contains(&id))?;
-    store
-        .import_all(&parsed.events, &parsed.retractions, &parsed.properties)
-        .await
-        .map_err(|e| format!("nothing was imported: {e}"))?;
+    let import = Import { events: parsed.events, retractions: parsed.retractions, properties: parsed.properties };
+    writer.import(&import).await.map_err(|e| format!("nothing was imported: {}", with_cause(&e)))?;
     eprintln!(
         "Imported {} events, {} retractions and {} property changes.",
-        parsed.events.len(),
-        parsed.retractions.len(),
-        parsed.properties.len()
+        import.events.len(),
+        import.retractions.len(),
+        import.properties.len()
     );
     Ok(())
 }
@@ -200,7 +201,9 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
 pub async fn import_history(store: &Store, dist: &str, file: &Path) -> Result<(), String> {
     let dist = app::model::Dist::parse(dist).map_err(|e| format!("invalid dist: {}", e.message))?;
     let now = app::model::time::to_stored_precision(Utc::now());
-    let summary = crate::history::import(store, &dist, file, now).await?;
+    let writer =
+        LogWriter::open(store.clone()).await.map_err(|e| format!("cannot read the log: {}", with_cause(&e)))?;
+    let summary = crate::history::import(&writer, &dist, file, now).await?;
     eprintln!(
         "{}: added {} events; {} were already recorded; {} future dates skipped (plans, not facts yet); \
          {} property changes.",

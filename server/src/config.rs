@@ -94,8 +94,8 @@ pub struct ServeArgs {
     /// or an e-mail address of the operator. Feed readers and calendars
     /// know entries by these ids, so set it once and never change it; it
     /// does not follow `--public-url` so that moving the server keeps them.
-    #[arg(long, env = "FEED_AUTHORITY", default_value = crate::feed::DEFAULT_AUTHORITY)]
-    pub feed_authority: crate::feed::FeedAuthority,
+    #[arg(long, env = "FEED_AUTHORITY", default_value = crate::settings::DEFAULT_AUTHORITY)]
+    pub feed_authority: crate::settings::FeedAuthority,
 
     /// Which states the date columns of `/api/v1/compat/distro-info/{dist}.csv`
     /// report, as `DIST.COLUMN=STATE` entries separated by commas (COLUMN:

@@ -1,6 +1,7 @@
 //! The server side of the browser's editing forms: implements the
 //! [`EditBackend`] the app's server functions call, with the signed-in
-//! editor of the request's session as the author of every write.
+//! editor of the request's session as the author of every write. Writes
+//! of the log go through the log writer.
 
 use app::account::Flash;
 use app::edit::api::ssr::{EditBackend, Pending};
@@ -15,6 +16,7 @@ use tower_sessions::Session;
 use crate::api::error::ApiError;
 use crate::auth::session::{SessionUser, FLASH, USER};
 use crate::auth::{new_token, session_editor, Identity};
+use crate::log::WriteError;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -25,8 +27,8 @@ const MAX_TOKEN_DAYS: i64 = 365;
 /// The backend, over the application state.
 pub struct EditingBackend(pub AppState);
 
-/// Turns an API error into what the form shows; internal causes are
-/// logged here, once.
+/// Turns an API error (of sign-in checks and token rows) into what the
+/// form shows; internal causes are logged here, once.
 fn for_form(e: ApiError) -> AppError {
     match e {
         ApiError::Malformed(m) => AppError::Request(m),
@@ -45,6 +47,30 @@ fn for_form(e: ApiError) -> AppError {
         ApiError::Internal(cause) => {
             tracing::error!(error = %cause, "form write failed");
             AppError::Internal
+        }
+    }
+}
+
+impl From<WriteError> for AppError {
+    /// What the editing form shows of a failed write of the log, with the
+    /// messages and statuses the JSON API gives; internal causes are logged
+    /// here, once.
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid { field, message } => AppError::Invalid { field, message },
+            WriteError::KeyReused { .. } => {
+                AppError::Invalid { field: Some("Idempotency-Key".into()), message: e.to_string() }
+            }
+            WriteError::NotFound(m) => AppError::NotFound(m),
+            WriteError::Conflict(m) => AppError::Conflict(m),
+            WriteError::Unavailable(cause) | WriteError::InDoubt(cause) => {
+                tracing::warn!(error = %cause, "form write: database unavailable");
+                AppError::Unavailable
+            }
+            WriteError::Internal(cause) => {
+                tracing::error!(error = %cause, "form write failed");
+                AppError::Internal
+            }
         }
     }
 }
@@ -73,7 +99,7 @@ impl EditBackend for EditingBackend {
         Box::pin(async move {
             let who = editor(parts)?;
             let event = input.validate(Utc::now())?;
-            self.0.record_event(event, &who).await.map_err(for_form)
+            Ok(self.0.writer.record(event, who.actor()).await?)
         })
     }
 
@@ -81,7 +107,7 @@ impl EditBackend for EditingBackend {
         Box::pin(async move {
             let who = editor(parts)?;
             let retraction = NewRetraction::parse(reason.as_deref())?;
-            let result = self.0.retract_event(id, retraction, &who).await.map_err(for_form)?;
+            let result = self.0.writer.retract(id, retraction, who.actor()).await?;
             Ok(result.event)
         })
     }
@@ -97,7 +123,7 @@ impl EditBackend for EditingBackend {
             let who = editor(parts)?;
             let retraction = NewRetraction::parse(reason.as_deref())?;
             let fixed = input.validate(Utc::now())?;
-            let (_, corrected) = self.0.correct_event(id, retraction, fixed, &who).await.map_err(for_form)?;
+            let (_, corrected) = self.0.writer.correct(id, retraction, fixed, who.actor()).await?;
             Ok(corrected)
         })
     }
@@ -190,5 +216,33 @@ impl EditBackend for EditingBackend {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed write shows in the form with the status and words the JSON
+    /// API gives for it (and as the translation through `ApiError` did).
+    #[test]
+    fn write_errors_show_in_forms_as_in_the_api() {
+        let api_status =
+            |e: WriteError| axum::response::IntoResponse::into_response(ApiError::from(e)).status().as_u16();
+        let both = |make: &dyn Fn() -> WriteError| (AppError::from(make()), api_status(make()));
+        let (form, api) = both(&|| WriteError::Invalid { field: Some("state".into()), message: "bad".into() });
+        assert_eq!((form.status(), form.field(), form.to_string()), (api, Some("state"), "bad".to_owned()));
+        let (form, api) = both(&|| WriteError::NotFound("no event 3".into()));
+        assert_eq!((form, api), (AppError::NotFound("no event 3".into()), 404));
+        let (form, api) = both(&|| WriteError::Conflict("event 3 is already retracted".into()));
+        assert_eq!((form, api), (AppError::Conflict("event 3 is already retracted".into()), 409));
+        let (form, api) = both(&|| WriteError::Unavailable("down".into()));
+        assert_eq!((form, api), (AppError::Unavailable, 503));
+        let (form, api) = both(&|| WriteError::InDoubt("cut".into()));
+        assert_eq!((form, api), (AppError::Unavailable, 503));
+        let (form, api) = both(&|| WriteError::Internal("bug".into()));
+        assert_eq!((form, api), (AppError::Internal, 500));
+        let (form, api) = both(&|| WriteError::KeyReused { event_id: 4 });
+        assert_eq!((form.status(), form.field()), (api, Some("Idempotency-Key")));
     }
 }

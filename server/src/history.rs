@@ -13,6 +13,7 @@ use app::model::properties::{check_value, PropertyLog};
 use app::model::{Dist, Event, PropertyChange, Release, State, Timestamp};
 use chrono::{NaiveDate, NaiveTime};
 
+use crate::log::{with_cause, Import, LogWriter};
 use crate::store::Store;
 
 /// Who the imported events are recorded by.
@@ -196,8 +197,10 @@ pub struct Summary {
 
 /// Imports `file` as events of `dist`, in one transaction; facts already
 /// recorded (same dist, release, state, direction and instant, not
-/// retracted) are skipped, and so are future dates.
-pub async fn import(store: &Store, dist: &Dist, file: &Path, now: Timestamp) -> Result<Summary, String> {
+/// retracted) are skipped, and so are future dates. Written through
+/// `writer`, which also serves the reads of what is stored.
+pub async fn import(writer: &LogWriter, dist: &Dist, file: &Path, now: Timestamp) -> Result<Summary, String> {
+    let store = writer.store();
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let facts = parse(&text, &name).map_err(|e| format!("{name}: {e}"))?;
@@ -255,7 +258,8 @@ pub async fn import(store: &Store, dist: &Dist, file: &Path, now: Timestamp) -> 
     summary.added = events.len();
     let changes = property_changes(store, dist, &text, now).await.map_err(|e| format!("{name}: {e}"))?;
     summary.properties = changes.len();
-    store.import_all(&events, &[], &changes).await.map_err(|e| format!("nothing was imported: {e}"))?;
+    let import = Import { events, retractions: Vec::new(), properties: changes };
+    writer.import(&import).await.map_err(|e| format!("nothing was imported: {}", with_cause(&e)))?;
     Ok(summary)
 }
 

@@ -10,7 +10,6 @@
 //! request has no peer address (the tests drive the router without one).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,98 +21,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::BoxError;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::DefaultKeyedRateLimiter;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::api::error::error_response;
 use crate::api::extract::BODY_LIMIT;
-
-/// A sustained rate and a burst, per client; `per_minute == 0` is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    /// Requests per minute a client may keep up forever.
-    pub per_minute: u32,
-    /// Requests a client may send at once after being quiet.
-    pub burst: u32,
-}
-
-impl Rate {
-    /// No limit.
-    pub const OFF: Rate = Rate { per_minute: 0, burst: 0 };
-
-    /// `per_minute` with `burst`; [`Rate::OFF`] when `per_minute` is 0.
-    pub fn new(per_minute: u32, burst: u32) -> Self {
-        if per_minute == 0 {
-            Self::OFF
-        } else {
-            Self { per_minute, burst }
-        }
-    }
-
-    fn quota(self) -> Option<Quota> {
-        let rate = NonZeroU32::new(self.per_minute)?;
-        // A burst of 0 would refuse everything: it means "the rate itself".
-        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
-        Some(Quota::per_minute(rate).allow_burst(burst))
-    }
-}
-
-/// What `serve` configures (`--write-rate-limit` and the other flags of
-/// [`LimitArgs`]); [`Limits::default`] holds the defaults of a real service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// State-changing requests (`POST`, `PUT`, `PATCH`, `DELETE` on any path,
-    /// server functions included), per client.
-    pub writes: Rate,
-    /// `GET /login` and `GET /auth/callback`, per client.
-    pub logins: Rate,
-    /// Longest time a request may take before it is answered `503 timeout`.
-    pub request_timeout: Option<Duration>,
-    /// Requests served at once; more are answered `503 unavailable`.
-    pub max_concurrent: Option<usize>,
-    /// Proxies whose `X-Forwarded-For` names the client; nobody else's is read.
-    pub trusted_proxies: Vec<IpAddr>,
-}
-
-/// Default sustained write rate: 10 a second, which no release engineer's
-/// script needs (the group commit makes batches cheap anyway) but a
-/// runaway loop exceeds within seconds.
-pub const DEFAULT_WRITE_RATE: u32 = 600;
-/// Default write burst: a whole import-by-script of a release history.
-pub const DEFAULT_WRITE_BURST: u32 = 120;
-/// Default login rate: a login takes two requests (`/login`, the callback).
-pub const DEFAULT_LOGIN_RATE: u32 = 10;
-/// Default login burst.
-pub const DEFAULT_LOGIN_BURST: u32 = 10;
-/// Default request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default concurrency limit.
-pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            writes: Rate { per_minute: DEFAULT_WRITE_RATE, burst: DEFAULT_WRITE_BURST },
-            logins: Rate { per_minute: DEFAULT_LOGIN_RATE, burst: DEFAULT_LOGIN_BURST },
-            request_timeout: Some(DEFAULT_TIMEOUT),
-            max_concurrent: Some(DEFAULT_MAX_CONCURRENT),
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
-
-impl Limits {
-    /// Every limit off but the body limit (which is part of the API contract).
-    pub fn off() -> Self {
-        Self {
-            writes: Rate::OFF,
-            logins: Rate::OFF,
-            request_timeout: None,
-            max_concurrent: None,
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
+use crate::route_class::{classify, RouteClass};
+use crate::settings::{
+    Limits, Rate, DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_RATE, DEFAULT_MAX_CONCURRENT, DEFAULT_WRITE_BURST,
+    DEFAULT_WRITE_RATE,
+};
 
 /// Flags of `serve` for [`Limits`].
 #[derive(Debug, Clone, clap::Args)]
@@ -158,19 +75,9 @@ impl LimitArgs {
     }
 }
 
-/// Whether errors at `path` answer in the API's JSON shape: the API, the
-/// script-style `POST /event`, the health checks and the feeds (all
-/// described in the OpenAPI document). Pages, forms, server functions and
-/// the login routes answer with a sentence.
-pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/")
-        || matches!(path, "/event" | "/healthz" | "/readyz" | "/feed.atom" | "/calendar.ics")
-        || (path.starts_with("/dists/") && path.ends_with("/feed.atom"))
-}
-
 /// A refusal by one of the limits, in the shape `path` calls for.
 pub fn refusal(path: &str, status: StatusCode, code: &str, message: &str, retry_after: Option<u64>) -> Response {
-    let mut response = if is_api_path(path) {
+    let mut response = if RouteClass::of_path(path).answers_json() {
         error_response(status, code, message.to_owned(), None)
     } else {
         let mut r = (status, format!("{message}\n")).into_response();
@@ -294,17 +201,12 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
-/// Whether a request is a step of a browser login.
-fn is_login(method: &Method, path: &str) -> bool {
-    *method == Method::GET && (path == "/login" || path == crate::auth::routes::CALLBACK_PATH)
-}
-
 /// Middleware: `429` with `Retry-After` for a client over its write or
 /// login rate. Reads pass untouched: the projection answers them from
 /// memory.
 pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let limiter = if is_login(request.method(), path) {
+    let limiter = if classify(request.method(), path) == RouteClass::Login {
         limits.0.logins.as_ref()
     } else if is_write(request.method()) {
         limits.0.writes.as_ref()
@@ -375,6 +277,7 @@ mod tests {
 
     #[test]
     fn api_paths() {
+        let is_api_path = |p: &str| RouteClass::of_path(p).answers_json();
         for p in ["/api/v1/events", "/event", "/healthz", "/feed.atom", "/dists/fedora/feed.atom", "/calendar.ics"] {
             assert!(is_api_path(p), "{p}");
         }

@@ -11,7 +11,8 @@ use crate::auth::config::AuthSettings;
 use crate::bus::{BusConfig, Publisher};
 use crate::config::ServeArgs;
 use crate::projection::Projection;
-use crate::state::{AppState, Settings};
+use crate::settings::Settings;
+use crate::state::AppState;
 use crate::store::Store;
 
 /// How often expired sessions are deleted.

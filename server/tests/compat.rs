@@ -16,7 +16,9 @@ async fn app_with_fedora(db: &TestDb) -> TestApp {
     let store = server::store::Store::connect(&db.url).await.unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/fedora-releases.csv");
     let fedora = app::model::Dist::parse("fedora").unwrap();
-    server::history::import(&store, &fedora, &data, Utc::now()).await.unwrap();
+    let writer = server::log::LogWriter::open(store.clone()).await.unwrap();
+    server::history::import(&writer, &fedora, &data, Utc::now()).await.unwrap();
+    drop(writer);
     store.close().await;
     let app = TestApp::start(db).await;
     // Rawhide is release "0" and always in development; 42 branched from
@@ -167,7 +169,7 @@ async fn epel_and_a_custom_mapping() {
         ..Default::default()
     };
     let app =
-        TestApp::start_with(&db, server::state::Settings { compat: mapping, ..TestApp::default_settings() }).await;
+        TestApp::start_with(&db, server::settings::Settings { compat: mapping, ..TestApp::default_settings() }).await;
     let token = app.token("releng-bot").await;
     for (release, state) in [("9", "ga"), ("10.1", "ga"), ("10.2", "pending"), ("8", "eol")] {
         let body = serde_json::json!({"dist": "el-extras", "release": release, "state": state, "reached": true, "at": "2025-06-01T00:00:00Z"});

@@ -56,7 +56,7 @@ const AUTHORITY: &str = "tracker.example.org";
 async fn feed_app(db: &common::TestDb) -> TestApp {
     let mut settings = TestApp::default_settings();
     settings.auth.public_url = url::Url::parse(PUBLIC).unwrap();
-    settings.feed_authority = server::feed::FeedAuthority::parse(AUTHORITY).unwrap();
+    settings.feed_authority = server::settings::FeedAuthority::parse(AUTHORITY).unwrap();
     TestApp::start_with(db, settings).await
 }
 
@@ -491,11 +491,12 @@ async fn corrections_name_each_other_in_the_feed_and_the_calendar() {
     let who = server::auth::Identity::ApiToken { id: 1, name: "releng-bot".into() };
     let (retraction, corrected) = app
         .state
-        .correct_event(
+        .writer
+        .correct(
             1,
             app::model::NewRetraction::parse(Some("wrong day")).unwrap(),
             fixed.validate(Utc::now()).unwrap(),
-            &who,
+            who.actor(),
         )
         .await
         .expect("correction");

@@ -13,7 +13,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{header, Method, Request, StatusCode};
 use common::{event_body, sqlite_db, TestApp};
-use server::limits::{Limits, Rate};
+use server::settings::{Limits, Rate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_releasetracker");
 
@@ -22,8 +22,8 @@ fn huge() -> String {
     format!(r#"{{"dist":"fedora","release":"40","state":"{}"}}"#, "x".repeat(100 * 1024))
 }
 
-fn settings(limits: Limits) -> server::state::Settings {
-    server::state::Settings { limits, ..TestApp::default_settings() }
+fn settings(limits: Limits) -> server::settings::Settings {
+    server::settings::Settings { limits, ..TestApp::default_settings() }
 }
 
 /// A request from `peer` (as `serve` would attach it).

@@ -14,11 +14,13 @@ use common::*;
 async fn app_with_history() -> (TestDb, TestApp) {
     let db = sqlite_db();
     let store = server::store::Store::connect(&db.url).await.unwrap();
+    let writer = server::log::LogWriter::open(store.clone()).await.unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     for (dist, file) in [("fedora", "fedora-releases.csv"), ("debian", "debian.csv"), ("ubuntu", "ubuntu.csv")] {
         let dist = app::model::Dist::parse(dist).unwrap();
-        server::history::import(&store, &dist, &data.join(file), Utc::now()).await.unwrap();
+        server::history::import(&writer, &dist, &data.join(file), Utc::now()).await.unwrap();
     }
+    drop(writer);
     store.close().await;
     let app = TestApp::start(&db).await;
     (db, app)
@@ -173,7 +175,7 @@ async fn import_history_twice_adds_nothing() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let dist = app::model::Dist::parse("fedora").unwrap();
     let summary =
-        server::history::import(&app.store, &dist, &data.join("fedora-releases.csv"), Utc::now()).await.unwrap();
+        server::history::import(&app.state.writer, &dist, &data.join("fedora-releases.csv"), Utc::now()).await.unwrap();
     assert_eq!(summary.added, 0);
     assert_eq!(summary.properties, 0, "imported properties are not recorded twice");
     assert!(summary.present > 100);

@@ -241,9 +241,14 @@ fn source_rows(text: &str) -> BTreeMap<String, Vec<String>> {
 async fn import(app: &TestApp, dist: &str, file: &str) -> server::history::Summary {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let dist = app::model::Dist::parse(dist).unwrap();
-    server::history::import(&app.store, &dist, &data.join(file), app::model::time::to_stored_precision(Utc::now()))
-        .await
-        .unwrap()
+    server::history::import(
+        &app.state.writer,
+        &dist,
+        &data.join(file),
+        app::model::time::to_stored_precision(Utc::now()),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -329,7 +334,7 @@ async fn distro_info_columns_follow_the_configuration() {
     base.store.close().await;
     drop(base);
     let distro_info = app::model::distro_info::DistroInfoConfig::parse("debian.eol=stable").unwrap();
-    let app = TestApp::start_with(&db, server::state::Settings { distro_info, ..TestApp::default_settings() }).await;
+    let app = TestApp::start_with(&db, server::settings::Settings { distro_info, ..TestApp::default_settings() }).await;
     let text = app.get("/api/v1/compat/distro-info/debian.csv").await.text();
     // `eol` now reports when stable was first entered: the release date.
     assert!(text.contains("\n3.0,Woody,woody,2000-08-15,2002-07-19,2002-07-19\n"), "{text}");

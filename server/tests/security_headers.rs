@@ -77,7 +77,7 @@ async fn pages_allow_only_their_own_and_nonced_scripts_and_no_framing() {
 #[tokio::test]
 async fn https_sites_ask_for_hsts_and_the_token_page_is_not_stored() {
     let db = sqlite_db();
-    let settings = server::state::Settings::defaults(url::Url::parse("https://releases.example.org/").unwrap());
+    let settings = server::settings::Settings::defaults(url::Url::parse("https://releases.example.org/").unwrap());
     let app = TestApp::start_with(&db, settings).await;
     let res = app.get("/").await;
     assert_eq!(header_of(&res, header::STRICT_TRANSPORT_SECURITY).as_deref(), Some("max-age=31536000"));

@@ -26,6 +26,12 @@ pub(crate) fn matches(headers: &HeaderMap, etag: &str) -> bool {
         .any(|candidate| candidate.trim() == "*" || bare(candidate) == ours)
 }
 
+/// The entity tag of `body`: weak, because compression may change the
+/// bytes on the wire, and 128 bits of its SHA-256. The feeds use it too.
+pub(crate) fn etag_of(body: &[u8]) -> String {
+    format!("W/\"{}\"", &hex::encode(Sha256::digest(body))[..32])
+}
+
 /// A JSON body ready to send, with its tag.
 #[derive(Debug, Clone)]
 pub struct Encoded {
@@ -37,9 +43,7 @@ impl Encoded {
     /// Serialises `value` and tags the bytes.
     pub fn of<T: Serialize>(value: &T) -> Result<Self, ApiError> {
         let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        // Weak, because compression may change the bytes on the wire.
-        let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
-        let etag = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let etag = HeaderValue::from_str(&etag_of(&body)).map_err(|e| ApiError::Internal(Box::new(e)))?;
         Ok(Self { body: Bytes::from(body), etag })
     }
 

@@ -13,6 +13,7 @@ use axum::response::Response;
 use super::cache::json_response;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
+use super::openapi::answers;
 use super::views::AtParam;
 use crate::state::AppState;
 
@@ -84,7 +85,7 @@ impl CompatArgs {
     params(AtParam),
     responses(
         (status = 200, description = "The alias sets of packit's fedora-distro-aliases; each release as its `Distro` object", body = FedoraAliases),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 304, description = answers::NOT_MODIFIED),
         (status = 422, description = "`at` is unreadable", body = ErrorBody),
     )
 )]
@@ -109,7 +110,7 @@ pub async fn fedora_aliases_export(
     params(AtParam),
     responses(
         (status = 200, description = "pkgdb's `/api/collections/` shape: Fedora and EPEL releases with `status` `Active`, `Under Development` or `EOL`", body = PkgdbCollections),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 304, description = answers::NOT_MODIFIED),
         (status = 422, description = "`at` is unreadable", body = ErrorBody),
     )
 )]

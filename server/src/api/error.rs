@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::log::WriteError;
 use crate::store::StoreError;
 
 /// An error answered by the JSON API.
@@ -145,17 +146,6 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<std::sync::Arc<StoreError>> for ApiError {
-    /// A failure shared by a batch of writes: each request reports it.
-    fn from(e: std::sync::Arc<StoreError>) -> Self {
-        match &*e {
-            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
-            StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
-            _ => Self::Internal(Box::new(e)),
-        }
-    }
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -164,6 +154,71 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
             StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
             other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    /// The status each outcome of a write of the log answers.
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid { field, message } => Self::InvalidInput { field, message },
+            WriteError::KeyReused { .. } => Self::invalid("Idempotency-Key", e.to_string()),
+            WriteError::NotFound(message) => Self::NotFound(message),
+            WriteError::Conflict(message) => Self::Conflict(message),
+            WriteError::Unavailable(cause) => Self::Unavailable(cause),
+            WriteError::InDoubt(cause) => Self::InDoubt(cause),
+            WriteError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each outcome of a write answers the status, code, message and field
+    /// the handlers answered before the writer had an error of its own.
+    #[test]
+    fn write_errors_answer_as_before() {
+        let cases = [
+            (
+                WriteError::Invalid { field: Some("state".into()), message: "state: must not be empty".into() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "state: must not be empty",
+                Some("state"),
+            ),
+            (
+                WriteError::KeyReused { event_id: 7 },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "this idempotency key was used before for a different request (event 7)",
+                Some("Idempotency-Key"),
+            ),
+            (WriteError::NotFound("no event 9".into()), StatusCode::NOT_FOUND, "not_found", "no event 9", None),
+            (WriteError::Conflict("retracted".into()), StatusCode::CONFLICT, "conflict", "retracted", None),
+            (
+                WriteError::Unavailable("down".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unavailable; retry later",
+                None,
+            ),
+            (WriteError::InDoubt("cut".into()), StatusCode::SERVICE_UNAVAILABLE, "timeout", "", None),
+            (WriteError::Internal("bug".into()), StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error", None),
+        ];
+        for (write, status, code, message, field) in cases {
+            let api = ApiError::from(write);
+            assert_eq!(api.status_and_code(), (status, code), "{api:?}");
+            if !message.is_empty() {
+                assert_eq!(api.to_string(), message);
+            }
+            let api_field = match &api {
+                ApiError::InvalidInput { field, .. } => field.as_deref(),
+                _ => None,
+            };
+            assert_eq!(api_field, field);
         }
     }
 }

@@ -16,8 +16,10 @@ use super::cache::json_response;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{body_bytes, decode_pairs, ApiJson, ApiQuery};
 use super::idempotency;
+use super::openapi::answers;
 use crate::auth::Editor;
-use crate::state::{AppState, RetractionResult};
+use crate::log::{Recorded, RetractionResult};
+use crate::state::AppState;
 
 /// Default and largest page of the log.
 const DEFAULT_LIMIT: i64 = 100;
@@ -36,7 +38,7 @@ async fn record(
     let at_given = input.at.as_deref().is_some_and(|at| !at.is_empty());
     let event = input.validate(Utc::now())?;
     let key = key.map(|k| idempotency::write_key(k, &event, at_given));
-    let (record, replayed) = state.record_event_once(event, who, key).await?;
+    let Recorded { event: record, replayed } = state.writer.record_once(event, who.actor(), key).await?;
     let location = format!("/api/v1/events/{}", record.id);
     let mut response = (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response();
     if replayed {
@@ -56,16 +58,14 @@ async fn record(
         example = json!({"dist": "fedora", "release": "44", "state": "branched", "reached": true, "at": "2026-02-10T14:00:00Z"})),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Stored; `Location` names it. With an `Idempotency-Key` used before for the same request: the event that request stored, nothing stored again", body = EventRecord,
+        (status = 201, description = answers::EVENT_STORED, body = EventRecord,
             headers(("Location" = String, description = "`/api/v1/events/{id}`"),
                 ("Idempotent-Replayed" = String, description = "`true` when the answer repeats an earlier request with the same `Idempotency-Key`"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No valid API token", body = ErrorBody),
-        (status = 403, description = "Not an editor", body = ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 400, description = answers::NOT_JSON, body = ErrorBody),
+        (status = 401, description = answers::NO_TOKEN, body = ErrorBody),
+        (status = 403, description = answers::NOT_AN_EDITOR, body = ErrorBody),
+        (status = 415, description = answers::NOT_JSON_CONTENT_TYPE, body = ErrorBody),
         (status = 422, description = "A field is missing or breaks a rule, or the `Idempotency-Key` is malformed or was used for a different request; `field` names it", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -153,15 +153,13 @@ struct FormParams {
         description = "Optional: the same parameters as a form body instead of (or besides) the query string."),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Stored; `Location` names it. With an `Idempotency-Key` used before for the same request: the event that request stored, nothing stored again", body = EventRecord,
+        (status = 201, description = answers::EVENT_STORED, body = EventRecord,
             headers(("Location" = String, description = "`/api/v1/events/{id}`"),
                 ("Idempotent-Replayed" = String, description = "`true` when the answer repeats an earlier request with the same `Idempotency-Key`"))),
-        (status = 401, description = "No valid API token", body = ErrorBody),
-        (status = 403, description = "Not an editor", body = ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 401, description = answers::NO_TOKEN, body = ErrorBody),
+        (status = 403, description = answers::NOT_AN_EDITOR, body = ErrorBody),
         (status = 415, description = "A body that is not a form", body = ErrorBody),
         (status = 422, description = "A parameter is missing, repeated, unknown or breaks a rule, or the `Idempotency-Key` is malformed or was used for a different request", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
 pub async fn create_from_form(
@@ -244,7 +242,7 @@ impl LogParams {
     params(LogParams),
     responses(
         (status = 200, description = "A page of the log", body = LogPage),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 304, description = answers::NOT_MODIFIED),
         (status = 422, description = "A filter is unreadable or unknown; `field` names it", body = ErrorBody),
     )
 )]
@@ -275,8 +273,8 @@ fn event_id(raw: &str) -> Result<i64, ApiError> {
     params(("id" = i64, Path, description = "The event id", minimum = 1)),
     responses(
         (status = 200, description = "The event, with its retraction or `null`", body = EventRecord),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::UNKNOWN_EVENT, body = ErrorBody),
         (status = 422, description = "The id is not a positive integer", body = ErrorBody),
     )
 )]
@@ -311,14 +309,13 @@ pub struct RetractBody {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The retraction and the event as it now reads", body = RetractionResult),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No valid API token", body = ErrorBody),
-        (status = 403, description = "Not an editor", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 400, description = answers::NOT_JSON, body = ErrorBody),
+        (status = 401, description = answers::NO_TOKEN, body = ErrorBody),
+        (status = 403, description = answers::NOT_AN_EDITOR, body = ErrorBody),
+        (status = 404, description = answers::UNKNOWN_EVENT, body = ErrorBody),
         (status = 409, description = "The event is already retracted", body = ErrorBody),
-        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 415, description = answers::NOT_JSON_CONTENT_TYPE, body = ErrorBody),
         (status = 422, description = "No reason, or a bad id", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
 pub async fn retract(
@@ -329,7 +326,7 @@ pub async fn retract(
 ) -> Result<Response, ApiError> {
     let id = event_id(&id)?;
     let retraction = NewRetraction::parse(body.reason.as_deref())?;
-    let result = state.retract_event(id, retraction, &who).await?;
+    let result = state.writer.retract(id, retraction, who.actor()).await?;
     Ok((StatusCode::CREATED, Json(result)).into_response())
 }
 

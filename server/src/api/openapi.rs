@@ -22,6 +22,38 @@ use utoipa::{Modify, OpenApi};
 use super::cache::Encoded;
 use super::error::ApiError;
 
+/// Descriptions of answers that many operations share, written once.
+pub mod answers {
+    /// `304` of a JSON read.
+    pub const NOT_MODIFIED: &str = "Not modified (`If-None-Match` matched the `ETag`)";
+    /// `304` of a feed, which also honours `If-Modified-Since`.
+    pub const NOT_MODIFIED_SINCE: &str =
+        "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)";
+    /// `400` of a JSON write.
+    pub const NOT_JSON: &str = "The body is not JSON";
+    /// `401` of a write that only API tokens make.
+    pub const NO_TOKEN: &str = "No valid API token";
+    /// `401` of a write that API tokens and browser sessions make.
+    pub const NO_TOKEN_OR_SESSION: &str = "No valid API token or session";
+    /// `403` of every write.
+    pub const NOT_AN_EDITOR: &str = "Not an editor";
+    /// `415` of a JSON write.
+    pub const NOT_JSON_CONTENT_TYPE: &str = "Not `Content-Type: application/json`";
+    /// `404` of a view of a dist nobody recorded.
+    pub const UNKNOWN_DIST: &str = "No events for this dist";
+    /// `404` of an event id nobody recorded.
+    pub const UNKNOWN_EVENT: &str = "No such event";
+    /// `404` of a dist's properties.
+    pub const DIST_WITHOUT_RECORDS: &str = "The dist has neither events nor property changes";
+    /// `404` of a release's properties.
+    pub const RELEASE_WITHOUT_RECORDS: &str = "The release has neither events nor property changes";
+    /// `200` of a replaced property set.
+    pub const PROPERTIES_REPLACED: &str = "The set as it now is, keys alphabetical; only differences were recorded";
+    /// `201` of a recorded event (JSON or form style).
+    pub const EVENT_STORED: &str = "Stored; `Location` names it. With an `Idempotency-Key` used before for the same \
+        request: the event that request stored, nothing stored again";
+}
+
 /// The name of the security scheme of writes (`security(("bearer" = []))`).
 pub const BEARER: &str = "bearer";
 
@@ -265,7 +297,7 @@ impl Description {
     operation_id = "openapi",
     responses(
         (status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = serde_json::Value),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 304, description = answers::NOT_MODIFIED),
     )
 )]
 pub async fn openapi_json(Extension(description): Extension<Description>, headers: HeaderMap) -> Response {

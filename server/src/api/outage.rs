@@ -18,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::error::ApiError;
+use crate::route_class::RouteClass;
 use crate::store::Store;
 
 /// How long a write waits for the database while it is known to be down.
@@ -37,8 +38,7 @@ pub type FailFastState = (Store, Arc<DatabaseHealth>);
 /// HEAD, OPTIONS) answer `503 unavailable` within [`PROBE_TIMEOUT`] while
 /// the database is down; everything else passes untouched.
 pub async fn fail_fast(State((store, health)): State<FailFastState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let api_write = !request.method().is_safe() && (path.starts_with("/api/") || path == "/event");
+    let api_write = !request.method().is_safe() && RouteClass::of_path(request.uri().path()).is_json_api();
     if !api_write {
         return next.run(request).await;
     }

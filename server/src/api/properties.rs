@@ -1,7 +1,6 @@
 //! Properties of dists and releases over HTTP (read, replace, audit) and
 //! the distro-info CSV export computed from the log and the properties.
-//! Reads answer from the projection; writes go to the store and then
-//! bring the projection up to date.
+//! Reads answer from the projection; writes go through the log writer.
 //!
 //! The export is published as `/api/v1/compat/distro-info/{dist}.csv`, but
 //! axum 0.8's router (matchit 0.8) takes a parameter only as a whole path
@@ -10,18 +9,17 @@
 //! published path by [`describe_as_published`].
 
 use app::model::distro_info::{inert_cell, COLUMNS};
-use app::model::properties::{validate_set, PropertyError, PropertyHistoryEntry, PropertySet};
-use app::model::time::to_stored_precision;
+use app::model::properties::{PropertyHistoryEntry, PropertySet};
 use app::model::{Dist, Release};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::cache::json_response;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
+use super::openapi::answers;
 use super::views::AtParam;
 use crate::auth::Editor;
 use crate::state::AppState;
@@ -71,12 +69,6 @@ pub struct PropertyHistory {
 #[serde(deny_unknown_fields)]
 pub struct NoQuery {}
 
-impl From<PropertyError> for ApiError {
-    fn from(e: PropertyError) -> Self {
-        ApiError::InvalidInput { message: e.to_string(), field: e.field }
-    }
-}
-
 /// 404 unless the dist (or release) has an event or a property change.
 fn known(state: &AppState, dist: &Dist, release: Option<&Release>) -> Result<(), ApiError> {
     let log = state.projection.read();
@@ -113,14 +105,7 @@ async fn replace(
     release: Option<&Release>,
     wanted: Properties,
 ) -> Result<Response, ApiError> {
-    let wanted = validate_set(wanted.0)?;
-    let now = to_stored_precision(Utc::now());
-    let stored = state.store.replace_properties(dist, release, &wanted, &who.0.actor(), now).await?;
-    if stored > 0 {
-        state.projection.catch_up(&state.store).await?;
-        tracing::info!(%dist, release = release.map(Release::as_str), changes = stored, "properties changed");
-    }
-    let set = state.projection.read().properties().latest(dist, release);
+    let set = state.writer.replace_properties(dist, release, wanted.0, who.0.actor()).await?;
     Ok((StatusCode::OK, axum::Json(Properties(set))).into_response())
 }
 
@@ -144,8 +129,8 @@ fn history(
     params(("dist" = String, Path, description = "The dist, e.g. `debian`"), AtParam),
     responses(
         (status = 200, description = "The dist's own set as of `at`, keys alphabetical; `{}` when none was set by then", body = Properties),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "The dist has neither events nor property changes", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::DIST_WITHOUT_RECORDS, body = ErrorBody),
         (status = 422, description = "`at` or the dist is unreadable, or an unknown parameter", body = ErrorBody),
     )
 )]
@@ -170,14 +155,12 @@ pub async fn dist_properties(
         example = json!({"name": "Fedora Linux"})),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The set as it now is, keys alphabetical; only differences were recorded", body = Properties),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No valid API token or session", body = ErrorBody),
-        (status = 403, description = "Not an editor", body = ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 200, description = answers::PROPERTIES_REPLACED, body = Properties),
+        (status = 400, description = answers::NOT_JSON, body = ErrorBody),
+        (status = 401, description = answers::NO_TOKEN_OR_SESSION, body = ErrorBody),
+        (status = 403, description = answers::NOT_AN_EDITOR, body = ErrorBody),
+        (status = 415, description = answers::NOT_JSON_CONTENT_TYPE, body = ErrorBody),
         (status = 422, description = "A key or value breaks a rule (`field` names the key), over 32 keys, not an object of strings, or a bad dist", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
 pub async fn replace_dist_properties(
@@ -199,8 +182,8 @@ pub async fn replace_dist_properties(
     params(("dist" = String, Path, description = "The dist, e.g. `debian`")),
     responses(
         (status = 200, description = "Every change of the dist's own properties, in the order they take effect (`at`, then `id`)", body = PropertyHistory),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "The dist has neither events nor property changes", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::DIST_WITHOUT_RECORDS, body = ErrorBody),
         (status = 422, description = "The dist is unreadable, or a query parameter was given", body = ErrorBody),
     )
 )]
@@ -227,8 +210,8 @@ pub async fn dist_history(
     ),
     responses(
         (status = 200, description = "The release's set as of `at`, keys alphabetical; `{}` when none was set by then", body = Properties),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "The release has neither events nor property changes", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::RELEASE_WITHOUT_RECORDS, body = ErrorBody),
         (status = 422, description = "`at`, the dist or the release is unreadable, or an unknown parameter", body = ErrorBody),
     )
 )]
@@ -256,14 +239,12 @@ pub async fn release_properties(
         example = json!({"codename": "Heisenbug", "name": "Fedora Linux 44"})),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The set as it now is, keys alphabetical; only differences were recorded", body = Properties),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No valid API token or session", body = ErrorBody),
-        (status = 403, description = "Not an editor", body = ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 415, description = "Not `Content-Type: application/json`", body = ErrorBody),
+        (status = 200, description = answers::PROPERTIES_REPLACED, body = Properties),
+        (status = 400, description = answers::NOT_JSON, body = ErrorBody),
+        (status = 401, description = answers::NO_TOKEN_OR_SESSION, body = ErrorBody),
+        (status = 403, description = answers::NOT_AN_EDITOR, body = ErrorBody),
+        (status = 415, description = answers::NOT_JSON_CONTENT_TYPE, body = ErrorBody),
         (status = 422, description = "A key or value breaks a rule (`field` names the key), over 32 keys, not an object of strings, or a bad dist or release", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; retry", body = ErrorBody),
     )
 )]
 pub async fn replace_release_properties(
@@ -288,8 +269,8 @@ pub async fn replace_release_properties(
     ),
     responses(
         (status = 200, description = "Every change of the release's properties, in the order they take effect (`at`, then `id`)", body = PropertyHistory),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "The release has neither events nor property changes", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::RELEASE_WITHOUT_RECORDS, body = ErrorBody),
         (status = 422, description = "The dist or the release is unreadable, or a query parameter was given", body = ErrorBody),
     )
 )]

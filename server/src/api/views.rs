@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::cache::{json_response, Encoded};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
+use super::openapi::answers;
 use crate::state::AppState;
 
 /// `?at=` of every view.
@@ -164,8 +165,8 @@ fn detailed_with_properties(
         (status = 200, description = "Per release (natural order), the states it is in (alphabetical); releases in no state are left out",
             body = BTreeMap<String, Vec<String>>,
             example = json!({"0": ["active", "development"], "34": ["active", "branched"]})),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::UNKNOWN_DIST, body = ErrorBody),
         (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
     )
 )]
@@ -189,8 +190,8 @@ pub async fn states_by_release(
         (status = 200, description = "Per state (alphabetical), the releases in it (natural order); states without releases are left out",
             body = BTreeMap<String, Vec<String>>,
             example = json!({"active": ["0", "33", "34"], "branched": ["34"]})),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::UNKNOWN_DIST, body = ErrorBody),
         (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
     )
 )]
@@ -214,8 +215,8 @@ pub async fn releases_by_state(
         (status = 200, description = "Per release, per state it had an event for by `at`: `in`, `entered`, `left` and every stay. \
             With `?with=properties`, per release a `ReleaseWithProperties`: `{\"properties\": {...}, \"states\": {...}}`",
             body = BTreeMap<String, BTreeMap<String, StateDetail>>),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
-        (status = 404, description = "No events for this dist", body = ErrorBody),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = answers::UNKNOWN_DIST, body = ErrorBody),
         (status = 422, description = "`at`, `with` or the dist is unreadable", body = ErrorBody),
     )
 )]
@@ -247,7 +248,7 @@ pub async fn detailed(
         (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay. \
             With `?with=properties` a `ReleaseWithProperties` instead: `{\"properties\": {...}, \"states\": {...}}`",
             body = BTreeMap<String, StateDetail>),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 304, description = answers::NOT_MODIFIED),
         (status = 404, description = "No events for this dist or release", body = ErrorBody),
         (status = 422, description = "`at`, `with`, the dist or the release is unreadable", body = ErrorBody),
     )
@@ -291,7 +292,7 @@ pub struct Dists {
     operation_id = "dists",
     responses(
         (status = 200, description = "Every dist with every release and state it has ever had", body = Dists),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`)"),
+        (status = 304, description = answers::NOT_MODIFIED),
     )
 )]
 pub async fn dists(AxumState(state): AxumState<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -7,6 +7,13 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use url::Url;
 
+/// Where a browser login starts (`GET`), relative to the public URL.
+pub const LOGIN_PATH: &str = "/login";
+
+/// Where the identity provider sends the browser back, relative to the
+/// public URL (registered with the provider as the redirect URI).
+pub const CALLBACK_PATH: &str = "/auth/callback";
+
 /// The scopes Fedora's provider needs to hand out `nickname` and `groups`.
 pub const FEDORA_SCOPES: &str = "openid profile https://id.fedoraproject.org/scope/groups";
 

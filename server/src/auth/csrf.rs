@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::config::AuthSettings;
 use super::session::{has_session_cookie, CurrentUser};
 use crate::api::error::ApiError;
+use crate::route_class::RouteClass;
 
 /// The form field of the token.
 pub const FORM_FIELD: &str = "csrf_token";
@@ -94,8 +95,8 @@ fn same_token(given: &str, expected: &str) -> bool {
 
 /// 403: JSON for the API, a short page for browsers.
 fn refuse(request: &Request, message: &'static str) -> Response {
-    let path = request.uri().path();
-    if path.starts_with("/api/v1") || path == "/event" {
+    // Only the v1 API and `/event` ever answered this refusal in JSON.
+    if matches!(RouteClass::of_path(request.uri().path()), RouteClass::Api | RouteClass::ScriptEvent) {
         return ApiError::Forbidden(message.into()).into_response();
     }
     super::routes::message_page(StatusCode::FORBIDDEN, "Refused", message)

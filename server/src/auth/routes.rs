@@ -13,6 +13,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use tower_sessions::{Expiry, Session};
 
+use super::config::{CALLBACK_PATH, LOGIN_PATH};
 use super::next::safe_next;
 use super::oidc::PendingLogin;
 use super::session::{new_csrf_token, CurrentUser, SessionUser, PENDING_LOGIN, USER};
@@ -27,13 +28,10 @@ fn login_window() -> time::Duration {
     time::Duration::seconds(LOGIN_TIMEOUT_SECS)
 }
 
-/// The callback path, relative to the public URL.
-pub const CALLBACK_PATH: &str = "/auth/callback";
-
 /// The routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login))
+        .route(LOGIN_PATH, get(login))
         .route(CALLBACK_PATH, get(callback))
         .route("/logout", get(logout_page).post(logout))
 }

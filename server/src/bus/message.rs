@@ -8,7 +8,7 @@ use app::model::{EventLog, Timestamp};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
 
-use crate::state::RetractionResult;
+use crate::log::RetractionResult;
 use crate::store::{OutboxEntry, OutboxKind};
 
 /// `fedora_messaging_schema` of event messages (topics `.reached`, `.left`).

@@ -65,7 +65,7 @@ impl Bus {
     }
 
     /// Resolves at the next [`Bus::wake`] (or at once for a kept one).
-    pub(crate) async fn woken(&self) {
+    pub async fn woken(&self) {
         self.wake.notified().await;
     }
 

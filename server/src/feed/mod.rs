@@ -7,9 +7,6 @@
 pub mod atom;
 pub mod ical;
 
-use std::fmt;
-use std::str::FromStr;
-
 use app::model::event::EventRecord;
 use app::model::time::parse_since;
 use app::model::{parse_at, Dist, LogQuery, Release, State, Timestamp};
@@ -19,88 +16,17 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::ApiQuery;
+use crate::api::openapi::answers;
 use crate::state::AppState;
-
-/// The default of `--feed-authority`.
-pub const DEFAULT_AUTHORITY: &str = "releasetracker.fedoraproject.org";
-
-/// The year in every `tag:` id: the tagging date of RFC 4151, fixed when
-/// the id scheme was minted (ids must never change).
-pub const TAG_YEAR: u16 = 2026;
 
 /// Entries in a feed unless `?limit=` says otherwise, and the most it may ask.
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 500;
-
-/// Who mints the ids of entries and calendar events: a DNS name
-/// (`fedoraproject.org`) or an e-mail address (`releng@example.org`), as
-/// RFC 4151 asks of a tagging entity. Parsed once, so it is always valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedAuthority(String);
-
-impl FeedAuthority {
-    /// Checks `raw`: a DNS name, optionally preceded by `local-part@`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let (local, domain) = match raw.rsplit_once('@') {
-            Some((local, domain)) => (Some(local), domain),
-            None => (None, raw),
-        };
-        let label_ok = |l: &str| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        };
-        let domain_ok = domain.len() <= 253 && domain.split('.').all(label_ok);
-        let local_ok = local.is_none_or(|l| {
-            !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b"!$&'()*+,;=-._~".contains(&b))
-        });
-        if domain_ok && local_ok {
-            Ok(Self(raw.to_ascii_lowercase()))
-        } else {
-            Err(format!("{raw:?} is neither a domain name nor an e-mail address"))
-        }
-    }
-
-    /// The authority as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// `tag:AUTHORITY,2026:SPECIFIC`.
-    pub fn tag(&self, specific: &str) -> String {
-        format!("tag:{},{TAG_YEAR}:{specific}", self.0)
-    }
-}
-
-impl Default for FeedAuthority {
-    /// [`DEFAULT_AUTHORITY`], Fedora's.
-    fn default() -> Self {
-        // A literal that the tests check `parse` accepts.
-        Self(DEFAULT_AUTHORITY.to_owned())
-    }
-}
-
-impl FromStr for FeedAuthority {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::parse(s)
-    }
-}
-
-impl fmt::Display for FeedAuthority {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Routes of the feed and the calendar with their OpenAPI descriptions;
 /// `api::routes` merges them, so their errors get the API's JSON shape.
@@ -366,8 +292,7 @@ impl Document {
     /// `If-None-Match` decides when present, else `If-Modified-Since`
     /// (RFC 9110 §13.2.2).
     pub fn respond(self, request: &HeaderMap) -> Response {
-        // Weak, because compression may change the bytes on the wire.
-        let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&self.body))[..32]);
+        let etag = crate::api::cache::etag_of(&self.body);
         let last_modified = http_date(&self.last_modified);
         let fresh = if request.contains_key(header::IF_NONE_MATCH) {
             crate::api::cache::matches(request, &etag)
@@ -405,7 +330,7 @@ impl Document {
     params(FeedQuery),
     responses(
         (status = 200, description = "An Atom feed (RFC 4287) of the newest events and retractions that pass the filters, newest first; entry ids `tag:AUTHORITY,2026:event/N` never change", content_type = "application/atom+xml", body = String),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)"),
+        (status = 304, description = answers::NOT_MODIFIED_SINCE),
         (status = 422, description = "A filter or `limit` is invalid, or an unknown parameter was given", body = ErrorBody),
     )
 )]
@@ -429,7 +354,7 @@ pub async fn atom_feed(
     params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), DistFeedQuery),
     responses(
         (status = 200, description = "The Atom feed of one dist: as `GET /feed.atom?dist=...`, with the dist's page as its link", content_type = "application/atom+xml", body = String),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)"),
+        (status = 304, description = answers::NOT_MODIFIED_SINCE),
         (status = 404, description = "No events of this dist", body = ErrorBody),
         (status = 422, description = "A filter or `limit` is invalid, `dist` was given in the query too, or an unknown parameter was given", body = ErrorBody),
     )
@@ -462,7 +387,7 @@ pub async fn dist_atom_feed(
     params(CalendarQuery),
     responses(
         (status = 200, description = "An iCalendar (RFC 5545) of every event that passes the filters, one `VEVENT` per event (a date when it happened at midnight UTC, else an instant) with UID `event-N@AUTHORITY`; a retracted event stays, with `STATUS:CANCELLED`", content_type = "text/calendar", body = String),
-        (status = 304, description = "Not modified (`If-None-Match` matched the `ETag`, or nothing changed since `If-Modified-Since`)"),
+        (status = 304, description = answers::NOT_MODIFIED_SINCE),
         (status = 422, description = "A filter is invalid, `limit` was given, or an unknown parameter was given", body = ErrorBody),
     )
 )]
@@ -481,18 +406,6 @@ pub async fn calendar(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn authorities_are_domains_or_mail_addresses() {
-        assert_eq!(FeedAuthority::parse("Example.ORG").unwrap().as_str(), "example.org");
-        assert!(FeedAuthority::parse("releng@fedoraproject.org").is_ok());
-        assert_eq!(FeedAuthority::parse(DEFAULT_AUTHORITY), Ok(FeedAuthority::default()));
-        for bad in ["", "a b", "-x.org", "x..org", "http://x.org", "x.org/", "@x.org", "x:y"] {
-            assert!(FeedAuthority::parse(bad).is_err(), "{bad:?}");
-        }
-        let a = FeedAuthority::parse("example.org").unwrap();
-        assert_eq!(a.tag("event/42"), "tag:example.org,2026:event/42");
-    }
 
     #[test]
     fn http_dates_round_trip() {

@@ -51,7 +51,7 @@ pub enum StoreError {
     /// The connection failed while `COMMIT` was in flight: the transaction
     /// may or may not have committed. [`Store::committed_refs`] finds out by
     /// its outbox message ids once the database answers again (503 until
-    /// then; see `crate::in_doubt`).
+    /// then; see `crate::log::in_doubt`).
     #[error("commit outcome unknown: {source}")]
     InDoubt {
         /// What broke the connection.
@@ -506,14 +506,10 @@ impl Store {
         Ok(ids)
     }
 
-    /// Writes events and retractions with their ids, all in one
-    /// transaction: either everything is stored or nothing. Imports add no
-    /// outbox rows: restoring or moving history is not news for the bus.
-    pub async fn import(&self, events: &[Event], retractions: &[Retraction]) -> Result<(), StoreError> {
-        self.import_all(events, retractions, &[]).await
-    }
-
-    /// [`Store::import`] with property changes too, all in one transaction.
+    /// Writes events, retractions and property changes with their ids, all
+    /// in one transaction: either everything is stored or nothing. Imports
+    /// add no outbox rows: restoring or moving history is not news for the
+    /// bus. Called by `crate::log::LogWriter::import` only.
     pub async fn import_all(
         &self,
         events: &[Event],

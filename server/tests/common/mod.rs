@@ -112,7 +112,7 @@ impl TestApp {
     }
 
     /// An app with these settings.
-    pub async fn start_with(db: &TestDb, settings: server::state::Settings) -> Self {
+    pub async fn start_with(db: &TestDb, settings: server::settings::Settings) -> Self {
         let store = Store::connect(&db.url).await.expect("connect");
         let projection: Arc<Projection> = Projection::load(&store).await.expect("load");
         let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
@@ -122,13 +122,13 @@ impl TestApp {
     }
 
     /// Settings at their defaults, public at `PUBLIC_URL`.
-    pub fn default_settings() -> server::state::Settings {
-        server::state::Settings::defaults(url::Url::parse(PUBLIC_URL).expect("URL"))
+    pub fn default_settings() -> server::settings::Settings {
+        server::settings::Settings::defaults(url::Url::parse(PUBLIC_URL).expect("URL"))
     }
 
     /// An app with these login settings.
     pub async fn start_with_auth(db: &TestDb, auth: server::auth::config::AuthSettings) -> Self {
-        Self::start_with(db, server::state::Settings { auth, ..Self::default_settings() }).await
+        Self::start_with(db, server::settings::Settings { auth, ..Self::default_settings() }).await
     }
 
     /// Creates an API token and returns its secret.

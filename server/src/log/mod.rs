@@ -1,0 +1,77 @@
+//! `LogWriter`: the one way into the log. Every write — new events (group
+//! commit, idempotency keys), retractions and corrections, property
+//! changes, the importers' bulk writes — is checked, committed in one
+//! transaction with its outbox rows, applied to the projection, and wakes
+//! the bus publisher. Nothing else in the server writes the log; handlers
+//! and commands translate [`WriteError`] at their edge.
+
+mod error;
+mod events;
+mod import;
+mod in_doubt;
+mod properties;
+mod retractions;
+
+use std::sync::Arc;
+
+use app::model::time::to_stored_precision;
+use chrono::Utc;
+use tokio::sync::Mutex;
+
+pub use error::{with_cause, Cause, WriteError};
+pub use events::Recorded;
+pub use import::Import;
+pub use retractions::RetractionResult;
+
+use crate::bus::Bus;
+use crate::projection::Projection;
+use crate::store::Store;
+
+/// Handle on the writer; cheap to clone. Its group-commit task ends when
+/// the last handle is dropped, after answering everything queued.
+#[derive(Clone, Debug)]
+pub struct LogWriter(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    projection: Arc<Projection>,
+    bus: Arc<Bus>,
+    /// The group-commit queue of new events.
+    events: events::EventQueue,
+    /// Serialises this instance's retractions (each reads, then writes).
+    retractions: Mutex<()>,
+}
+
+/// The clock, at the precision the log stores.
+fn now() -> app::model::Timestamp {
+    to_stored_precision(Utc::now())
+}
+
+impl LogWriter {
+    /// A writer over `store` that keeps `projection` up to date and wakes
+    /// `bus` after each commit. Starts the group-commit task, so it needs a
+    /// Tokio runtime.
+    pub fn start(store: Store, projection: Arc<Projection>, bus: Arc<Bus>) -> Self {
+        let events = events::EventQueue::start(store.clone(), projection.clone(), bus.clone());
+        Self(Arc::new(Shared { store, projection, bus, events, retractions: Mutex::default() }))
+    }
+
+    /// A writer for a one-shot command (`import`, `import-history`): the
+    /// projection loaded from `store`, a bus nobody listens to (a running
+    /// server sees the writes by polling the log).
+    pub async fn open(store: Store) -> Result<Self, WriteError> {
+        let projection = Projection::load(&store).await?;
+        Ok(Self::start(store, projection, Arc::default()))
+    }
+
+    /// The database written to; for reads only.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The projection this writer keeps up to date.
+    pub fn projection(&self) -> &Arc<Projection> {
+        &self.0.projection
+    }
+}

@@ -1,0 +1,227 @@
+//! What `serve` configures beyond the store and the site, as plain values
+//! checked once: [`Settings`] and its parts that have no other home — the
+//! abuse [`Limits`] and the [`FeedAuthority`]. No I/O and no handlers here:
+//! the state, the layers and the feeds depend on this module, never the
+//! other way round.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::time::Duration;
+
+use app::model::compat::CompatMapping;
+use app::model::distro_info::DistroInfoConfig;
+use governor::Quota;
+
+use crate::auth::config::AuthSettings;
+
+/// What `serve` configures beyond the store and the site: logins, the
+/// compatibility exports (Bodhi/pkgdb and distro-info), the feeds and the
+/// abuse limits.
+/// [`Settings::defaults`] is what tests and tools use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public URL, identity provider, editor groups, session lifetimes.
+    pub auth: AuthSettings,
+    /// How states read in Bodhi's and pkgdb's words.
+    pub compat: CompatMapping,
+    /// Which states the date columns of the distro-info export report.
+    pub distro_info: DistroInfoConfig,
+    /// Who mints feed entry and calendar ids (`--feed-authority`).
+    pub feed_authority: FeedAuthority,
+    /// Rate limits, timeout and concurrency limit. The rate limits apply
+    /// only to requests with a peer address (served ones), so routers
+    /// driven in-process are never rate limited.
+    pub limits: Limits,
+}
+
+impl Settings {
+    /// Login off, default mappings, feed authority and limits, served at
+    /// `public_url`.
+    pub fn defaults(public_url: url::Url) -> Self {
+        Self {
+            auth: AuthSettings::without_login(public_url),
+            compat: CompatMapping::default(),
+            distro_info: DistroInfoConfig::default(),
+            feed_authority: FeedAuthority::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A sustained rate and a burst, per client; `per_minute == 0` is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests per minute a client may keep up forever.
+    pub per_minute: u32,
+    /// Requests a client may send at once after being quiet.
+    pub burst: u32,
+}
+
+impl Rate {
+    /// No limit.
+    pub const OFF: Rate = Rate { per_minute: 0, burst: 0 };
+
+    /// `per_minute` with `burst`; [`Rate::OFF`] when `per_minute` is 0.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        if per_minute == 0 {
+            Self::OFF
+        } else {
+            Self { per_minute, burst }
+        }
+    }
+
+    /// The limiter's quota; `None` when off.
+    pub(crate) fn quota(self) -> Option<Quota> {
+        let rate = NonZeroU32::new(self.per_minute)?;
+        // A burst of 0 would refuse everything: it means "the rate itself".
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Some(Quota::per_minute(rate).allow_burst(burst))
+    }
+}
+
+/// What `serve` configures (`--write-rate-limit` and the other flags of
+/// [`crate::limits::LimitArgs`]); [`Limits::default`] holds the defaults of a real service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// State-changing requests (`POST`, `PUT`, `PATCH`, `DELETE` on any path,
+    /// server functions included), per client.
+    pub writes: Rate,
+    /// `GET /login` and `GET /auth/callback`, per client.
+    pub logins: Rate,
+    /// Longest time a request may take before it is answered `503 timeout`.
+    pub request_timeout: Option<Duration>,
+    /// Requests served at once; more are answered `503 unavailable`.
+    pub max_concurrent: Option<usize>,
+    /// Proxies whose `X-Forwarded-For` names the client; nobody else's is read.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Default sustained write rate: 10 a second, which no release engineer's
+/// script needs (the group commit makes batches cheap anyway) but a
+/// runaway loop exceeds within seconds.
+pub const DEFAULT_WRITE_RATE: u32 = 600;
+/// Default write burst: a whole import-by-script of a release history.
+pub const DEFAULT_WRITE_BURST: u32 = 120;
+/// Default login rate: a login takes two requests (`/login`, the callback).
+pub const DEFAULT_LOGIN_RATE: u32 = 10;
+/// Default login burst.
+pub const DEFAULT_LOGIN_BURST: u32 = 10;
+/// Default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default concurrency limit.
+pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            writes: Rate { per_minute: DEFAULT_WRITE_RATE, burst: DEFAULT_WRITE_BURST },
+            logins: Rate { per_minute: DEFAULT_LOGIN_RATE, burst: DEFAULT_LOGIN_BURST },
+            request_timeout: Some(DEFAULT_TIMEOUT),
+            max_concurrent: Some(DEFAULT_MAX_CONCURRENT),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Limits {
+    /// Every limit off but the body limit (which is part of the API contract).
+    pub fn off() -> Self {
+        Self {
+            writes: Rate::OFF,
+            logins: Rate::OFF,
+            request_timeout: None,
+            max_concurrent: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// The default of `--feed-authority`.
+pub const DEFAULT_AUTHORITY: &str = "releasetracker.fedoraproject.org";
+
+/// The year in every `tag:` id: the tagging date of RFC 4151, fixed when
+/// the id scheme was minted (ids must never change).
+pub const TAG_YEAR: u16 = 2026;
+
+/// Who mints the ids of entries and calendar events: a DNS name
+/// (`fedoraproject.org`) or an e-mail address (`releng@example.org`), as
+/// RFC 4151 asks of a tagging entity. Parsed once, so it is always valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedAuthority(String);
+
+impl FeedAuthority {
+    /// Checks `raw`: a DNS name, optionally preceded by `local-part@`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let (local, domain) = match raw.rsplit_once('@') {
+            Some((local, domain)) => (Some(local), domain),
+            None => (None, raw),
+        };
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let domain_ok = domain.len() <= 253 && domain.split('.').all(label_ok);
+        let local_ok = local.is_none_or(|l| {
+            !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b"!$&'()*+,;=-._~".contains(&b))
+        });
+        if domain_ok && local_ok {
+            Ok(Self(raw.to_ascii_lowercase()))
+        } else {
+            Err(format!("{raw:?} is neither a domain name nor an e-mail address"))
+        }
+    }
+
+    /// The authority as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `tag:AUTHORITY,2026:SPECIFIC`.
+    pub fn tag(&self, specific: &str) -> String {
+        format!("tag:{},{TAG_YEAR}:{specific}", self.0)
+    }
+}
+
+impl Default for FeedAuthority {
+    /// [`DEFAULT_AUTHORITY`], Fedora's.
+    fn default() -> Self {
+        // A literal that the tests check `parse` accepts.
+        Self(DEFAULT_AUTHORITY.to_owned())
+    }
+}
+
+impl FromStr for FeedAuthority {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for FeedAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities_are_domains_or_mail_addresses() {
+        assert_eq!(FeedAuthority::parse("Example.ORG").unwrap().as_str(), "example.org");
+        assert!(FeedAuthority::parse("releng@fedoraproject.org").is_ok());
+        assert_eq!(FeedAuthority::parse(DEFAULT_AUTHORITY), Ok(FeedAuthority::default()));
+        for bad in ["", "a b", "-x.org", "x..org", "http://x.org", "x.org/", "@x.org", "x:y"] {
+            assert!(FeedAuthority::parse(bad).is_err(), "{bad:?}");
+        }
+        let a = FeedAuthority::parse("example.org").unwrap();
+        assert_eq!(a.tag("event/42"), "tag:example.org,2026:event/42");
+    }
+}
