@@ -168,24 +168,9 @@ impl RateLimits {
     /// without a peer address (a router driven in-process).
     fn client(&self, request: &Request) -> Option<IpAddr> {
         let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
-        let mut client = peer.ip().to_canonical();
-        if self.0.trusted_proxies.contains(&client) {
-            let forwarded = request
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .map(|a| a.to_canonical())
-                .collect::<Vec<_>>();
-            for address in forwarded.into_iter().rev() {
-                client = address;
-                if !self.0.trusted_proxies.contains(&address) {
-                    break;
-                }
-            }
-        }
+        let forwarded = request.headers().get_all("x-forwarded-for");
+        let client =
+            forwarded_client(peer.ip(), forwarded.iter().map(|v| v.to_str().unwrap_or("")), &self.0.trusted_proxies);
         Some(match client {
             IpAddr::V6(v6) => {
                 let s = v6.segments();
@@ -194,6 +179,29 @@ impl RateLimits {
             v4 => v4,
         })
     }
+}
+
+/// The client of a request from `peer`: walking `X-Forwarded-For` from the
+/// right while the hop that added an entry is a trusted proxy. An entry
+/// that is not an address ends the walk at the proxy that passed it on: a
+/// proxy that wrote it cannot be trusted to have written the entries left
+/// of it (and skipping it would let the client's own entries count).
+fn forwarded_client<'a>(peer: IpAddr, header_values: impl Iterator<Item = &'a str>, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer.to_canonical();
+    if !trusted.contains(&client) {
+        return client;
+    }
+    let entries: Vec<&str> = header_values.flat_map(|v| v.split(',')).collect();
+    for entry in entries.into_iter().rev() {
+        let Ok(address) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = address.to_canonical();
+        if !trusted.contains(&client) {
+            break;
+        }
+    }
+    client
 }
 
 /// Whether a request changes state (and counts against the write limit).
@@ -274,6 +282,26 @@ pub async fn overload_answer(uri: Uri, error: BoxError) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_forwarded_walk_ends_at_an_entry_that_is_no_address() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let walk = |peer: &str, header: &[&str]| forwarded_client(ip(peer), header.iter().copied(), &proxies);
+        // The rightmost untrusted entry is the client.
+        assert_eq!(walk("10.0.0.1", &["6.6.6.6, 1.2.3.4"]), ip("1.2.3.4"));
+        assert_eq!(walk("10.0.0.1", &["6.6.6.6, 1.2.3.4, 10.0.0.2"]), ip("1.2.3.4"));
+        assert_eq!(walk("10.0.0.1", &["6.6.6.6", "1.2.3.4"]), ip("1.2.3.4"));
+        // Not from a proxy: the header is ignored.
+        assert_eq!(walk("1.2.3.4", &["6.6.6.6"]), ip("1.2.3.4"));
+        // An entry that does not parse stops the walk at the proxy behind it,
+        // instead of reaching the client-supplied entries left of it.
+        assert_eq!(walk("10.0.0.1", &["6.6.6.6, unknown"]), ip("10.0.0.1"));
+        assert_eq!(walk("10.0.0.1", &["6.6.6.6, 1.2.3.4:5678, 10.0.0.2"]), ip("10.0.0.2"));
+        assert_eq!(walk("10.0.0.1", &["6.6.6.6, "]), ip("10.0.0.1"));
+        // IPv4-mapped IPv6 counts as IPv4.
+        assert_eq!(walk("::ffff:10.0.0.1", &["1.2.3.4"]), ip("1.2.3.4"));
+    }
 
     #[test]
     fn api_paths() {
