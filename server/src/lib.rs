@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         // Innermost first: CSRF needs the person that `load_viewer` reads
         // from the session that the session layer loads.
-        .layer(middleware::from_fn_with_state(state.auth.clone(), auth::csrf::protect))
+        .layer(middleware::from_fn_with_state((state.auth.clone(), state.store.clone()), auth::csrf::protect))
         .layer(middleware::from_fn_with_state((state.auth.clone(), state.store.clone()), auth::session::load_viewer))
         .layer(sessions)
         // Outside the session layer: an API write during a database outage

@@ -804,3 +804,35 @@ async fn personal_tokens_write_only_while_a_recent_sign_in_confirms_the_editor()
     editor.sign_in(&app, "editor", "/").await;
     assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
 }
+
+/// Only a valid API token exempts a request from the CSRF check: a made-up
+/// `Authorization` header on a cross-site form post with the session
+/// cookie must not let the form's server function act for the session.
+#[tokio::test]
+async fn a_made_up_authorization_header_does_not_skip_the_csrf_check() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let fields = [("dist", "fedora"), ("release", "44"), ("state", "csrf-probe"), ("reached", "true")];
+    let forged = Request::post("/ui/record_event")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .header(header::AUTHORIZATION, "Bearer made-up")
+        .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
+        .unwrap();
+    let res = editor.send(&app, forged).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+    assert_eq!(app.stored_events().await.0, 0, "nothing was written for the session");
+
+    // A real token still needs no CSRF token, even with the cookie.
+    let token = app.token("script").await;
+    let scripted = Request::post("/api/v1/events")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(event_body("44", "branched", true, "2026-02-10T14:00:00Z")))
+        .unwrap();
+    assert_eq!(editor.send(&app, scripted).await.status, StatusCode::CREATED);
+}

@@ -2,7 +2,8 @@
 //! session cookie: the browser's `Sec-Fetch-Site` / `Origin` must name this
 //! site, and the request must carry the session's synchronizer token (form
 //! field `csrf_token`, or header `X-CSRF-Token` for scripts in the page).
-//! Requests with a bearer token carry no ambient authority and are exempt.
+//! Requests with a valid API token carry no ambient authority and are
+//! exempt; any other `Authorization` header exempts nothing.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use super::config::AuthSettings;
 use super::session::{has_session_cookie, CurrentUser};
 use crate::api::error::ApiError;
 use crate::route_class::RouteClass;
+use crate::store::Store;
 
 /// The form field of the token.
 pub const FORM_FIELD: &str = "csrf_token";
@@ -24,9 +26,20 @@ pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 
 /// The middleware; runs after `load_viewer`.
-pub async fn protect(State(auth): State<Arc<AuthSettings>>, request: Request, next: Next) -> Response {
+pub async fn protect(
+    State((auth, store)): State<(Arc<AuthSettings>, Store)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || request.headers().contains_key(header::AUTHORIZATION) || !has_session_cookie(&request) {
+    if safe || !has_session_cookie(&request) {
+        return next.run(request).await;
+    }
+    // A script with a token of its own needs no CSRF token. A header that
+    // names no valid token must not switch the check off: handlers that
+    // act for the session (the forms' server functions) ignore it.
+    if request.headers().contains_key(header::AUTHORIZATION) && super::bearer_is_valid(request.headers(), &store).await
+    {
         return next.run(request).await;
     }
     if let Err(why) = same_site(request.headers(), &auth.origin()) {

@@ -106,13 +106,34 @@ pub fn session_editor(parts: &Parts) -> Result<Identity, ApiError> {
     }
 }
 
-async fn token_editor(parts: &Parts, store: &Store, settings: &config::AuthSettings) -> Result<Identity, ApiError> {
-    let token = parts
-        .headers
+/// Whether `headers` carry `Authorization: Bearer` with a token that is
+/// known, not revoked and not expired (whoever owns it). A database that
+/// cannot answer counts as "no".
+pub async fn bearer_is_valid(headers: &axum::http::HeaderMap, store: &Store) -> bool {
+    let Some(token) = bearer(headers) else {
+        return false;
+    };
+    match store.token_by_hash(&hash_token(token)).await {
+        Ok(Some(row)) => row.revoked_at.is_none() && row.expires_at.is_none_or(|t| t > Utc::now()),
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check an API token");
+            false
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
+}
+
+async fn token_editor(parts: &Parts, store: &Store, settings: &config::AuthSettings) -> Result<Identity, ApiError> {
+    let token = bearer(&parts.headers)
         .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into()))?;
     let row = store
         .token_by_hash(&hash_token(token))
