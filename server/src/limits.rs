@@ -100,12 +100,19 @@ fn too_large(path: &str) -> Response {
     )
 }
 
-/// Middleware: refuses bodies over [`BODY_LIMIT`] on every route with
+/// Middleware: refuses bodies over [`BODY_LIMIT`] on every route that takes one with
 /// `413`. A declared `Content-Length` is checked before anything is read;
 /// a body without one (chunked) is read up to the limit here, so that
 /// handlers reading the raw body — Leptos server functions — never see a
 /// truncated one and every route answers the same `413`.
 pub async fn limit_body(request: Request, next: Next) -> Response {
+    // Only methods that carry a body have one read here: a `GET` with a
+    // body trickled in slowly would otherwise hold its request slot (and
+    // the timeout's) for as long as the client likes. Handlers of other
+    // methods never read a body.
+    if !matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) {
+        return next.run(request).await;
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

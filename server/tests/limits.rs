@@ -398,3 +398,18 @@ async fn serve_limits_each_peer_address() {
     // 2 + 1 + 1, plus the refills a slow flood may have let through.
     assert!((4..=6).contains(&stored), "{stored} events stored");
 }
+
+/// A `GET` whose body never finishes is answered at once: only methods
+/// that take a body have it read, so a trickled body cannot hold a slot.
+#[tokio::test]
+async fn a_get_with_a_never_ending_body_is_answered_at_once() {
+    let db = sqlite_db();
+    let app = TestApp::start_with(&db, settings(Limits::default())).await;
+    for uri in ["/api/v1/events", "/", "/healthz", "/feed.atom"] {
+        let endless = futures_util::stream::pending::<Result<Bytes, std::io::Error>>();
+        let req = Request::get(uri).body(Body::from_stream(endless)).unwrap();
+        let answered = tokio::time::timeout(Duration::from_secs(5), app.send(req)).await;
+        let r = answered.unwrap_or_else(|_| panic!("GET {uri} waited for its body"));
+        assert_eq!(r.status, StatusCode::OK, "GET {uri}");
+    }
+}
