@@ -133,6 +133,12 @@ pub fn router(state: AppState) -> Router {
         Some(rates) => router.layer(middleware::from_fn_with_state(rates, limits::rate_limit)),
         None => router,
     };
+    // Outside the global concurrency limit: a client over its share is
+    // refused before it can take a global slot.
+    let router = match limits::ClientSlots::new(&limits) {
+        Some(slots) => router.layer(middleware::from_fn_with_state(slots, limits::limit_per_client)),
+        None => router,
+    };
     let headers = security_headers::SecurityHeaders { https: state.auth.public_url.scheme() == "https" };
     router
         // Outside every limit: their refusals carry the headers too.

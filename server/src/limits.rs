@@ -28,8 +28,8 @@ use crate::api::error::error_response;
 use crate::api::extract::BODY_LIMIT;
 use crate::route_class::{classify, RouteClass};
 use crate::settings::{
-    Limits, Rate, DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_RATE, DEFAULT_MAX_CONCURRENT, DEFAULT_WRITE_BURST,
-    DEFAULT_WRITE_RATE,
+    Limits, Rate, DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_RATE, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PER_CLIENT,
+    DEFAULT_WRITE_BURST, DEFAULT_WRITE_RATE,
 };
 
 /// Flags of `serve` for [`Limits`].
@@ -55,6 +55,10 @@ pub struct LimitArgs {
     /// Requests served at once; more are refused at once with 503; 0 = no limit.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT)]
     pub max_concurrent_requests: usize,
+    /// Requests served at once for one client address; more are refused at
+    /// once with 429; 0 = no limit.
+    #[arg(long, env = "MAX_REQUESTS_PER_CLIENT", default_value_t = DEFAULT_MAX_PER_CLIENT)]
+    pub max_requests_per_client: usize,
     /// Reverse proxies (IP addresses, comma-separated) whose
     /// `X-Forwarded-For` header names the client for the rate limits.
     /// Empty: the peer address is the client, headers are ignored.
@@ -70,6 +74,7 @@ impl LimitArgs {
             logins: Rate::new(self.login_rate_limit, self.login_burst),
             request_timeout: (!self.request_timeout.is_zero()).then_some(self.request_timeout),
             max_concurrent: (self.max_concurrent_requests > 0).then_some(self.max_concurrent_requests),
+            max_per_client: (self.max_requests_per_client > 0).then_some(self.max_requests_per_client),
             trusted_proxies: self.trusted_proxies.clone(),
         }
     }
@@ -174,18 +179,96 @@ impl RateLimits {
     /// are keyed by their /64, which one host usually has whole. `None`
     /// without a peer address (a router driven in-process).
     fn client(&self, request: &Request) -> Option<IpAddr> {
-        let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
-        let forwarded = request.headers().get_all("x-forwarded-for");
-        let client =
-            forwarded_client(peer.ip(), forwarded.iter().map(|v| v.to_str().unwrap_or("")), &self.0.trusted_proxies);
-        Some(match client {
-            IpAddr::V6(v6) => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-            v4 => v4,
-        })
+        client_key(request, &self.0.trusted_proxies)
     }
+}
+
+/// The client of `request` as a limit key (see [`RateLimits::client`]).
+fn client_key(request: &Request, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
+    let forwarded = request.headers().get_all("x-forwarded-for");
+    let client = forwarded_client(peer.ip(), forwarded.iter().map(|v| v.to_str().unwrap_or("")), trusted_proxies);
+    Some(match client {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    })
+}
+
+/// Requests in progress per client address, for [`limit_per_client`];
+/// cheap to clone.
+#[derive(Clone)]
+pub struct ClientSlots(Arc<ClientSlotsInner>);
+
+struct ClientSlotsInner {
+    max: usize,
+    trusted_proxies: Vec<IpAddr>,
+    in_progress: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
+}
+
+/// One request's slot; given back when dropped.
+struct ClientSlot {
+    slots: ClientSlots,
+    client: IpAddr,
+}
+
+impl ClientSlots {
+    /// Slots for `limits`; `None` when the per-client limit is off.
+    pub fn new(limits: &Limits) -> Option<Self> {
+        Some(Self(Arc::new(ClientSlotsInner {
+            max: limits.max_per_client?,
+            trusted_proxies: limits.trusted_proxies.clone(),
+            in_progress: Default::default(),
+        })))
+    }
+
+    fn take(&self, client: IpAddr) -> Option<ClientSlot> {
+        let mut map = self.0.in_progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(client).or_insert(0);
+        if *n >= self.0.max {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot { slots: self.clone(), client })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self.slots.0.in_progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.client) {
+            *n -= 1;
+            // Addresses without requests in progress are forgotten.
+            if *n == 0 {
+                map.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// Middleware: at most `--max-requests-per-client` requests of one client
+/// address in progress; more are refused at once with `429`, so that one
+/// address holding many slow requests cannot take the slots every other
+/// client needs.
+pub async fn limit_per_client(State(slots): State<ClientSlots>, request: Request, next: Next) -> Response {
+    let Some(client) = client_key(&request, &slots.0.trusted_proxies) else {
+        return next.run(request).await;
+    };
+    let Some(slot) = slots.take(client) else {
+        tracing::debug!(%client, path = request.uri().path(), "too many requests in progress");
+        return refusal(
+            request.uri().path(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests in progress from your address; retry in 1 s",
+            Some(1),
+        );
+    };
+    let response = next.run(request).await;
+    drop(slot);
+    response
 }
 
 /// The client of a request from `peer`: walking `X-Forwarded-For` from the

@@ -94,6 +94,9 @@ pub struct Limits {
     pub request_timeout: Option<Duration>,
     /// Requests served at once; more are answered `503 unavailable`.
     pub max_concurrent: Option<usize>,
+    /// Requests served at once for one client address; more are answered
+    /// `429`, so one client cannot take every slot of `max_concurrent`.
+    pub max_per_client: Option<usize>,
     /// Proxies whose `X-Forwarded-For` names the client; nobody else's is read.
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -112,6 +115,9 @@ pub const DEFAULT_LOGIN_BURST: u32 = 10;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default concurrency limit.
 pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
+/// Default concurrency limit per client address: far above what a browser
+/// (six connections) or a script needs, far below the global limit.
+pub const DEFAULT_MAX_PER_CLIENT: usize = 64;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -120,6 +126,7 @@ impl Default for Limits {
             logins: Rate { per_minute: DEFAULT_LOGIN_RATE, burst: DEFAULT_LOGIN_BURST },
             request_timeout: Some(DEFAULT_TIMEOUT),
             max_concurrent: Some(DEFAULT_MAX_CONCURRENT),
+            max_per_client: Some(DEFAULT_MAX_PER_CLIENT),
             trusted_proxies: Vec::new(),
         }
     }
@@ -133,6 +140,7 @@ impl Limits {
             logins: Rate::OFF,
             request_timeout: None,
             max_concurrent: None,
+            max_per_client: None,
             trusted_proxies: Vec::new(),
         }
     }

@@ -413,3 +413,38 @@ async fn a_get_with_a_never_ending_body_is_answered_at_once() {
         assert_eq!(r.status, StatusCode::OK, "GET {uri}");
     }
 }
+
+/// One address holding its share of slow requests is refused more (429),
+/// while another address is served; the share comes back as they finish.
+#[tokio::test]
+async fn one_address_cannot_take_every_slot() {
+    use tower::ServiceExt;
+    let db = sqlite_db();
+    let limits = Limits { max_per_client: Some(2), request_timeout: None, writes: Rate::OFF, ..Limits::default() };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let mut held = Vec::new();
+    let mut releases = Vec::new();
+    for _ in 0..2 {
+        let (entered, is_in) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let req = from("192.0.2.7:4000", Method::POST, "/api/v1/events", None, held_body(entered, released));
+        let router = app.router.clone();
+        held.push(tokio::spawn(async move { router.oneshot(req).await.map(|r| r.status()) }));
+        is_in.await.expect("held");
+        releases.push(release);
+    }
+    let refused = app.send(from("192.0.2.7:4001", Method::GET, "/api/v1/events", None, Body::empty())).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.error_code(), "rate_limited");
+    assert!(retry_after(&refused) >= 1);
+    let other = app.send(from("198.51.100.9:4000", Method::GET, "/api/v1/events", None, Body::empty())).await;
+    assert_eq!(other.status, StatusCode::OK, "another address is served");
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    for h in held {
+        assert_eq!(h.await.unwrap().unwrap(), StatusCode::UNAUTHORIZED, "served once released (no token)");
+    }
+    let again = app.send(from("192.0.2.7:4002", Method::GET, "/api/v1/events", None, Body::empty())).await;
+    assert_eq!(again.status, StatusCode::OK, "the slots came back");
+}
