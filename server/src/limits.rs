@@ -424,12 +424,15 @@ mod tests {
             "0s",
             "--max-concurrent-requests",
             "0",
+            "--max-requests-per-client",
+            "0",
         ])
         .unwrap()
         .l
         .limits();
         assert_eq!(off, Limits::off());
         assert!(RateLimits::new(&off).is_none());
+        assert!(ClientSlots::new(&off).is_none());
         let proxies = T::try_parse_from(["t", "--trusted-proxies", "127.0.0.1,::1"]).unwrap().l.limits();
         assert_eq!(proxies.trusted_proxies.len(), 2);
     }
