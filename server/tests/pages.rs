@@ -331,7 +331,8 @@ async fn pages_without_server_data_answer_a_readable_500() {
     let router: axum::Router = axum::Router::new()
         .leptos_routes(&options, generate_route_list(app::App), move || app::shell(shell_options.clone()))
         .with_state(options);
-    for (path, missing) in [("/events", "the event log"), ("/dists/fedora", "the event log"), ("/status", "the status figures")]
+    for (path, missing) in
+        [("/events", "the event log"), ("/dists/fedora", "the event log"), ("/status", "the status figures")]
     {
         let response = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
