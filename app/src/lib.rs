@@ -1,8 +1,16 @@
 //! releasetracker's shared crate: the pure core (`model`) and the web UI,
 //! compiled for the server (`ssr`) and, in islands mode, for the browser
 //! (`hydrate`: only the interactive islands).
+//!
+//! Imports go one way: `routes` → pages (`matrix`, `release`, `events`,
+//! `calendar`, `edit`, `account`, `status`) → `ui`, `server_data`,
+//! `links`, `error` → `model`.
 
 pub mod model;
+
+pub mod error;
+pub mod links;
+pub mod server_data;
 
 pub mod account;
 pub mod calendar;
@@ -10,7 +18,8 @@ pub mod edit;
 pub mod events;
 pub mod matrix;
 pub mod release;
+pub mod routes;
 pub mod status;
 pub mod ui;
 
-pub use ui::{shell, App};
+pub use routes::{shell, App};

@@ -3,12 +3,12 @@
 //! editor of the request's session as the author of every write. Writes
 //! of the log go through the log writer.
 
-use app::account::Flash;
-use app::edit::api::ssr::{EditBackend, Pending};
-use app::edit::api::{AppError, CreatedToken, TokenInfo};
+use app::error::AppError;
 use app::model::event::{EventInput, EventRecord};
 use app::model::time::format as rfc3339;
 use app::model::NewRetraction;
+use app::server_data::ssr::{EditBackend, Pending};
+use app::server_data::{CreatedToken, Flash, TokenInfo};
 use axum::http::request::Parts;
 use chrono::Utc;
 use tower_sessions::Session;

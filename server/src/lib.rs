@@ -48,15 +48,15 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
 }
 
 /// The figures of the `/status` page, read from the projection and the bus.
-fn status_source(state: &AppState) -> app::status::StatusSource {
+fn status_source(state: &AppState) -> app::server_data::StatusSource {
     let state = state.clone();
-    app::status::StatusSource(std::sync::Arc::new(move || {
+    app::server_data::StatusSource(std::sync::Arc::new(move || {
         let (events, last_event_id) = {
             let log = state.projection.read();
             (log.len(), log.last_event_id())
         };
         let bus = state.bus.status();
-        app::status::ServiceStatus {
+        app::server_data::ServiceStatus {
             events,
             last_event_id,
             publishing: bus.publishing,
@@ -77,7 +77,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let log = state.projection.shared();
     let status = status_source(&state);
-    let editing = app::edit::api::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
+    let editing = app::server_data::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     let limits = state.limits.clone();
     let context = move || {
@@ -92,7 +92,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         // The fallback renders the app too (its router matches paths the
         // route list does not, such as `/events/`), so it needs the same
-        // context: without it a page panics on `expect_context`.
+        // context: without it a page answers 500 ("The server did not provide ...").
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         // Innermost first: CSRF needs the person that `load_viewer` reads
         // from the session that the session layer loads.

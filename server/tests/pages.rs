@@ -317,3 +317,29 @@ async fn every_page_advertises_the_feed_and_the_calendar_links_its_ics() {
     assert_eq!(app.get("/dists/fedora/feed.atom").await.status, StatusCode::OK);
     assert_eq!(app.get("/calendar.ics?dist=fedora").await.status, StatusCode::OK);
 }
+
+/// A page whose server data was not provided (a wiring fault) answers a
+/// readable 500 page naming what is missing, instead of panicking.
+#[tokio::test]
+async fn pages_without_server_data_answer_a_readable_500() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use leptos_axum::{generate_route_list, LeptosRoutes};
+    use tower::ServiceExt;
+
+    let options = server::leptos_options("target/site", "127.0.0.1:0".parse().unwrap());
+    let shell_options = options.clone();
+    let router: axum::Router = axum::Router::new()
+        .leptos_routes(&options, generate_route_list(app::App), move || app::shell(shell_options.clone()))
+        .with_state(options);
+    for (path, missing) in
+        [("/events", "the event log"), ("/dists/fedora", "the event log"), ("/status", "the status figures")]
+    {
+        let response = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let html = String::from_utf8_lossy(&body);
+        assert!(html.contains(&format!("The server did not provide {missing}.")), "{path}: {html}");
+    }
+}

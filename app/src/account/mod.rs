@@ -1,13 +1,17 @@
 //! Who is looking: the signed-in person (if any) as the server tells the
 //! pages, the one-time notice and form echo a plain form post leaves for
-//! the next page, and the personal API tokens page.
+//! the next page, why someone may not edit, and the personal API tokens
+//! page with its server functions (`api`).
 
+pub mod api;
 pub mod tokens;
-
-use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::links;
+use crate::server_data::{from_request, request_path};
+pub use crate::server_data::{Flash, FormEcho};
 
 /// What pages know about the visitor; the server puts it into each
 /// request, pages read it with [`viewer`].
@@ -53,57 +57,15 @@ impl Viewer {
     }
 }
 
-/// Left in the session by a plain (no JavaScript) form post, shown once
-/// by the next page.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flash {
-    /// A notice such as "Recorded: 44 entered branched".
-    pub notice: Option<String>,
-    /// The form that was refused, with what was typed.
-    pub form: Option<FormEcho>,
-}
-
-/// A refused form: which one, its values, and the problem.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormEcho {
-    /// Which form (`record`, `correct-17`, `retract-17`, `token`).
-    pub form: String,
-    /// Field name to the text the user typed.
-    pub values: BTreeMap<String, String>,
-    /// The field at fault, if one.
-    pub field: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl FormEcho {
-    /// The typed value of a field.
-    pub fn value(&self, field: &str) -> Option<String> {
-        self.values.get(field).cloned()
-    }
-}
-
 /// The visitor of the page being rendered (server side; default in the
 /// browser).
 pub fn viewer() -> Viewer {
-    #[cfg(feature = "ssr")]
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        if let Some(v) = parts.extensions.get::<Viewer>() {
-            return v.clone();
-        }
-    }
-    Viewer::default()
+    from_request::<Viewer>().unwrap_or_default()
 }
 
 /// The flash left for this page, if any (server side).
 pub fn flash() -> Flash {
-    #[cfg(feature = "ssr")]
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        if let Some(f) = parts.extensions.get::<Flash>() {
-            return f.clone();
-        }
-    }
-    Flash::default()
+    from_request::<Flash>().unwrap_or_default()
 }
 
 /// The echo of `form` from the flash, if that form was refused.
@@ -120,10 +82,10 @@ pub fn AccountNav() -> impl IntoView {
             <span class="account">
                 <span class="who">"Signed in as " <strong>{user.nickname.clone()}</strong></span>
                 {user.editor.then(|| view! {
-                    <a href="/events/new">"Record an event"</a>
-                    <a href="/account/tokens">"API tokens"</a>
+                    <a href=links::new_event(links::Prefill::default())>"Record an event"</a>
+                    <a href=links::account_tokens()>"API tokens"</a>
                 })}
-                <form method="post" action="/logout" class="inline">
+                <form method="post" action=links::logout() class="inline">
                     <input type="hidden" name="csrf_token" value=user.csrf.clone()/>
                     <button type="submit" class="link">"Sign out"</button>
                 </form>
@@ -140,15 +102,7 @@ pub fn AccountNav() -> impl IntoView {
 
 /// `/login`, coming back to the page being rendered.
 fn sign_in_href() -> String {
-    #[cfg(feature = "ssr")]
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        if here != "/" {
-            let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
-            return format!("/login?next={next}");
-        }
-    }
-    "/login".to_owned()
+    links::login(request_path().as_deref().filter(|here| *here != "/"))
 }
 
 /// The one-time notice of the flash, if any.
@@ -161,4 +115,15 @@ pub fn FlashNotice() -> impl IntoView {
 #[component]
 pub fn CsrfField(token: String) -> impl IntoView {
     view! { <input type="hidden" name="csrf_token" value=token/> }
+}
+
+/// Why the visitor cannot edit, with a way to sign in that leads to the
+/// record form.
+#[component]
+pub fn NotEditor(viewer: Viewer) -> impl IntoView {
+    let signed_out = viewer.user.is_none() && viewer.login_enabled;
+    view! {
+        <p class="error" role="alert">{viewer.why_not_editor()}</p>
+        {signed_out.then(|| view! { <p><a href=links::login(Some(&links::new_event(links::Prefill::default())))>"Sign in"</a></p> })}
+    }
 }

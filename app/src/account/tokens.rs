@@ -5,9 +5,10 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{echo_of, viewer, CsrfField, FlashNotice};
-use crate::edit::api::{my_tokens, CreateToken, TokenInfo};
-use crate::edit::NotEditor;
+use leptos::server_fn::ServerFn;
+
+use super::api::{my_tokens, CreateToken, RevokeToken, TokenInfo};
+use super::{echo_of, viewer, CsrfField, FlashNotice, NotEditor};
 
 /// The page. Rendered whole on the server (the list needs the database).
 #[component]
@@ -80,7 +81,7 @@ fn TokenTable(tokens: Vec<TokenInfo>, csrf: String) -> impl IntoView {
                                     view! { <span>{format!("revoked {}", day(&t.revoked_at))}</span> }.into_any()
                                 } else {
                                     view! {
-                                        <form method="post" action="/ui/revoke_token" class="inline">
+                                        <form method="post" action=RevokeToken::url() class="inline">
                                             <CsrfField token=csrf.clone()/>
                                             <input type="hidden" name="id" value=t.id/>
                                             <button type="submit" class="danger">{format!("Revoke {}", t.name)}</button>

@@ -8,9 +8,10 @@ use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::{Link, Title};
 
-use crate::model::{Dist, SharedLog};
+use crate::links::{self, CalendarPage as CalendarLink};
+use crate::model::Dist;
 use crate::ui::format::{day, dist_title, release_title, verb, when};
-use crate::ui::{query, set_status, InputError};
+use crate::ui::{query, set_status, ErrorPage, InputError};
 use data::{month_grid, next_month, previous_month, year_rows, MonthGrid, YearRow};
 
 const MONTHS: [&str; 12] = [
@@ -57,18 +58,9 @@ fn read_query(today: NaiveDate) -> Result<CalendarQuery, String> {
     Ok(CalendarQuery { year, month, dist, year_view })
 }
 
+/// A page of the calendar.
 fn href(year: i32, month: Option<u32>, dist: Option<&Dist>, year_view: bool) -> String {
-    let mut h = format!("/calendar?year={year}");
-    if let Some(m) = month {
-        h.push_str(&format!("&month={m}"));
-    }
-    if year_view {
-        h.push_str("&view=year");
-    }
-    if let Some(d) = dist {
-        h.push_str(&format!("&dist={d}"));
-    }
-    h
+    links::calendar(CalendarLink { year, month, dist, year_view })
 }
 
 /// `/calendar?year=&month=&dist=&view=month|year`.
@@ -83,7 +75,10 @@ pub fn CalendarPage() -> impl IntoView {
             (CalendarQuery { year: today.year(), month: today.month(), dist: None, year_view: false }, Some(e))
         }
     };
-    let log = expect_context::<SharedLog>();
+    let log = match crate::server_data::log() {
+        Ok(log) => log,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
     let dists: Vec<Dist> = log.read().dists().into_iter().map(|d| d.dist).collect();
     let first = NaiveDate::from_ymd_opt(q.year, q.month, 1).unwrap_or(today);
     let body = if q.year_view {
@@ -139,10 +134,7 @@ pub fn CalendarPage() -> impl IntoView {
         .into_any()
     };
     let chosen = q.dist.as_ref().map(ToString::to_string);
-    let ics = match &q.dist {
-        Some(d) => format!("/calendar.ics?dist={}", crate::events::urlencode(d.as_str())),
-        None => "/calendar.ics".to_owned(),
-    };
+    let ics = links::calendar_ics(q.dist.as_ref());
     view! {
         <Title text="Calendar · releasetracker"/>
         <Link rel="alternate" type_="text/calendar" title="releasetracker calendar" href=ics.clone()/>
@@ -152,7 +144,7 @@ pub fn CalendarPage() -> impl IntoView {
             " — every event as a calendar entry; retracted ones show as cancelled."
         </p>
         {error.map(|e| view! { <InputError message=format!("Could not read the calendar request: {e}")/> })}
-        <form class="filters" method="get" action="/calendar">
+        <form class="filters" method="get" action=links::calendar_now()>
             <input type="hidden" name="year" value=q.year/>
             {(!q.year_view).then(|| view! { <input type="hidden" name="month" value=q.month/> })}
             {q.year_view.then(|| view! { <input type="hidden" name="view" value="year"/> })}
@@ -170,6 +162,7 @@ pub fn CalendarPage() -> impl IntoView {
         </form>
         {body}
     }
+    .into_any()
 }
 
 /// The month grid.
@@ -195,7 +188,7 @@ fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
                                             <ul>
                                                 {c.events.into_iter().map(|e| view! {
                                                     <li class:retracted=e.retracted>
-                                                        <a href=format!("/events/{}", e.id) title=when(&e.at)>
+                                                        <a href=links::event(e.id) title=when(&e.at)>
                                                             {format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state)}
                                                         </a>
                                                     </li>

@@ -11,11 +11,13 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::account::{echo_of, viewer, CsrfField, FlashNotice};
+use crate::account::{echo_of, viewer, CsrfField, FlashNotice, NotEditor};
+use crate::error::AppError;
+use crate::links;
 use crate::model::event::EventRecord;
-use crate::model::SharedLog;
-use crate::ui::query;
-use api::{AppError, CorrectEvent, RecordEvent, Recorded, RetractEvent};
+use crate::model::{parse_reached, ReachedWords};
+use crate::ui::{query, ErrorPage};
+use api::{CorrectEvent, RecordEvent, Recorded, RetractEvent};
 
 /// What a form shows as its problem: the field at fault and the message.
 type Problem = Option<(Option<String>, String)>;
@@ -71,7 +73,7 @@ fn TextField(
 #[component]
 fn EventFields(form: &'static str, values: BTreeMap<String, String>, problem: Signal<Problem>) -> impl IntoView {
     let v = move |k: &str| values.get(k).cloned();
-    let left = v("reached").is_some_and(|r| matches!(r.as_str(), "false" | "0" | "left"));
+    let left = v("reached").is_some_and(|r| parse_reached(&r, ReachedWords::Form) == Some(false));
     let reached_error = move || problem.get().filter(|(f, _)| f.as_deref() == Some("reached")).map(|(_, m)| m);
     view! {
         <TextField form name="dist" label="Dist" hint="e.g. fedora" list="known-dists" value=v("dist") problem/>
@@ -121,7 +123,7 @@ fn Outcome(result: Signal<Option<Result<Recorded, AppError>>>) -> impl IntoView 
         result.get().and_then(Result::ok).map(|r| {
             view! {
                 <p class="notice" role="status">
-                    {r.summary.clone()} ". " <a href=format!("/events/{}", r.id)>{format!("Event #{}", r.id)}</a>
+                    {r.summary.clone()} ". " <a href=links::event(r.id)>{format!("Event #{}", r.id)}</a>
                 </p>
             }
         })
@@ -143,7 +145,7 @@ pub fn RetractForm(csrf: String, id: i64, reason: Option<String>, initial: Probl
             <button type="submit" class="danger" disabled=move || action.pending().get()>"Retract this event"</button>
         </ActionForm>
         {move || result.get().and_then(Result::ok).map(|_| view! {
-            <p class="notice" role="status">"Retracted. " <a href=format!("/events/{id}")>"Reload the event"</a></p>
+            <p class="notice" role="status">"Retracted. " <a href=links::event(id)>"Reload the event"</a></p>
         })}
     }
 }
@@ -172,7 +174,10 @@ pub fn CorrectForm(csrf: String, id: i64, values: BTreeMap<String, String>, init
 /// suggestions while typing (free text stays allowed).
 #[component]
 pub fn Suggestions() -> impl IntoView {
-    let log = expect_context::<SharedLog>();
+    let log = match crate::server_data::log() {
+        Ok(log) => log,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
     let dists = log.read().dists();
     let mut releases: Vec<String> = dists.iter().flat_map(|d| d.releases.iter().map(|r| r.to_string())).collect();
     releases.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
@@ -186,6 +191,7 @@ pub fn Suggestions() -> impl IntoView {
         <datalist id="known-releases">{options(releases)}</datalist>
         <datalist id="known-states">{options(states)}</datalist>
     }
+    .into_any()
 }
 
 /// `/events/new`: the record form, for editors.
@@ -220,16 +226,6 @@ pub fn NewEventPage() -> impl IntoView {
         <h1>"Record an event"</h1>
         <FlashNotice/>
         {body}
-    }
-}
-
-/// Why the visitor cannot edit, with a way to sign in.
-#[component]
-pub fn NotEditor(viewer: crate::account::Viewer) -> impl IntoView {
-    let signed_out = viewer.user.is_none() && viewer.login_enabled;
-    view! {
-        <p class="error" role="alert">{viewer.why_not_editor()}</p>
-        {signed_out.then(|| view! { <p><a href="/login?next=%2Fevents%2Fnew">"Sign in"</a></p> })}
     }
 }
 

@@ -4,11 +4,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::links;
+use crate::model::describe;
 use crate::model::event::EventRecord;
-use crate::model::time::{format as rfc3339, parse_since};
-use crate::model::{parse_at, Dist, LogQuery, Release, SharedLog, State};
+use crate::model::time::format as rfc3339;
+use crate::model::{LogFilter, LogQuery};
 use crate::ui::format::{release_title, verb, when};
-use crate::ui::{param, query, set_status, InputError, NotFound};
+use crate::ui::{param, query, query_pairs, set_status, ErrorPage, InputError, NotFound};
 
 /// Events per page of the log.
 const PAGE: usize = 50;
@@ -37,14 +39,14 @@ pub fn EventTable(events: Vec<EventRecord>) -> impl IntoView {
                         view! {
                             <tr class:retracted=retracted data-id=e.id>
                                 <td><time datetime=rfc3339(&e.at)>{when(&e.at)}</time></td>
-                                <td><a href=format!("/dists/{}/releases/{}", e.dist, e.release)>{release_title(&e.dist, &e.release)}</a></td>
+                                <td><a href=links::release(&e.dist, &e.release)>{release_title(&e.dist, &e.release)}</a></td>
                                 <td>
                                     {format!("{} {}", verb(e.reached), e.state)}
                                     {(!e.changed).then(|| view! { <span class="badge">"no change"</span> })}
                                     {retracted.then(|| view! { <span class="badge">"retracted"</span> })}
                                 </td>
                                 <td>{format!("{} ({})", e.recorded_by, e.source)}</td>
-                                <td><a href=format!("/events/{}", e.id)>{format!("#{}", e.id)}</a></td>
+                                <td><a href=links::event(e.id)>{format!("#{}", e.id)}</a></td>
                             </tr>
                         }
                     }).collect_view()}
@@ -55,55 +57,44 @@ pub fn EventTable(events: Vec<EventRecord>) -> impl IntoView {
     .into_any()
 }
 
-/// Reads the filters of `/events` from the query string.
-fn filters() -> Result<LogQuery, String> {
-    let err = |e: crate::model::ValidationError| e.to_string();
-    Ok(LogQuery {
-        dist: query("dist").map(|v| Dist::parse(&v)).transpose().map_err(err)?,
-        release: query("release").map(|v| Release::parse(&v)).transpose().map_err(err)?,
-        state: query("state").map(|v| State::parse(&v)).transpose().map_err(err)?,
-        since: query("since").map(|v| parse_since("since", &v)).transpose().map_err(err)?,
-        until: query("until").map(|v| parse_at(&v).map_err(|e| format!("until: {}", e.message))).transpose()?,
-        before_id: query("before_id")
-            .map(|v| v.parse::<i64>().map_err(|_| "before_id: must be a number".to_owned()))
-            .transpose()?,
-        after_id: None,
-        limit: PAGE,
-    })
+/// Reads the filters and the page of `/events` from the query string:
+/// the log's filters as every reader of the log reads them, and
+/// `before_id`.
+fn filters() -> Result<(LogFilter, Option<i64>), String> {
+    let pairs = query_pairs();
+    let filter =
+        LogFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| e.to_string())?;
+    let before_id = query("before_id")
+        .map(|v| v.parse::<i64>().map_err(|_| "before_id: must be a number".to_owned()))
+        .transpose()?;
+    Ok((filter, before_id))
 }
 
 /// `/events`: the log, newest first, with filters and pages.
 #[component]
 pub fn EventLogPage() -> impl IntoView {
-    let log = expect_context::<SharedLog>();
-    let (filter, error) = match filters() {
+    let log = match crate::server_data::log() {
+        Ok(log) => log,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
+    let ((filter, before_id), error) = match filters() {
         Ok(f) => (f, None),
         Err(e) => {
             set_status(400);
-            (LogQuery { limit: PAGE, ..Default::default() }, Some(format!("Could not read the filters: {e}")))
+            ((LogFilter::default(), None), Some(format!("Could not read the filters: {e}")))
         }
     };
     let (page, dists) = {
         let log = log.read();
-        (log.query(&filter), log.dists())
+        (log.query(&LogQuery { before_id, ..filter.log_query(PAGE) }), log.dists())
     };
-    let keep = |key: &str| query(key).map(|v| format!("&{key}={}", urlencode(&v))).unwrap_or_default();
-    let older = page.next_before_id.map(|id| {
-        format!(
-            "/events?before_id={id}{}{}{}{}{}",
-            keep("dist"),
-            keep("release"),
-            keep("state"),
-            keep("since"),
-            keep("until")
-        )
-    });
+    let older = page.next_before_id.map(|id| links::events_filtered(&filter, Some(id)));
     let chosen = query("dist");
     view! {
         <Title text="Event log · releasetracker"/>
         <h1>"Event log"</h1>
         {error.map(|message| view! { <InputError message/> })}
-        <form class="filters" method="get" action="/events">
+        <form class="filters" method="get" action=links::events()>
             <label>"Dist "
                 <select name="dist">
                     <option value="">"all"</option>
@@ -122,42 +113,34 @@ pub fn EventLogPage() -> impl IntoView {
         </form>
         <EventTable events=page.events/>
         <nav class="pager" aria-label="Pages">
-            {query("before_id").map(|_| view! { <a href="/events">"Newest"</a> })}
+            {before_id.map(|_| view! { <a href=links::events()>"Newest"</a> })}
             {older.map(|href| view! { <a href=href rel="next">"Older events"</a> })}
         </nav>
     }
-}
-
-/// Percent-encodes a query value.
-pub(crate) fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    .into_any()
 }
 
 /// `/events/{id}`: who recorded an event, when, why, and its retraction.
 #[component]
 pub fn EventPage() -> impl IntoView {
     let id = param("id").and_then(|v| v.parse::<i64>().ok());
-    let log = expect_context::<SharedLog>();
+    let log = match crate::server_data::log() {
+        Ok(log) => log,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
     let Some(e) = id.and_then(|id| log.read().event_record(id)) else {
         return view! { <NotFound what="There is no event with this number.".to_owned()/> }.into_any();
     };
-    let title = format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state);
-    let was = if e.was_in_state { "it was already in" } else { "it was not in" };
+    let title = describe::headline(&e);
     view! {
         <Title text=format!("Event #{} · releasetracker", e.id)/>
         <h1>{title}</h1>
         <crate::account::FlashNotice/>
         {e.corrected_by.map(|id| view! {
-            <p class="notice">"Corrected by " <a href=format!("/events/{id}")>{format!("event #{id}")}</a> "."</p>
+            <p class="notice">"Corrected by " <a href=links::event(id)>{format!("event #{id}")}</a> "."</p>
         })}
         {e.corrects.map(|id| view! {
-            <p class="notice">"This event corrects " <a href=format!("/events/{id}")>{format!("event #{id}")}</a> "."</p>
+            <p class="notice">"This event corrects " <a href=links::event(id)>{format!("event #{id}")}</a> "."</p>
         })}
         {e.retraction.as_ref().map(|r| view! {
             <section class="retraction" role="note">
@@ -168,9 +151,9 @@ pub fn EventPage() -> impl IntoView {
             </section>
         })}
         <dl class="event">
-            <dt>"Event"</dt><dd>{format!("#{}", e.id)} " · " <a href=format!("/api/v1/events/{}", e.id)>"JSON"</a></dd>
-            <dt>"Release"</dt><dd><a href=format!("/dists/{}/releases/{}", e.dist, e.release)>{release_title(&e.dist, &e.release)}</a></dd>
-            <dt>"Change"</dt><dd>{format!("{} {} — {was} {} before", verb(e.reached), e.state, e.state)}
+            <dt>"Event"</dt><dd>{format!("#{}", e.id)} " · " <a href=links::api_event(e.id)>"JSON"</a></dd>
+            <dt>"Release"</dt><dd><a href=links::release(&e.dist, &e.release)>{release_title(&e.dist, &e.release)}</a></dd>
+            <dt>"Change"</dt><dd>{describe::change(&e)}
                 {(!e.changed).then(|| view! { <span class="badge">"no change"</span> })}</dd>
             <dt>"When"</dt><dd><time datetime=rfc3339(&e.at)>{when(&e.at)}</time></dd>
             <dt>"Recorded"</dt><dd>{format!("{} by {} ({})", when(&e.recorded_at), e.recorded_by, e.source)}</dd>
@@ -180,15 +163,4 @@ pub fn EventPage() -> impl IntoView {
         <crate::edit::EventEditing event=e.clone()/>
     }
     .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::urlencode;
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(urlencode("a b&c=<d>"), "a%20b%26c%3D%3Cd%3E");
-        assert_eq!(urlencode("44"), "44");
-    }
 }

@@ -6,10 +6,11 @@ pub mod data;
 use leptos::prelude::*;
 use leptos_meta::{Link, Title};
 
-use crate::model::{Dist, SharedLog};
+use crate::links;
+use crate::model::{Dist, LogFilter};
 use crate::ui::format::{dist_title, release_label, when};
 use crate::ui::islands::AtPicker;
-use crate::ui::{param, AsOf, AsOfBanner, InputError, NotFound};
+use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
 use data::{matrix, Matrix};
 
 /// `/` (every dist) and `/dists/{dist}` (one).
@@ -17,7 +18,10 @@ use data::{matrix, Matrix};
 pub fn MatrixPage() -> impl IntoView {
     let dist_param = param("dist");
     let as_of = AsOf::from_query();
-    let log = expect_context::<SharedLog>();
+    let log = match crate::server_data::log() {
+        Ok(log) => log,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
     let matrices: Vec<Matrix> = {
         let log = log.read();
         match &dist_param {
@@ -34,9 +38,10 @@ pub fn MatrixPage() -> impl IntoView {
     if let (Some(raw), true) = (&dist_param, matrices.is_empty()) {
         return view! { <NotFound what=format!("No events were recorded for the dist “{raw}”.")/> }.into_any();
     }
-    let path = match &dist_param {
-        Some(d) => format!("/dists/{d}"),
-        None => "/".to_owned(),
+    // The dist as found (a dist page with no matrix was answered above).
+    let path = match (&dist_param, matrices.first()) {
+        (Some(_), Some(m)) => links::dist(&m.dist),
+        _ => links::home(),
     };
     let heading = match matrices.first() {
         Some(m) if dist_param.is_some() => format!("{} release states", dist_title(&m.dist)),
@@ -44,8 +49,8 @@ pub fn MatrixPage() -> impl IntoView {
     };
     let empty = matrices.is_empty();
     // A dist's page also offers the feed of that dist alone.
-    let dist_feed = dist_param.as_ref().zip(matrices.first()).map(|(raw, m)| {
-        let href = format!("/dists/{}/feed.atom", crate::events::urlencode(raw));
+    let dist_feed = dist_param.as_ref().and(matrices.first()).map(|m| {
+        let href = links::dist_feed(&m.dist, &LogFilter::default(), None);
         let title = format!("releasetracker: {}", dist_title(&m.dist));
         view! {
             <Link rel="alternate" type_="application/atom+xml" title=title.clone() href=href.clone()/>
@@ -78,7 +83,7 @@ fn MatrixTable(matrix: Matrix) -> impl IntoView {
     view! {
         <section class="matrix" aria-labelledby=labelled_by data-dist=dist.to_string()>
             <h2 id=heading_id>
-                <a href=format!("/dists/{dist}")>{title.clone()}</a>
+                <a href=links::dist(&dist)>{title.clone()}</a>
             </h2>
             <div class="table-scroll">
                 <table>
@@ -91,7 +96,7 @@ fn MatrixTable(matrix: Matrix) -> impl IntoView {
                     </thead>
                     <tbody>
                         {matrix.rows.into_iter().map(|row| {
-                            let href = format!("/dists/{dist}/releases/{}", row.release);
+                            let href = links::release(&dist, &row.release);
                             let label = release_label(&row.release);
                             let cells = row.cells.into_iter().zip(states.clone()).map(|(cell, state)| {
                                 match cell {

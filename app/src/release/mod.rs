@@ -6,12 +6,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::events::EventTable;
+use crate::links;
 use crate::model::event::EventRecord;
 use crate::model::views::ReleaseDetail;
-use crate::model::{Dist, LogQuery, PropertySet, Release, SharedLog};
-use crate::ui::format::{release_title, when};
+use crate::model::{Dist, LogQuery, PropertySet, Release};
+use crate::ui::format::{dist_title, release_title, when};
 use crate::ui::islands::AtPicker;
-use crate::ui::{param, AsOf, AsOfBanner, InputError, NotFound};
+use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
 
 /// Most events listed on a release page.
 const EVENT_LIMIT: usize = 500;
@@ -26,7 +27,10 @@ pub fn ReleasePage() -> impl IntoView {
         return view! { <NotFound/> }.into_any();
     };
     let as_of = AsOf::from_query();
-    let log = expect_context::<SharedLog>();
+    let log = match crate::server_data::log() {
+        Ok(log) => log,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
     let found: Option<(ReleaseDetail, Vec<EventRecord>, PropertySet, PropertySet)> = {
         let log = log.read();
         let properties = log.properties().set_at(&dist, Some(&release), as_of.at);
@@ -47,7 +51,7 @@ pub fn ReleasePage() -> impl IntoView {
             .into_any();
     };
     let title = release_title(&dist, &release);
-    let path = format!("/dists/{dist}/releases/{release}");
+    let path = links::release(&dist, &release);
     let current: Vec<String> = detail
         .iter()
         .filter(|(_, d)| d.is_in)
@@ -55,7 +59,7 @@ pub fn ReleasePage() -> impl IntoView {
         .collect();
     view! {
         <Title text=format!("{title} · releasetracker")/>
-        <p class="breadcrumb"><a href=format!("/dists/{dist}")>{crate::ui::format::dist_title(&dist)}</a></p>
+        <p class="breadcrumb"><a href=links::dist(&dist)>{dist_title(&dist)}</a></p>
         <h1>{title.clone()}</h1>
         {as_of.error.clone().map(|message| view! { <InputError message/> })}
         <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
@@ -68,14 +72,13 @@ pub fn ReleasePage() -> impl IntoView {
             }}
         </p>
         {crate::account::viewer().editor().is_some().then(|| {
-            let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
-            let href = format!("/events/new?dist={}&release={}", enc(dist.as_str()), enc(release.as_str()));
+            let href = links::new_event(links::Prefill { dist: Some(&dist), release: Some(&release), ..Default::default() });
             view! { <p><a href=href>"Record an event for this release"</a></p> }
         })}
         {(!properties.is_empty() || !dist_properties.is_empty()).then(|| view! {
             <h2>"Properties"</h2>
             <PropertyTable caption=title.clone() properties/>
-            <PropertyTable caption=crate::ui::format::dist_title(&dist) properties=dist_properties/>
+            <PropertyTable caption=dist_title(&dist) properties=dist_properties/>
         })}
         <h2>"History by state"</h2>
         {detail.into_iter().map(|(state, d)| view! {
@@ -86,9 +89,9 @@ pub fn ReleasePage() -> impl IntoView {
                     <tbody>
                         {d.history.into_iter().map(|i| view! {
                             <tr>
-                                <td><a href=format!("/events/{}", i.entered_by)>{when(&i.entered)}</a></td>
+                                <td><a href=links::event(i.entered_by)>{when(&i.entered)}</a></td>
                                 <td>{match (i.left, i.left_by) {
-                                    (Some(left), Some(by)) => view! { <a href=format!("/events/{by}")>{when(&left)}</a> }.into_any(),
+                                    (Some(left), Some(by)) => view! { <a href=links::event(by)>{when(&left)}</a> }.into_any(),
                                     _ => view! { <span>"—"</span> }.into_any(),
                                 }}</td>
                             </tr>

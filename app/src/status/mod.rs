@@ -1,45 +1,23 @@
 //! `/status`: how this server is doing — the log, and the message bus's
 //! outbox backlog, sent and failed publishes and the last error — for the
 //! operators who run it. The server supplies the figures through
-//! [`StatusSource`]; this module only shows them.
-
-use std::sync::Arc;
+//! [`StatusSource`] (in `server_data`); this module only shows them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::model::Timestamp;
+use crate::links;
+pub use crate::server_data::{ServiceStatus, StatusSource};
 use crate::ui::format::when;
-
-/// The figures the page shows, read when it renders.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceStatus {
-    /// Events in the log (retracted included).
-    pub events: usize,
-    /// Highest event id.
-    pub last_event_id: i64,
-    /// Whether a broker is configured and the publisher runs.
-    pub publishing: bool,
-    /// Whether the publisher holds a connection to the broker.
-    pub connected: bool,
-    /// Messages not yet confirmed by the broker, and when that was counted.
-    pub backlog: Option<(i64, Timestamp)>,
-    /// Messages confirmed since start.
-    pub sent: u64,
-    /// Failed publish attempts since start.
-    pub failed: u64,
-    /// The last publishing error and when it happened.
-    pub last_error: Option<(String, Timestamp)>,
-}
-
-/// Where the page gets its figures: provided by the server as context.
-#[derive(Clone)]
-pub struct StatusSource(pub Arc<dyn Fn() -> ServiceStatus + Send + Sync>);
+use crate::ui::ErrorPage;
 
 /// `/status`.
 #[component]
 pub fn StatusPage() -> impl IntoView {
-    let status = use_context::<StatusSource>().map(|source| (source.0)()).unwrap_or_default();
+    let status = match crate::server_data::service_status() {
+        Ok(status) => status,
+        Err(error) => return view! { <ErrorPage error/> }.into_any(),
+    };
     let bus = match (status.publishing, status.connected) {
         (false, _) => "off (no AMQP_URL): messages wait in the outbox",
         (true, true) => "publishing, connected to the broker",
@@ -66,6 +44,7 @@ pub fn StatusPage() -> impl IntoView {
                 None => "none".to_owned(),
             }}</dd>
         </dl>
-        <p>"The same figures, for machines: " <a href="/readyz">"/readyz"</a> "."</p>
+        <p>"The same figures, for machines: " <a href=links::readyz()>"/readyz"</a> "."</p>
     }
+    .into_any()
 }

@@ -57,7 +57,7 @@ pub fn ApiDocsPage() -> impl IntoView {
         </div>
         <p>
             "The machine-readable description, generated from the code: "
-            <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a>
+            <a href=crate::links::api_openapi()>"/api/v1/openapi.json"</a>
             " (OpenAPI 3.1, for client generators and API explorers)."
         </p>
         <h2>"Example"</h2>

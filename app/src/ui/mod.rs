@@ -1,6 +1,7 @@
-//! The frame of every page: the HTML shell, the routes, header and footer,
-//! the "not found" page, and small helpers the pages share (query
-//! parameters, `?at=`, HTTP status).
+//! What every page shares: the "not found" and error pages, input error
+//! banners, the `?at=` banner, and helpers for query and path parameters
+//! and the HTTP status. The shell and the routes live in `routes`. This
+//! module never imports a page module (pages import it).
 
 pub mod api_docs;
 pub mod format;
@@ -8,100 +9,12 @@ pub mod islands;
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::{use_params_map, use_query_map};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_params_map};
 
+use crate::error::AppError;
+use crate::links;
 use crate::model::{parse_at, Timestamp};
-use crate::{account, calendar, edit, events, matrix, release, status};
-
-/// The document around the app: what the server sends. Islands mode: only
-/// the interactive islands load wasm; everything else is plain HTML.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                // Feed readers find the feed from any page.
-                <link rel="alternate" type="application/atom+xml" title="releasetracker: all events" href="/feed.atom"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
-                <MetaTags/>
-            </head>
-            <body>
-                <App/>
-            </body>
-        </html>
-    }
-}
-
-/// The text of `<title>` as the server must write it. leptos_meta 0.8
-/// writes the title into the page without escaping it, so a release named
-/// `</title><script>...` would have become markup; `<title>` is RCDATA,
-/// so the browser decodes the entities back and the tab shows the name as
-/// recorded. In the browser (`document.title`) the text stays as it is.
-fn escaped_title(text: String) -> String {
-    if cfg!(feature = "ssr") {
-        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-    } else {
-        text
-    }
-}
-
-/// The application: header, routes, footer.
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    view! {
-        <Stylesheet id="leptos" href="/pkg/releasetracker.css"/>
-        // Applies to the `<Title text=.../>` of every page.
-        <Title formatter=escaped_title/>
-        <Router>
-            <a class="skip" href="#main">"Skip to content"</a>
-            <header class="site-header">
-                <nav aria-label="Main">
-                    <a class="brand" href="/">"releasetracker"</a>
-                    <a href="/">"State matrix"</a>
-                    <a href="/calendar">"Calendar"</a>
-                    <a href="/events">"Event log"</a>
-                </nav>
-                <account::AccountNav/>
-            </header>
-            <main id="main">
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=StaticSegment("") view=matrix::MatrixPage/>
-                    <Route path=(StaticSegment("dists"), ParamSegment("dist")) view=matrix::MatrixPage/>
-                    <Route
-                        path=(StaticSegment("dists"), ParamSegment("dist"), StaticSegment("releases"), ParamSegment("release"))
-                        view=release::ReleasePage
-                    />
-                    <Route path=StaticSegment("calendar") view=calendar::CalendarPage/>
-                    <Route path=StaticSegment("api") view=api_docs::ApiDocsPage/>
-                    <Route path=StaticSegment("status") view=status::StatusPage/>
-                    <Route path=StaticSegment("events") view=events::EventLogPage/>
-                    <Route path=(StaticSegment("events"), StaticSegment("new")) view=edit::NewEventPage/>
-                    <Route path=(StaticSegment("account"), StaticSegment("tokens")) view=account::tokens::TokensPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("events"), ParamSegment("id")) view=events::EventPage/>
-                </Routes>
-            </main>
-            <footer class="site-footer">
-                <span>"JSON: "</span>
-                <a href="/api/v1/dists">"dists"</a>
-                <a href="/api/v1/events">"event log"</a>
-                <a href="/api/v1/views/fedora/states-by-release">"states by release"</a>
-                <a href="/api/v1/views/fedora/releases-by-state">"releases by state"</a>
-                <a href="/api">"API docs"</a>
-                <a href="/feed.atom" type="application/atom+xml">"Feed"</a>
-                <a href="/calendar.ics" type="text/calendar">"iCalendar"</a>
-                <a href="/status">"Status"</a>
-            </footer>
-        </Router>
-    }
-}
 
 /// The page for unknown paths and unknown dists, releases or events.
 #[component]
@@ -111,7 +24,21 @@ pub fn NotFound(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
         <Title text="Not found · releasetracker"/>
         <h1>"Not found"</h1>
         <p>{what.unwrap_or_else(|| "There is no page at this address.".to_owned())}</p>
-        <p><a href="/">"Back to the state matrix"</a></p>
+        <p><a href=links::home()>"Back to the state matrix"</a></p>
+    }
+}
+
+/// The page shown when something the page needs failed on our side, such
+/// as context the server did not provide: the error's status (500) and
+/// its message, instead of a panic.
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    set_status(error.status());
+    view! {
+        <Title text="Error · releasetracker"/>
+        <h1>"Something went wrong"</h1>
+        <p class="error" role="alert">{error.to_string()}</p>
+        <p><a href=links::home()>"Back to the state matrix"</a></p>
     }
 }
 
@@ -133,12 +60,22 @@ pub fn set_status(code: u16) {
     let _ = code;
 }
 
-/// A query parameter of the current URL; empty counts as absent.
-pub fn query(key: &str) -> Option<String> {
-    use_query_map().with_untracked(|q| q.get(key)).filter(|v| !v.is_empty())
+/// The query of the current URL as decoded pairs, in order. Read from the
+/// raw query string: leptos_router's own query map percent-decodes the
+/// already decoded values a second time (`100%2541` would become `100A`).
+pub fn query_pairs() -> Vec<(String, String)> {
+    let search = use_location().search.get_untracked();
+    url::form_urlencoded::parse(search.as_bytes()).into_owned().collect()
 }
 
-/// A path parameter of the current route.
+/// A query parameter of the current URL (the last, if repeated); empty
+/// counts as absent.
+pub fn query(key: &str) -> Option<String> {
+    query_pairs().into_iter().rev().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !v.is_empty())
+}
+
+/// A path parameter of the current route, decoded (`10%2F1` → `10/1`:
+/// leptos_router decodes each segment once).
 pub fn param(key: &str) -> Option<String> {
     use_params_map().with_untracked(|p| p.get(key))
 }

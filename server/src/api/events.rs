@@ -2,9 +2,9 @@
 //! scripts), list with filters and cursors, read one, retract.
 
 use app::model::event::{EventInput, EventRecord};
-use app::model::time::parse_since;
-use app::model::LogPage;
-use app::model::{parse_at, Dist, LogQuery, NewRetraction, Release, State};
+use app::model::{
+    parse_reached as read_reached, FilterText, LogFilter, LogPage, LogQuery, NewRetraction, ReachedWords,
+};
 use axum::extract::{Path, Request, State as AxumState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,7 +39,7 @@ async fn record(
     let event = input.validate(Utc::now())?;
     let key = key.map(|k| idempotency::write_key(k, &event, at_given));
     let Recorded { event: record, replayed } = state.writer.record_once(event, who.actor(), key).await?;
-    let location = format!("/api/v1/events/{}", record.id);
+    let location = app::links::api_event(record.id);
     let mut response = (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response();
     if replayed {
         response.headers_mut().extend([idempotency::replayed_header()]);
@@ -77,13 +77,10 @@ pub async fn create(
     record(&state, &who, &headers, input).await
 }
 
-/// Reads `reached` the way shell scripts write it.
+/// Reads `reached` the way shell scripts write it (the core's reading).
 fn parse_reached(value: &str) -> Result<bool, ApiError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" => Ok(true),
-        "0" | "false" => Ok(false),
-        _ => Err(ApiError::invalid("reached", "reached: must be 1, 0, true or false")),
-    }
+    read_reached(value, ReachedWords::Script)
+        .ok_or_else(|| ApiError::invalid("reached", "reached: must be 1, 0, true or false"))
 }
 
 /// Builds an event input from `key=value` pairs (query string and/or an
@@ -215,20 +212,14 @@ impl LogParams {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
         }
-        Ok(LogQuery {
-            dist: self.dist.as_deref().map(Dist::parse).transpose()?,
-            release: self.release.as_deref().map(Release::parse).transpose()?,
-            state: self.state.as_deref().map(State::parse).transpose()?,
-            since: self.since.as_deref().map(|s| parse_since("since", s)).transpose()?,
-            until: self
-                .until
-                .as_deref()
-                .map(|s| parse_at(s).map_err(|e| app::model::ValidationError { field: "until", ..e }))
-                .transpose()?,
-            before_id: self.before_id,
-            after_id: self.after_id,
-            limit: limit as usize,
-        })
+        let filter = LogFilter::parse(FilterText {
+            dist: self.dist.as_deref(),
+            release: self.release.as_deref(),
+            state: self.state.as_deref(),
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
+        })?;
+        Ok(LogQuery { before_id: self.before_id, after_id: self.after_id, ..filter.log_query(limit as usize) })
     }
 }
 

@@ -3,13 +3,14 @@
 //! every value). Entries never change once written: a correction is a new
 //! entry (the retraction), so readers that keep old entries stay right.
 
+use app::links;
+use app::model::describe::{self, when, Names};
 use app::model::event::{EventRecord, RetractionRecord};
 use app::model::{Activity, Timestamp};
-use app::ui::format::when;
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
 use chrono::TimeZone;
 
-use super::{absolute, change_sentence, event_page, headline, with_query, Document, Selection};
+use super::{absolute, event_page, with_query, Document, Selection};
 use crate::api::error::ApiError;
 use crate::state::AppState;
 
@@ -53,11 +54,11 @@ fn event_entry(state: &AppState, e: &EventRecord) -> Entry {
     if let Some(href) = &e.link {
         links.push(link(xml_text(href), "related", None, None));
     }
-    let mut summary = change_sentence(e);
+    let mut summary = describe::event_in_full(e);
     summary.push_str(&format!(" Recorded by {} ({}).", e.recorded_by, e.source));
     let mut entry = Entry {
         id: state.feed_authority.tag(&format!("event/{}", e.id)),
-        title: plain(headline(e)),
+        title: plain(describe::headline(e)),
         updated: fixed(&e.recorded_at),
         published: Some(fixed(&e.at)),
         authors: vec![person(&e.recorded_by)],
@@ -77,7 +78,7 @@ fn retraction_entry(state: &AppState, r: &RetractionRecord, e: &EventRecord) -> 
     let mut summary = format!(
         "Event #{} ({} at {}) was retracted by {} ({}): it no longer counts in any view.",
         e.id,
-        headline(e),
+        describe::headline(e),
         when(&e.at),
         r.recorded_by,
         r.source,
@@ -90,7 +91,7 @@ fn retraction_entry(state: &AppState, r: &RetractionRecord, e: &EventRecord) -> 
     summary.push_str(&format!(" Reason: {}", r.reason));
     Entry {
         id: state.feed_authority.tag(&format!("retraction/{}", r.id)),
-        title: plain(format!("Retracted: {}", headline(e))),
+        title: plain(describe::retraction(e, Names::Titles)),
         updated: fixed(&r.recorded_at),
         published: Some(fixed(&r.recorded_at)),
         authors: vec![person(&r.recorded_by)],
@@ -136,7 +137,12 @@ pub fn feed(state: &AppState, selection: &Selection, self_path: &str) -> Result<
         authors: vec![person("releasetracker")],
         links: vec![
             link(absolute(state, self_path), "self", Some("application/atom+xml"), None),
-            link(absolute(state, &with_query("events", &filters)), "alternate", Some("text/html"), None),
+            link(
+                absolute(state, &links::events_filtered(&selection.filter, None)),
+                "alternate",
+                Some("text/html"),
+                None,
+            ),
         ],
         generator: Some(Generator {
             value: "releasetracker".to_owned(),

@@ -5,13 +5,13 @@
 //! the corrected event arrives with a new one) instead of silently losing
 //! an entry. Built with the `icalendar` crate, which escapes and folds.
 
+use app::model::describe::{self, when, Names};
 use app::model::event::EventRecord;
 use app::model::Timestamp;
-use app::ui::format::when;
 use chrono::{NaiveTime, TimeZone};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
-use super::{change_sentence, event_page, headline, Document, Selection};
+use super::{event_page, Document, Selection};
 use crate::api::error::ApiError;
 use crate::state::AppState;
 
@@ -53,7 +53,7 @@ fn revised_at(e: &EventRecord) -> Timestamp {
 /// UTC is a date (the usual way history is recorded, and how calendars
 /// show all-day items); any other is a timed event without duration.
 fn vevent(state: &AppState, e: &EventRecord) -> Event {
-    let mut description = change_sentence(e);
+    let mut description = describe::event_in_full(e);
     description.push_str(&format!("\nRecorded by {} ({}) at {}.", e.recorded_by, e.source, when(&e.recorded_at)));
     if let Some(note) = &e.note {
         description.push_str(&format!("\n\n{note}"));
@@ -62,9 +62,9 @@ fn vevent(state: &AppState, e: &EventRecord) -> Event {
         description.push_str(&format!("\n\n{link}"));
     }
     let mut event = Event::new();
-    let mut summary = headline(e);
+    let mut summary = describe::headline(e);
     if let Some(r) = &e.retraction {
-        summary = format!("Retracted: {summary}");
+        summary = describe::retraction(e, Names::Titles);
         let corrected = e.corrected_by.map(|new| format!(" (corrected by event #{new})")).unwrap_or_default();
         description = format!(
             "Retracted{corrected} by {} at {}: {}\n\n{description}",

@@ -7,10 +7,9 @@
 pub mod atom;
 pub mod ical;
 
-use app::model::event::EventRecord;
-use app::model::time::parse_since;
-use app::model::{parse_at, Dist, LogQuery, Release, State, Timestamp};
-use app::ui::format::{release_title, verb, when};
+use app::links;
+use app::model::describe::{dist_title, release_title};
+use app::model::{FilterText, LogFilter, LogQuery, Timestamp};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -105,19 +104,11 @@ struct CalendarQuery {
     until: Option<String>,
 }
 
-/// What a feed or calendar shows: validated filters and a page size.
+/// What a feed or calendar shows: the log's filters and a page size.
 #[derive(Debug, Clone)]
 pub struct Selection {
-    /// Only this dist.
-    pub dist: Option<Dist>,
-    /// Only this release.
-    pub release: Option<Release>,
-    /// Only this state.
-    pub state: Option<State>,
-    /// Only events with `at` at or after this (as given, and read).
-    pub since: Option<(String, Timestamp)>,
-    /// Only events with `at` at or before this (as given, and read).
-    pub until: Option<(String, Timestamp)>,
+    /// The filters, read as every reader of the log reads them.
+    pub filter: LogFilter,
     /// How many entries.
     pub limit: usize,
 }
@@ -129,90 +120,57 @@ impl Selection {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
         }
-        let since = params.since.map(|raw| parse_since("since", &raw).map(|t| (raw, t))).transpose()?;
-        let until = params
-            .until
-            .map(|raw| {
-                parse_at(&raw).map(|t| (raw, t)).map_err(|e| app::model::ValidationError { field: "until", ..e })
-            })
-            .transpose()?;
-        Ok(Self {
-            dist: params.dist.as_deref().map(Dist::parse).transpose()?,
-            release: params.release.as_deref().map(Release::parse).transpose()?,
-            state: params.state.as_deref().map(State::parse).transpose()?,
-            since,
-            until,
-            limit,
-        })
+        let filter = LogFilter::parse(FilterText {
+            dist: params.dist.as_deref(),
+            release: params.release.as_deref(),
+            state: params.state.as_deref(),
+            since: params.since.as_deref(),
+            until: params.until.as_deref(),
+        })?;
+        Ok(Self { filter, limit })
     }
 
     /// The log query with these filters.
     pub fn log_query(&self) -> LogQuery {
-        LogQuery {
-            dist: self.dist.clone(),
-            release: self.release.clone(),
-            state: self.state.clone(),
-            since: self.since.as_ref().map(|(_, t)| *t),
-            until: self.until.as_ref().map(|(_, t)| *t),
-            limit: self.limit,
-            ..LogQuery::default()
-        }
+        self.filter.log_query(self.limit)
     }
 
     /// The filters as a query string (`dist=fedora&state=branched`), in a
     /// fixed order: what a feed's id is made of.
     pub fn filters_query(&self) -> String {
-        self.query_string(true, false)
+        links::query_string(self.filter.pairs(true))
     }
 
-    /// The query string of a URL that serves this selection: the dist only
-    /// when it is not in the path, the limit only when not the default.
-    pub fn query_string(&self, with_dist: bool, with_limit: bool) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let (true, Some(d)) = (with_dist, &self.dist) {
-            query.append_pair("dist", d.as_str());
-        }
-        if let Some(r) = &self.release {
-            query.append_pair("release", r.as_str());
-        }
-        if let Some(s) = &self.state {
-            query.append_pair("state", s.as_str());
-        }
-        if let Some((raw, _)) = &self.since {
-            query.append_pair("since", raw);
-        }
-        if let Some((raw, _)) = &self.until {
-            query.append_pair("until", raw);
-        }
-        if with_limit && self.limit != DEFAULT_LIMIT {
-            query.append_pair("limit", &self.limit.to_string());
-        }
-        query.finish()
+    /// The limit, when a URL must repeat it (not the default).
+    fn given_limit(&self) -> Option<usize> {
+        (self.limit != DEFAULT_LIMIT).then_some(self.limit)
     }
 
     /// In words, for titles: `Fedora`, `release 44, state branched`.
     pub fn describe(&self) -> Option<String> {
+        let f = &self.filter;
         let mut parts = Vec::new();
-        match (&self.dist, &self.release) {
+        match (&f.dist, &f.release) {
             (Some(d), Some(r)) => parts.push(release_title(d, r)),
-            (Some(d), None) => parts.push(app::ui::format::dist_title(d)),
+            (Some(d), None) => parts.push(dist_title(d)),
             (None, Some(r)) => parts.push(format!("release {r}")),
             (None, None) => {}
         }
-        if let Some(s) = &self.state {
+        if let Some(s) = &f.state {
             parts.push(format!("state {s}"));
         }
-        if let Some((raw, _)) = &self.since {
-            parts.push(format!("since {raw}"));
+        if let Some(b) = &f.since {
+            parts.push(format!("since {}", b.given));
         }
-        if let Some((raw, _)) = &self.until {
-            parts.push(format!("until {raw}"));
+        if let Some(b) = &f.until {
+            parts.push(format!("until {}", b.given));
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 
-/// Absolute URL of `path` (no leading `/`) under the public URL.
+/// Absolute URL of `path` (a path of the site, from `app::links`) under
+/// the public URL.
 pub fn absolute(state: &AppState, path: &str) -> String {
     match state.auth.public_url.join(path.trim_start_matches('/')) {
         Ok(url) => url.to_string(),
@@ -222,16 +180,7 @@ pub fn absolute(state: &AppState, path: &str) -> String {
     }
 }
 
-/// A relative path of `segments`, each percent-encoded as a path segment.
-fn encoded_path(segments: &[&str]) -> String {
-    let Ok(mut url) = url::Url::parse("http://localhost/") else { return String::new() };
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.clear().extend(segments);
-    }
-    url.path().trim_start_matches('/').to_owned()
-}
-
-/// `base?query`, or `base` alone for an empty query.
+/// `base?query`, or `base` alone for an empty query (feed ids).
 pub fn with_query(base: &str, query: &str) -> String {
     if query.is_empty() {
         base.to_owned()
@@ -242,29 +191,7 @@ pub fn with_query(base: &str, query: &str) -> String {
 
 /// The page of one event, absolute.
 pub fn event_page(state: &AppState, id: i64) -> String {
-    absolute(state, &format!("events/{id}"))
-}
-
-/// "Fedora 44 entered branched".
-pub fn headline(e: &EventRecord) -> String {
-    format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state)
-}
-
-/// What the event changed, in words: "Fedora 44 entered branched at
-/// 2026-02-10 14:00 UTC; it was not in branched before.", and which
-/// correction it is part of.
-pub fn change_sentence(e: &EventRecord) -> String {
-    let before = if e.was_in_state { "it was already in" } else { "it was not in" };
-    let mut sentence = format!("{} at {}; {before} {} before", headline(e), when(&e.at), e.state);
-    if !e.changed {
-        sentence.push_str(", so nothing changed");
-    }
-    sentence.push('.');
-    if let Some(old) = e.corrects {
-        sentence.push_str(&format!(" It corrects event #{old}, retracted with it."));
-    }
-    // Not `corrected_by`: it comes later, and a feed entry never changes.
-    sentence
+    absolute(state, &links::event(id))
 }
 
 /// A document ready to send, with what conditional requests compare.
@@ -340,7 +267,7 @@ pub async fn atom_feed(
     ApiQuery(params): ApiQuery<FeedParams>,
 ) -> Result<Response, ApiError> {
     let selection = Selection::parse(params)?;
-    let path = with_query("feed.atom", &selection.query_string(true, true));
+    let path = links::feed(&selection.filter, selection.given_limit());
     Ok(atom::feed(&state, &selection, &path)?.respond(&headers))
 }
 
@@ -369,11 +296,11 @@ pub async fn dist_atom_feed(
         return Err(ApiError::invalid("dist", "dist: already given in the path"));
     }
     let selection = Selection::parse(FeedParams { dist: Some(dist.clone()), ..params })?;
-    let known = selection.dist.as_ref().is_some_and(|d| state.projection.read().has_dist(d));
-    if !known {
+    let known = selection.filter.dist.as_ref().filter(|d| state.projection.read().has_dist(d));
+    let Some(known) = known else {
         return Err(ApiError::NotFound(format!("no dist {}", dist.chars().take(40).collect::<String>())));
-    }
-    let path = with_query(&encoded_path(&["dists", &dist, "feed.atom"]), &selection.query_string(false, true));
+    };
+    let path = links::dist_feed(known, &selection.filter, selection.given_limit());
     Ok(atom::feed(&state, &selection, &path)?.respond(&headers))
 }
 
@@ -417,11 +344,6 @@ mod tests {
     }
 
     #[test]
-    fn paths_encode_their_segments() {
-        assert_eq!(encoded_path(&["dists", "a b/c?", "feed.atom"]), "dists/a%20b%2Fc%3F/feed.atom");
-    }
-
-    #[test]
     fn limits_are_bounded() {
         let limit = |limit| FeedParams { limit, ..FeedParams::default() };
         assert_eq!(Selection::parse(limit(None)).unwrap().limit, DEFAULT_LIMIT);
@@ -429,7 +351,7 @@ mod tests {
         assert!(Selection::parse(limit(Some(MAX_LIMIT + 1))).is_err());
         assert!(Selection::parse(FeedParams { dist: Some(" x".into()), ..FeedParams::default() }).is_err());
         let until = Selection::parse(FeedParams { until: Some("2026-02-10".into()), ..FeedParams::default() }).unwrap();
-        assert_eq!(until.query_string(true, true), "until=2026-02-10");
+        assert_eq!(until.filters_query(), "until=2026-02-10");
         assert!(Selection::parse(FeedParams { since: Some("yesterday".into()), ..FeedParams::default() }).is_err());
     }
 }
