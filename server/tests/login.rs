@@ -767,7 +767,7 @@ async fn a_disabled_person_loses_sessions_and_tokens_at_once_and_cannot_sign_in(
     let refused = again.get(&app, back.strip_prefix(PUBLIC).unwrap()).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.text().contains("Account disabled"));
-    assert_eq!(app.store.user_standing(&done[0].key).await.unwrap().unwrap().is_editor, false);
+    assert!(!app.store.user_standing(&done[0].key).await.unwrap().unwrap().is_editor);
 
     // Enabled: a sign-in that finds the groups makes them an editor again.
     assert_eq!(app.store.enable_users("editor").await.unwrap(), 1);

@@ -4,6 +4,11 @@
 //! these functions turn form fields into core input, and after a plain
 //! (JavaScript-free) form post leave a flash and redirect (`account::api`).
 
+// A server function takes one argument per form field, so that the forms
+// work without JavaScript; the browser-side stubs `#[server]` generates
+// do not carry the functions' own `allow`.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +107,6 @@ impl EventFields {
 /// Every state-changing function takes `csrf_token`: the CSRF middleware
 /// checks it before the function runs; naming it here keeps it in the body
 /// that `ActionForm` rebuilds from these arguments.
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/ui", endpoint = "record_event")]
 pub async fn record_event(
     csrf_token: Option<String>,
@@ -152,7 +156,6 @@ pub async fn retract_event(csrf_token: Option<String>, id: i64, reason: Option<S
 }
 
 /// Corrects an event: retracts it and records the fixed values.
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/ui", endpoint = "correct_event")]
 pub async fn correct_event(
     csrf_token: Option<String>,
