@@ -755,6 +755,19 @@ fn private_ca(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
     Ok((dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem")))
 }
 
+/// [`private_ca`], or `None` (said loudly) when openssl is missing; with
+/// `CI=true` that is a failure.
+fn certificates_or_skip(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    match private_ca(dir) {
+        Ok(files) => Some(files),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("openssl is required with CI=true: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED: cannot make test certificates ({e})");
+            None
+        }
+    }
+}
+
 /// Starts `tls_terminator.py` in front of the broker at `url` with the
 /// server certificate `cert`/`key` (and, with `client_ca`, requiring a
 /// client certificate signed by it); the terminator and its `amqps://` URL.
@@ -784,14 +797,7 @@ fn tls_terminator(url: &str, cert: &Path, key: &Path, client_ca: Option<&Path>) 
 async fn amqps_with_a_private_ca() {
     let Some(url) = broker().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = match private_ca(dir.path()) {
-        Ok(files) => files,
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("openssl is required with CI=true: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: cannot make test certificates ({e})");
-            return;
-        }
-    };
+    let Some((ca, cert, key)) = certificates_or_skip(dir.path()) else { return };
     let (_terminator, tls_url) = tls_terminator(&url, &cert, &key, None);
 
     // Without the CA the certificate is refused; writes go on regardless.
@@ -828,14 +834,7 @@ async fn amqps_with_a_private_ca() {
 async fn amqps_with_a_client_certificate() {
     let Some(url) = broker().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = match private_ca(dir.path()) {
-        Ok(files) => files,
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("openssl is required with CI=true: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: cannot make test certificates ({e})");
-            return;
-        }
-    };
+    let Some((ca, cert, key)) = certificates_or_skip(dir.path()) else { return };
     let (client_cert, client_key) = (dir.path().join("client.pem"), dir.path().join("client-key.pem"));
     let (_terminator, tls_url) = tls_terminator(&url, &cert, &key, Some(&ca));
 

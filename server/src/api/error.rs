@@ -147,14 +147,9 @@ impl From<ValidationError> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// As a write's failure would answer (reads fail the same ways).
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Self::NotFound("not found".into()),
-            StoreError::Conflict(message) => Self::Conflict(message),
-            StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
-            StoreError::InDoubt { .. } => Self::InDoubt(Box::new(e)),
-            other => Self::Internal(Box::new(other)),
-        }
+        WriteError::from(e).into()
     }
 }
 
