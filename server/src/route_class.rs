@@ -1,7 +1,8 @@
 //! Which kind of route a request is for, decided in one place from its
 //! method and path: the layers (limits, CSRF, fail-fast during outages)
 //! ask here whether to answer in the API's JSON shape or as a page, and
-//! whether a request is a login step. Routing itself stays with axum.
+//! whether a request is a login step, and the security headers whether its
+//! answer is private. Routing itself stays with axum.
 
 use axum::http::Method;
 
@@ -38,6 +39,13 @@ pub fn classify(method: &Method, path: &str) -> RouteClass {
         }
         class => class,
     }
+}
+
+/// Whether answers to `path` may show a secret (a new token) or
+/// per-person data that no cache should keep: the account pages and the
+/// forms' server functions (`/ui/...`).
+pub fn shows_private_data(path: &str) -> bool {
+    path == "/account" || path.starts_with("/account/") || path.starts_with("/ui/")
 }
 
 impl RouteClass {
@@ -79,6 +87,16 @@ impl RouteClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_pages_and_form_answers_are_private() {
+        for p in ["/account/tokens", "/ui/create_token", "/account"] {
+            assert!(shows_private_data(p), "{p}");
+        }
+        for p in ["/", "/events", "/accounting", "/api/v1/events"] {
+            assert!(!shows_private_data(p), "{p}");
+        }
+    }
     use RouteClass::*;
 
     #[test]

@@ -34,17 +34,10 @@ pub fn page_policy(nonce: Option<&str>) -> String {
     )
 }
 
-/// Whether answers to this path may show a secret (a new token) or
-/// per-person data that no cache should keep: the account pages and the
-/// forms' server functions.
-fn private_path(path: &str) -> bool {
-    path.starts_with("/account/") || path == "/account" || path.starts_with("/ui/")
-}
-
 /// Adds the headers to every answer, whoever made it (API, page, feed,
 /// static file, or a limit's refusal).
 pub async fn add(State(config): State<SecurityHeaders>, request: Request, next: Next) -> Response {
-    let private = private_path(request.uri().path());
+    let private = crate::route_class::shows_private_data(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -92,15 +85,5 @@ mod tests {
         assert!(p.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"), "{p}");
         assert!(!p.contains("unsafe-inline"), "{p}");
         assert!(!page_policy(None).contains("nonce"));
-    }
-
-    #[test]
-    fn account_pages_and_form_answers_are_private() {
-        for p in ["/account/tokens", "/ui/create_token", "/account"] {
-            assert!(private_path(p), "{p}");
-        }
-        for p in ["/", "/events", "/accounting", "/api/v1/events"] {
-            assert!(!private_path(p), "{p}");
-        }
     }
 }

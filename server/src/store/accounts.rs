@@ -188,19 +188,6 @@ impl Store {
             .collect())
     }
 
-    /// Whether this person was an editor at their last login; `None` if
-    /// they never logged in.
-    pub async fn user_is_editor(&self, key: &UserKey) -> Result<Option<bool>, StoreError> {
-        let row = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT is_editor FROM users WHERE issuer = $1 AND subject = $2")
-                .bind(&key.issuer)
-                .bind(&key.subject)
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row)
-    }
-
     /// The tokens this person made, newest first.
     pub async fn tokens_of(&self, owner: &UserKey) -> Result<Vec<TokenRow>, StoreError> {
         let rows = with_pool!(self, pool => {
