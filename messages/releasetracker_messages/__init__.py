@@ -67,9 +67,9 @@ class _ReleasetrackerMessage(message.Message):
 
     @property
     def url(self):
-        # The body names no public address of the tracker (yet): a
-        # consumer cannot link the event page without guessing the host.
-        return None
+        # The publisher puts the event page's address into every body;
+        # messages published before it did carry none.
+        return self.body.get("url")
 
     @property
     def agent_name(self):
@@ -101,6 +101,8 @@ class EventMessage(_ReleasetrackerMessage):
             lines.append("Link: {}".format(e["link"]))
         if e.get("retraction"):
             lines.append("Retracted since: {}".format(e["retraction"]["reason"]))
+        if self.url:
+            lines.append(self.url)
         return "\n".join(lines)
 
     @property
@@ -127,6 +129,8 @@ class RetractionMessage(_ReleasetrackerMessage):
         ]
         if e.get("corrected_by"):
             lines.append("Corrected by event #{}.".format(e["corrected_by"]))
+        if self.url:
+            lines.append(self.url)
         return "\n".join(lines)
 
     @property

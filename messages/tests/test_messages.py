@@ -64,6 +64,14 @@ def test_event_samples_resolve_to_event_messages(name):
     assert message.topic == sample["topic"]
     assert message.severity == fm.INFO
     assert message.app_name == "releasetracker"
+    assert message.url == "https://releasetracker.fedoraproject.org/events/{}".format(sample["body"]["id"])
+    message.validate()
+
+
+def test_a_message_without_url_still_validates_and_has_none():
+    sample = json.loads(json.dumps(SAMPLES["event-rawhide-by-service"]))
+    del sample["body"]["url"]
+    message = deliver(sample)
     assert message.url is None
     message.validate()
 
@@ -78,6 +86,7 @@ def test_an_event_by_a_person():
     assert "Recorded by alice (web)" in text
     assert "Note: Branched on schedule; see the meeting log.\nSecond line." in text
     assert "Link: https://meetbot.fedoraproject.org/fedora-meeting/2026-02-10/" in text
+    assert text.endswith("\nhttps://releasetracker.fedoraproject.org/events/1")
 
 
 def test_a_personal_token_speaks_for_its_owner():
@@ -106,6 +115,7 @@ def test_a_retraction():
     text = str(m)
     assert "Reason: wrong release: it was 42's GA date" in text
     assert "Retracted by alice (web)" in text
+    assert m.url == "https://releasetracker.fedoraproject.org/events/5"
     m.validate()
 
 
@@ -115,6 +125,12 @@ def test_a_body_without_a_required_field_is_refused(missing):
     body = {k: v for k, v in sample["body"].items() if k != missing}
     with pytest.raises(fm.ValidationError):
         deliver(sample, body)
+
+
+def test_a_url_that_is_no_web_address_is_refused():
+    sample = SAMPLES["event-entered-by-person"]
+    with pytest.raises(fm.ValidationError):
+        deliver(sample, dict(sample["body"], url="javascript:alert(1)"))
 
 
 def test_a_retraction_without_its_event_is_refused():

@@ -112,7 +112,7 @@ impl AppState {
             None => None,
         };
         let sessions = store.session_store().map_err(|e| e.to_string())?;
-        let bus: Arc<Bus> = Arc::default();
+        let bus = Arc::new(Bus::new(auth.public_url.clone()));
         let writer = LogWriter::start(store.clone(), projection.clone(), bus.clone());
         Ok(Self(Arc::new(Shared {
             store,

@@ -140,14 +140,19 @@ async fn messages_in_commit_order(db: TestDb) {
         first_ids.push(id);
         let m = queue.next(WAIT).await.expect("a message per event");
         let served = app.get(&format!("/api/v1/events/{id}")).await;
-        assert_eq!(m.body, served.bytes, "body = GET /api/v1/events/{id}");
+        // Byte for byte the API's answer, with `url` after its last member.
+        let url = m.json()["url"].as_str().expect("url").to_owned();
+        let mut expected = served.bytes[..served.bytes.len() - 1].to_vec();
+        expected.extend_from_slice(format!(",\"url\":\"{url}\"}}").as_bytes());
+        assert_eq!(m.body, expected, "body = GET /api/v1/events/{id} + url");
+        assert_eq!(m.answer(), created);
         assert_eq!(m.kind(), expected_kind(&created));
         assert_fedora_messaging_properties(&m, &prefix, &["releng-bot"]);
     }
     let retraction = retract(&app, &token, first_ids[0]).await;
     let m = queue.next(WAIT).await.expect("a message per retraction");
     assert_eq!(m.kind(), "retracted");
-    assert_eq!(m.json(), retraction, "body = the retract endpoint's answer");
+    assert_eq!(m.answer(), retraction, "body = the retract endpoint's answer");
     assert_fedora_messaging_properties(&m, &prefix, &["releng-bot"]);
 
     // A burst, events and retractions interleaved, without waiting.
@@ -161,7 +166,7 @@ async fn messages_in_commit_order(db: TestDb) {
     let received = queue.take(expected.len(), WAIT).await;
     for (m, body) in received.iter().zip(&expected) {
         assert_eq!(m.kind(), expected_kind(body), "topic of {body}");
-        assert_eq!(&m.json(), body, "commit order and body");
+        assert_eq!(&m.answer(), body, "commit order and body");
         assert_fedora_messaging_properties(m, &prefix, &["releng-bot"]);
     }
     assert!(queue.quiet(Duration::from_millis(300)).await.is_none(), "one message per record, no more");
@@ -348,10 +353,13 @@ async fn assert_complete_and_ordered(app: &TestApp, received: &[Received], want:
         rows.iter().map(|r| ((r.kind.as_str().to_owned(), r.ref_id), (r.id, r.message_id.clone()))).collect();
     let mut first_seen = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut bodies: BTreeMap<String, &[u8]> = BTreeMap::new();
     for m in received {
         let key = record_key(m);
         let (row, message_id) = stored.get(&key).unwrap_or_else(|| panic!("unknown record {key:?}"));
         assert_eq!(&m.message_id(), message_id, "a duplicate of {key:?} with another message_id");
+        let first = *bodies.entry(m.message_id()).or_insert(&m.body);
+        assert_eq!(first, &m.body[..], "a redelivery of {key:?} with other bytes");
         if seen.insert(key) {
             first_seen.push(*row);
         }
@@ -455,7 +463,8 @@ async fn broker_outage_delays_but_never_loses_postgres() {
 // (c) crashes
 
 /// Rows written while publishing is off wait in the outbox and go out,
-/// in order, from the next publisher on that database.
+/// in order, from the next publisher on that database — each with the body
+/// fixed at its commit, whatever was recorded in the meantime.
 #[tokio::test]
 async fn rows_written_with_publishing_off_go_out_after_restart() {
     let Some(url) = broker().await else { return };
@@ -469,12 +478,23 @@ async fn rows_written_with_publishing_off_go_out_after_restart() {
         for i in 0..4 {
             expected.push(write(&app, &token, i).await);
         }
+        assert_eq!(expected[1]["changed"], true);
+        // A backdated event: F41 was in beta before event 1 entered it, so
+        // event 1 now reads as a repeat...
+        let backdated = json!({"dist": "fedora", "release": "41", "state": "beta", "reached": true,
+                               "at": "2026-02-01T00:00:00Z"});
+        let r = app.post_json("/api/v1/events", Some(&token), &backdated.to_string()).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        expected.push(r.json());
+        let id = expected[1]["id"].as_i64().unwrap();
+        assert_eq!(app.get(&format!("/api/v1/events/{id}")).await.json()["changed"], false);
+        // ...and event 0 is retracted.
         let first = expected[0]["id"].as_i64().unwrap();
         expected.push(retract(&app, &token, first).await);
         let outbox = readyz(&app).await["outbox"].clone();
         assert_eq!(
             outbox,
-            json!({"pending": 5, "publishing": false, "connected": false, "sent": 0, "failed": 0, "last_error": null, "last_error_at": null})
+            json!({"pending": 6, "publishing": false, "connected": false, "sent": 0, "failed": 0, "last_error": null, "last_error_at": null})
         );
         app.store.close().await;
     }
@@ -482,19 +502,24 @@ async fn rows_written_with_publishing_off_go_out_after_restart() {
 
     let app = TestApp::start(&db).await;
     let publisher = RunningPublisher::start(&app, fast_config(&url, &prefix));
-    let received = queue.take(5, WAIT).await;
-    // The event went out after its retraction was stored: its body shows it,
-    // as GET /api/v1/events/{id} does.
-    let mut retraction = expected[4].clone();
-    retraction.as_object_mut().unwrap().remove("event");
-    expected[0]["retraction"] = retraction;
+    let received = queue.take(6, WAIT).await;
+    // Every message says what its write's 201 said: event 1 `changed: true`
+    // and event 0 not yet retracted (its `.retracted` message follows),
+    // although the API now answers otherwise for both.
+    assert_eq!(received.len(), 6);
     for (m, body) in received.iter().zip(&expected) {
-        assert_eq!(&m.json(), body);
+        assert_eq!(&m.answer(), body);
         assert_eq!(m.kind(), expected_kind(body));
     }
+    assert_eq!(received[1].json()["changed"], true);
+    assert_eq!(received[0].json()["retraction"], Value::Null);
     let rows = app.store.outbox_after(0, 100).await.unwrap();
     let ids: Vec<String> = received.iter().map(Received::message_id).collect();
     assert_eq!(ids, rows.iter().map(|r| r.message_id.clone()).collect::<Vec<_>>());
+    // The bodies are the stored ones, byte for byte.
+    for (m, row) in received.iter().zip(&rows) {
+        assert_eq!(Some(m.body.as_slice()), row.body.as_deref().map(str::as_bytes));
+    }
     assert!(queue.quiet(Duration::from_millis(300)).await.is_none());
     publisher.stop().await;
     queue.close().await;
@@ -545,7 +570,7 @@ async fn crash_between_publish_and_confirm(db: TestDb) {
         // broker and waits for confirms that never come.
         in_flight = in_flight_messages(&mut queue).await;
         for (m, body) in in_flight.iter().zip(&created) {
-            assert_eq!(&m.json(), body);
+            assert_eq!(&m.answer(), body);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(readyz(&app).await["outbox"]["pending"], 3, "nothing is sent before its confirm");
@@ -559,7 +584,7 @@ async fn crash_between_publish_and_confirm(db: TestDb) {
     let again = queue.take(3, WAIT).await;
     assert_redelivered(&in_flight, &again);
     for (m, body) in again.iter().zip(&created) {
-        assert_eq!(&m.json(), body);
+        assert_eq!(&m.answer(), body);
     }
     let rows = app.store.outbox_after(0, 10).await.unwrap();
     assert_eq!(
@@ -677,7 +702,7 @@ async fn sigkill_between_commit_and_confirm_redelivers_after_restart() {
     let again = queue.take(3, WAIT).await;
     assert_redelivered(&in_flight, &again);
     for (m, body) in again.iter().zip(&created) {
-        assert_eq!(&m.json(), body);
+        assert_eq!(&m.answer(), body);
     }
     assert!(queue.quiet(Duration::from_millis(300)).await.is_none());
     let (_, ready) = http(port, "GET", "/readyz", "", "").await.unwrap();
@@ -820,8 +845,8 @@ async fn amqps_with_a_private_ca() {
     let trusting = RunningPublisher::start(&app, config);
     let second = write(&app, &token, 1).await;
     let received = queue.take(2, WAIT).await;
-    assert_eq!(received[0].json(), first);
-    assert_eq!(received[1].json(), second);
+    assert_eq!(received[0].answer(), first);
+    assert_eq!(received[1].answer(), second);
     wait_outbox(&app, "an empty outbox", |o| o["pending"] == 0 && o["connected"] == true).await;
     trusting.stop().await;
     queue.close().await;
@@ -860,8 +885,8 @@ async fn amqps_with_a_client_certificate() {
     let identified = RunningPublisher::start(&app, config);
     let second = write(&app, &token, 1).await;
     let received = queue.take(2, WAIT).await;
-    assert_eq!(received[0].json(), first);
-    assert_eq!(received[1].json(), second);
+    assert_eq!(received[0].answer(), first);
+    assert_eq!(received[1].answer(), second);
     wait_outbox(&app, "an empty outbox", |o| o["pending"] == 0 && o["connected"] == true).await;
     identified.stop().await;
     queue.close().await;
@@ -972,7 +997,11 @@ routing_keys = ["{prefix}.releasetracker.event.*"]
     for ((got, body), row) in lines.iter().zip(&expected).zip(&rows) {
         let topic = format!("{prefix}.releasetracker.event.{}", expected_kind(body));
         assert_eq!(got["topic"], topic);
-        assert_eq!(&got["body"], body);
+        let mut got_body = got["body"].clone();
+        let url = got_body.as_object_mut().and_then(|b| b.remove("url")).expect("a url");
+        let event = body.get("event").unwrap_or(body)["id"].as_i64().unwrap();
+        assert!(url.as_str().is_some_and(|u| u.ends_with(&format!("/events/{event}"))), "{url}");
+        assert_eq!(&got_body, body);
         assert_eq!(got["severity"], 20);
         assert_eq!(got["id"], row.message_id.as_str());
         let sent_at = got["sent_at"].as_str().expect("sent-at parsed as a string");

@@ -289,3 +289,92 @@ async fn imports(db: TestDb) {
     assert_eq!(f.stored_events().await, 2);
 }
 on_both_databases!(imports_sqlite, imports_postgres, imports);
+
+/// The body of each outbox row is fixed at commit and says exactly what
+/// the write answered: a pseudo-random story of backdated events, ties,
+/// retractions and corrections, each checked against the writer's answer
+/// right after its commit, then against the log as it now reads (where
+/// later writes changed `changed` and `retraction`, the bodies did not).
+async fn bodies_fixed_at_commit(db: TestDb) {
+    let f = Fixture::start(&db).await;
+    let body = |row: &server::store::OutboxEntry| {
+        let mut v: serde_json::Value = serde_json::from_str(row.body.as_deref().expect("a body")).expect("JSON");
+        v.as_object_mut().expect("object").remove("url");
+        v
+    };
+    let store = &f.store;
+    let last_rows = |n: usize| async move {
+        let rows = store.outbox_after(0, 100_000).await.expect("outbox");
+        rows[rows.len() - n..].to_vec()
+    };
+    let mut seed: u64 = 0x5eed;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut live: Vec<i64> = Vec::new();
+    let mut changed_since = 0;
+    for _ in 0..120 {
+        let release = ["44", "45"][next(2) as usize];
+        let state = ["branched", "beta"][next(2) as usize];
+        let at = format!("2026-02-{:02}T00:00:00Z", 1 + next(6));
+        let e = event(release, state, next(3) != 0, &at);
+        match next(10) {
+            0 if !live.is_empty() => {
+                let id = live.swap_remove(next(live.len() as u64) as usize);
+                let r = f.writer.retract(id, reason("story"), editor()).await.expect("retracted");
+                assert_eq!(body(&last_rows(1).await[0]), serde_json::to_value(&r).unwrap());
+            }
+            1 if !live.is_empty() => {
+                let id = live.swap_remove(next(live.len() as u64) as usize);
+                let (r, fixed) = f.writer.correct(id, reason("fix"), e, editor()).await.expect("corrected");
+                let rows = last_rows(2).await;
+                assert_eq!(body(&rows[0]), serde_json::to_value(&r).unwrap(), "the retraction names its correction");
+                assert_eq!(body(&rows[1]), serde_json::to_value(&fixed).unwrap());
+                live.push(fixed.id);
+            }
+            _ => {
+                let answer = f.writer.record(e, editor()).await.expect("recorded");
+                assert_eq!(body(&last_rows(1).await[0]), serde_json::to_value(&answer).unwrap());
+                live.push(answer.id);
+            }
+        }
+    }
+    // Later writes changed how earlier events read; their bodies stayed.
+    let rows = f.store.outbox_after(0, 100_000).await.expect("outbox");
+    for row in rows.iter().filter(|r| r.kind == OutboxKind::Event) {
+        let now = serde_json::to_value(f.projection.read().event_record(row.ref_id).unwrap()).unwrap();
+        if now != body(row) {
+            changed_since += 1;
+        }
+    }
+    assert!(changed_since > 10, "the story should change how earlier events read ({changed_since})");
+
+    // Group commit: concurrent writes to one timeline, in one or a few
+    // batches; each body's membership counts exactly the events committed
+    // before it, batch neighbours included.
+    let before = rows.len();
+    let tasks: Vec<_> = (0..48)
+        .map(|i| {
+            let writer = f.writer.clone();
+            let e = event("46", "active", i % 3 != 0, &format!("2026-03-01T00:{:02}:00Z", (i * 7) % 10));
+            tokio::spawn(async move { writer.record(e, editor()).await.expect("stored") })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let rows = f.store.outbox_after(0, 100_000).await.expect("outbox");
+    let log = f.projection.read();
+    for row in &rows[before..] {
+        let me = log.event(row.ref_id).expect("stored");
+        let mut then = app::model::EventLog::new();
+        for e in log.events().iter().filter(|e| e.id <= me.id && e.release.as_str() == "46") {
+            then.apply_event(e.clone()).unwrap();
+        }
+        let b = body(row);
+        assert_eq!(b["was_in_state"], then.was_in_state(me), "event {}", me.id);
+        assert_eq!(b["changed"], then.was_in_state(me) != me.reached);
+    }
+}
+on_both_databases!(bodies_fixed_at_commit_sqlite, bodies_fixed_at_commit_postgres, bodies_fixed_at_commit);

@@ -249,6 +249,38 @@ pub struct EventRecord {
     pub corrected_by: Option<EventId>,
 }
 
+impl EventRecord {
+    /// The wire record of `event`, given what the log knows around it:
+    /// membership just before it, its retraction and its correction. The
+    /// log builds it from memory; the store builds the same inside the
+    /// transaction that writes an event, for the message body.
+    pub fn new(
+        event: &Event,
+        was_in_state: bool,
+        retraction: Option<RetractionRecord>,
+        corrected_by: Option<EventId>,
+    ) -> Self {
+        EventRecord {
+            id: event.id,
+            dist: event.dist.clone(),
+            release: event.release.clone(),
+            state: event.state.clone(),
+            reached: event.reached,
+            at: event.at,
+            recorded_at: event.recorded_at,
+            recorded_by: event.recorded_by.clone(),
+            source: event.source.clone(),
+            note: event.note.clone(),
+            link: event.link.clone(),
+            was_in_state,
+            changed: was_in_state != event.reached,
+            retraction,
+            corrects: event.corrects,
+            corrected_by,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

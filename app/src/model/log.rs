@@ -289,25 +289,12 @@ impl EventLog {
 
     /// The wire record of a stored event.
     pub fn record(&self, event: &Event) -> EventRecord {
-        let was = self.was_in_state(event);
-        EventRecord {
-            id: event.id,
-            dist: event.dist.clone(),
-            release: event.release.clone(),
-            state: event.state.clone(),
-            reached: event.reached,
-            at: event.at,
-            recorded_at: event.recorded_at,
-            recorded_by: event.recorded_by.clone(),
-            source: event.source.clone(),
-            note: event.note.clone(),
-            link: event.link.clone(),
-            was_in_state: was,
-            changed: was != event.reached,
-            retraction: self.retraction_of(event.id).map(RetractionRecord::from),
-            corrects: event.corrects,
-            corrected_by: self.corrected_by.get(&event.id).copied(),
-        }
+        EventRecord::new(
+            event,
+            self.was_in_state(event),
+            self.retraction_of(event.id).map(RetractionRecord::from),
+            self.corrected_by.get(&event.id).copied(),
+        )
     }
 
     /// The wire record of the event with this id.

@@ -3,13 +3,14 @@
 //! (DESIGN.md §3, docs/messages.md), so its consumers accept our messages.
 //! Pure: reads the in-memory log, never the network.
 
-use app::model::event::RetractionRecord;
+use app::model::event::{EventRecord, RetractionRecord};
 use app::model::{EventLog, Timestamp};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
+use serde::{Deserialize, Serialize};
 
 use crate::log::RetractionResult;
-use crate::store::{OutboxEntry, OutboxKind};
+use crate::store::{OutboxEntry, OutboxKind, RenderBody};
 
 /// `fedora_messaging_schema` of event messages (topics `.reached`, `.left`).
 pub const EVENT_SCHEMA: &str = "releasetracker.event.v1";
@@ -81,8 +82,8 @@ pub enum MessageError {
         /// Its id.
         id: i64,
     },
-    /// The body could not be serialised.
-    #[error("cannot encode the body: {0}")]
+    /// The body could not be rendered, or a stored one read.
+    #[error("cannot render or read the body: {0}")]
     Encode(#[from] serde_json::Error),
 }
 
@@ -93,17 +94,106 @@ pub fn sent_at(t: &Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
 }
 
-/// Builds the message of `entry` from the log as it stands: the body is
-/// byte for byte what `GET /api/v1/events/{id}` (or, for a retraction, the
-/// retract endpoint) answers at this moment.
-pub fn build(entry: &OutboxEntry, log: &EventLog, topics: &Topics) -> Result<OutgoingMessage, MessageError> {
-    let (routing_key, schema, body, users) = match entry.kind {
+/// Renders message bodies: the JSON the API answers for the event (or the
+/// retraction with its event), plus `url`, the absolute address of the
+/// event's page, so that consumers (and the schema package's `url`) can
+/// link it without knowing where the tracker runs.
+#[derive(Debug, Clone, Default)]
+pub struct Bodies {
+    /// The public URL the event pages hang under; without one (one-shot
+    /// commands, which queue no messages) bodies carry no `url`.
+    public_url: Option<url::Url>,
+}
+
+/// A body: the API's JSON with the event page's address after it.
+#[derive(Serialize)]
+struct WithUrl<'a, T> {
+    #[serde(flatten)]
+    answer: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+impl Bodies {
+    /// Bodies whose `url` lies under `public_url` (whose path ends in `/`).
+    pub fn new(public_url: url::Url) -> Self {
+        Self { public_url: Some(public_url) }
+    }
+
+    fn url(&self, event: i64) -> Option<String> {
+        let base = self.public_url.as_ref()?;
+        Some(format!("{}{}", base.as_str().trim_end_matches('/'), app::links::event(event)))
+    }
+}
+
+impl RenderBody for Bodies {
+    fn event(&self, event: &EventRecord) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&WithUrl { answer: event, url: self.url(event.id) })
+    }
+
+    fn retraction(&self, retraction: &RetractionRecord, event: &EventRecord) -> Result<String, serde_json::Error> {
+        let result = RetractionResult { retraction: retraction.clone(), event: event.clone() };
+        serde_json::to_string(&WithUrl { answer: &result, url: self.url(event.id) })
+    }
+}
+
+/// What the envelope needs from a stored body: the topic and the people
+/// concerned are facts of the record, so they are read from the very bytes
+/// that go out.
+#[derive(Deserialize)]
+struct Envelope {
+    reached: Option<bool>,
+    recorded_by: String,
+    event: Option<EnvelopeEvent>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeEvent {
+    recorded_by: String,
+}
+
+/// Builds the message of `entry`: its stored body, byte for byte, as
+/// rendered when the row was written. Rows written before bodies were
+/// stored are rendered from the log as it stands.
+pub fn build(
+    entry: &OutboxEntry,
+    log: &EventLog,
+    topics: &Topics,
+    bodies: &Bodies,
+) -> Result<OutgoingMessage, MessageError> {
+    let body = match &entry.body {
+        Some(body) => body.clone().into_bytes(),
+        None => render_from_log(entry, log, bodies)?,
+    };
+    let envelope: Envelope = serde_json::from_slice(&body)?;
+    let (routing_key, schema) = match entry.kind {
+        OutboxKind::Event if envelope.reached == Some(false) => (&topics.left, EVENT_SCHEMA),
+        OutboxKind::Event => (&topics.reached, EVENT_SCHEMA),
+        OutboxKind::Retraction => (&topics.retracted, RETRACTION_SCHEMA),
+    };
+    // For a retraction both the editor who retracted and the one whose
+    // event it was are concerned; fedora-messaging filters notifications
+    // on them.
+    let mut users = vec![envelope.recorded_by];
+    if let Some(event) = envelope.event {
+        if event.recorded_by != users[0] {
+            users.push(event.recorded_by);
+        }
+    }
+    Ok(OutgoingMessage {
+        routing_key: routing_key.clone(),
+        body,
+        properties: properties(&entry.message_id, schema, &entry.created_at, &users),
+    })
+}
+
+/// The body of a row stored without one, from the log as it stands.
+fn render_from_log(entry: &OutboxEntry, log: &EventLog, bodies: &Bodies) -> Result<Vec<u8>, MessageError> {
+    let text = match entry.kind {
         OutboxKind::Event => {
             let record =
                 log.event_record(entry.ref_id).ok_or(MessageError::Missing { kind: "event", id: entry.ref_id })?;
-            let topic = if record.reached { &topics.reached } else { &topics.left };
-            let users = vec![record.recorded_by.to_string()];
-            (topic, EVENT_SCHEMA, serde_json::to_vec(&record)?, users)
+            bodies.event(&record)?
         }
         OutboxKind::Retraction => {
             let missing = MessageError::Missing { kind: "retraction", id: entry.ref_id };
@@ -111,21 +201,10 @@ pub fn build(entry: &OutboxEntry, log: &EventLog, topics: &Topics) -> Result<Out
             let event = log
                 .event_record(retraction.event_id)
                 .ok_or(MessageError::Missing { kind: "event", id: retraction.event_id })?;
-            // Both the editor who retracted and the one whose event it was
-            // are concerned; fedora-messaging filters notifications on them.
-            let mut users = vec![retraction.recorded_by.to_string()];
-            if event.recorded_by != retraction.recorded_by {
-                users.push(event.recorded_by.to_string());
-            }
-            let result = RetractionResult { retraction: RetractionRecord::from(retraction), event };
-            (&topics.retracted, RETRACTION_SCHEMA, serde_json::to_vec(&result)?, users)
+            bodies.retraction(&RetractionRecord::from(retraction), &event)?
         }
     };
-    Ok(OutgoingMessage {
-        routing_key: routing_key.clone(),
-        body,
-        properties: properties(&entry.message_id, schema, &entry.created_at, &users),
-    })
+    Ok(text.into_bytes())
 }
 
 /// The AMQP properties fedora-messaging's `Message._build_properties`
@@ -214,7 +293,12 @@ mod tests {
             sent_at: None,
             attempts: 0,
             last_error: None,
+            body: None,
         }
+    }
+
+    fn bodies() -> Bodies {
+        Bodies::new(url::Url::parse("https://rt.example.org/tracker/").unwrap())
     }
 
     fn header<'a>(p: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
@@ -224,7 +308,7 @@ mod tests {
     #[test]
     fn event_messages_carry_fedora_messaging_properties() {
         let topics = Topics::new("org.fedoraproject.dev").unwrap();
-        let m = build(&entry(OutboxKind::Event, 1), &log(), &topics).unwrap();
+        let m = build(&entry(OutboxKind::Event, 1), &log(), &topics, &bodies()).unwrap();
         assert_eq!(m.routing_key.as_str(), "org.fedoraproject.dev.releasetracker.event.reached");
         let p = &m.properties;
         assert_eq!(p.content_type().as_ref().map(|s| s.as_str()), Some("application/json"));
@@ -242,12 +326,39 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
         assert_eq!(body["id"], 1);
         assert_eq!(body["retraction"]["id"], 7);
+        assert_eq!(body["url"], "https://rt.example.org/tracker/events/1");
+    }
+
+    #[test]
+    fn a_stored_body_goes_out_byte_for_byte_and_names_topic_and_users() {
+        let topics = Topics::new("org.example").unwrap();
+        // A body stored at commit says what was true then: the log of
+        // today (where event 1 is retracted and reached) is not consulted.
+        let stored = r#"{"id":1,"reached":false,"recorded_by":"carol","changed":true,"url":"x"}"#;
+        let mut row = entry(OutboxKind::Event, 1);
+        row.body = Some(stored.into());
+        let m = build(&row, &EventLog::new(), &topics, &bodies()).unwrap();
+        assert_eq!(m.body, stored.as_bytes());
+        assert_eq!(m.routing_key.as_str(), "org.example.releasetracker.event.left");
+        assert!(header(&m.properties, "fedora_messaging_user_carol").is_some());
+
+        let stored = r#"{"id":7,"recorded_by":"alice","event":{"id":1,"recorded_by":"bob/cli"}}"#;
+        let mut row = entry(OutboxKind::Retraction, 7);
+        row.body = Some(stored.into());
+        let m = build(&row, &EventLog::new(), &topics, &bodies()).unwrap();
+        assert_eq!(m.body, stored.as_bytes());
+        assert_eq!(m.routing_key.as_str(), "org.example.releasetracker.event.retracted");
+        assert!(header(&m.properties, "fedora_messaging_user_alice").is_some());
+        assert!(header(&m.properties, "fedora_messaging_user_bob/cli").is_some());
+
+        row.body = Some("not json".into());
+        assert!(matches!(build(&row, &EventLog::new(), &topics, &bodies()), Err(MessageError::Encode(_))));
     }
 
     #[test]
     fn retractions_name_both_editors_and_carry_the_event() {
         let topics = Topics::new("org.example").unwrap();
-        let m = build(&entry(OutboxKind::Retraction, 7), &log(), &topics).unwrap();
+        let m = build(&entry(OutboxKind::Retraction, 7), &log(), &topics, &bodies()).unwrap();
         assert_eq!(m.routing_key.as_str(), "org.example.releasetracker.event.retracted");
         let p = &m.properties;
         assert_eq!(
@@ -261,13 +372,14 @@ mod tests {
         assert_eq!(body["event_id"], 1);
         assert_eq!(body["reason"], "typo");
         assert_eq!(body["event"]["id"], 1);
+        assert_eq!(body["url"], "https://rt.example.org/tracker/events/1");
     }
 
     #[test]
     fn missing_records_are_reported() {
         let topics = Topics::new("org.example").unwrap();
         assert!(matches!(
-            build(&entry(OutboxKind::Event, 99), &log(), &topics),
+            build(&entry(OutboxKind::Event, 99), &log(), &topics, &bodies()),
             Err(MessageError::Missing { kind: "event", id: 99 })
         ));
     }

@@ -29,6 +29,7 @@ pub struct Bus {
     failed: AtomicU64,
     last_error: Mutex<Option<LastError>>,
     backlog: Mutex<Option<(i64, Timestamp)>>,
+    bodies: message::Bodies,
 }
 
 /// The most recent publishing failure.
@@ -58,6 +59,17 @@ pub struct BusStatus {
 }
 
 impl Bus {
+    /// A bus whose message bodies link event pages under `public_url`.
+    pub fn new(public_url: url::Url) -> Self {
+        Self { bodies: message::Bodies::new(public_url), ..Self::default() }
+    }
+
+    /// How message bodies are rendered: by the writers when they store an
+    /// outbox row, by the publisher for rows stored without a body.
+    pub fn bodies(&self) -> &message::Bodies {
+        &self.bodies
+    }
+
     /// Tells the publisher that rows were committed. Never blocks; a wake
     /// while it is busy is kept for its next wait.
     pub fn wake(&self) {

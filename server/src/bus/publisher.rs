@@ -294,7 +294,7 @@ impl Publisher {
             let stuck = {
                 let log = self.projection.read();
                 entries[messages.len()..].iter().find_map(|entry| {
-                    match message::build(entry, &log, &self.config.topics) {
+                    match message::build(entry, &log, &self.config.topics, self.bus.bodies()) {
                         Ok(m) => {
                             messages.push(m);
                             None

@@ -140,7 +140,7 @@ async fn run(store: Store, projection: Arc<Projection>, bus: Arc<Bus>, mut jobs:
             tracing::debug!(events = batch.len(), "group commit");
         }
         let (rows, replies): (Vec<EventToAppend>, Vec<Reply>) = batch.drain(..).map(|j| (j.row, j.reply)).unzip();
-        match store.insert_events(&rows, now()).await {
+        match store.insert_events(&rows, now(), bus.bodies()).await {
             Ok(appended) => committed(&store, &projection, &bus, appended, replies).await,
             // Settled aside, so that the batches behind it are not held up
             // (while the database is away they fail at once anyway).

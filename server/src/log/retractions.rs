@@ -55,7 +55,11 @@ impl LogWriter {
     ) -> Result<(RetractionResult, Option<EventRecord>), WriteError> {
         let shared = &self.0;
         let _serialised = shared.retractions.lock().await;
-        let stored = match shared.store.insert_retraction(event_id, &retraction.reason, &actor, now(), fixed).await {
+        let stored = match shared
+            .store
+            .insert_retraction(event_id, &retraction.reason, &actor, now(), fixed, shared.bus.bodies())
+            .await
+        {
             Err(doubt @ StoreError::InDoubt { .. }) => {
                 in_doubt::settle(&shared.store, doubt).await.and_then(|planned| match planned[..] {
                     [Appended::Stored(id)] => Ok((id, None)),

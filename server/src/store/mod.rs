@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+use app::model::event::{EventRecord, RetractionRecord};
 use app::model::{Event, NewEvent, PropertyChange, Retraction, Timestamp};
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -136,10 +137,11 @@ pub enum Store {
 }
 
 /// Inserts one event row and its outbox row within the transaction
-/// `$tx`; evaluates to the new id. A macro because the transaction's type
-/// differs per database.
+/// `$tx`, the row's message body rendered by `$bodies` from what the
+/// transaction sees (so it is fixed at commit); evaluates to the new id.
+/// A macro because the transaction's type differs per database.
 macro_rules! insert_event {
-    ($tx:expr, $e:expr, $actor:expr, $recorded_at:expr, $corrects:expr, $message_id:expr) => {{
+    ($tx:expr, $bodies:expr, $e:expr, $actor:expr, $recorded_at:expr, $corrects:expr, $message_id:expr) => {{
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO events (dist_name, release_name, state_name, reached, happened_at, \
              recorded_at, recorded_by, source, note, link, corrects) \
@@ -158,14 +160,56 @@ macro_rules! insert_event {
         .bind($corrects)
         .fetch_one($tx)
         .await?;
+        let event = Event {
+            id,
+            dist: $e.dist.clone(),
+            release: $e.release.clone(),
+            state: $e.state.clone(),
+            reached: $e.reached,
+            at: $e.at,
+            recorded_at: $recorded_at,
+            recorded_by: std::sync::Arc::from($actor.name.as_str()),
+            source: std::sync::Arc::from($actor.source.as_str()),
+            note: $e.note.clone(),
+            link: $e.link.clone(),
+            corrects: $corrects,
+        };
+        let was = was_in_state!($tx, &event);
+        let body = $bodies.event(&EventRecord::new(&event, was, None, None)).map_err(outbox::unrenderable)?;
         sqlx::query(outbox::INSERT_OUTBOX)
             .bind(OutboxKind::Event.as_str())
             .bind(id)
             .bind($message_id)
             .bind($recorded_at)
+            .bind(Some(body))
             .execute($tx)
             .await?;
         id
+    }};
+}
+
+/// Membership just before `$event` as the transaction `$tx` sees it: the
+/// latest unretracted event of its release and state ordered before it
+/// (by time, then id) entered the state. The same rule as the log's
+/// `Timeline::was_in_before`, in SQL, so a body rendered inside the
+/// transaction says what `GET /api/v1/events/{id}` answers right after.
+macro_rules! was_in_state {
+    ($tx:expr, $event:expr) => {{
+        let before: Option<bool> = sqlx::query_scalar(
+            "SELECT e.reached FROM events e \
+             WHERE e.dist_name = $1 AND e.release_name = $2 AND e.state_name = $3 \
+               AND (e.happened_at < $4 OR (e.happened_at = $4 AND e.id < $5)) \
+               AND NOT EXISTS (SELECT 1 FROM retractions r WHERE r.event_id = e.id) \
+             ORDER BY e.happened_at DESC, e.id DESC LIMIT 1",
+        )
+        .bind($event.dist.as_str())
+        .bind($event.release.as_str())
+        .bind($event.state.as_str())
+        .bind($event.at)
+        .bind($event.id)
+        .fetch_optional($tx)
+        .await?;
+        before.unwrap_or(false)
     }};
 }
 
@@ -185,7 +229,7 @@ mod properties;
 
 pub use accounts::{Disabled, SessionBackend, UserKey, UserListing, UserLogin, UserStanding};
 
-pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind};
+pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind, RenderBody};
 
 /// Who recorded a write and through what (`api`, `web`, `import`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,6 +338,7 @@ impl Store {
         &self,
         batch: &[EventToAppend],
         recorded_at: Timestamp,
+        bodies: &dyn RenderBody,
     ) -> Result<Vec<Appended>, StoreError> {
         // Keys are looked up before rows are written: on SQLite the
         // transaction must hold the write lock from the start (see
@@ -327,7 +372,7 @@ impl Store {
                     }
                 }
                 let message_id = outbox::new_message_id();
-                let id = insert_event!(&mut *tx, &row.event, &row.actor, recorded_at, None::<i64>, &message_id);
+                let id = insert_event!(&mut *tx, bodies, &row.event, &row.actor, recorded_at, None::<i64>, &message_id);
                 message_ids.push(message_id);
                 if let Some(key) = &row.key {
                     sqlx::query(
@@ -365,6 +410,7 @@ impl Store {
         actor: &Actor,
         recorded_at: Timestamp,
         correction: Option<&NewEvent>,
+        bodies: &dyn RenderBody,
     ) -> Result<(i64, Option<i64>), StoreError> {
         // This transaction reads before it writes. A deferred SQLite
         // transaction would then fail at once with SQLITE_BUSY if another
@@ -377,13 +423,14 @@ impl Store {
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id = $1")
+            let row: Option<EventRow> = sqlx::query_as(rows::SELECT_EVENT)
                 .bind(event_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            if exists.is_none() {
+            let Some(row) = row else {
                 return Err(StoreError::NotFound);
-            }
+            };
+            let retracted = Event::try_from(row)?;
             let already: Option<i64> = sqlx::query_scalar("SELECT id FROM retractions WHERE event_id = $1")
                 .bind(event_id)
                 .fetch_optional(&mut *tx)
@@ -402,22 +449,43 @@ impl Store {
             .bind(&actor.source)
             .fetch_one(&mut *tx)
             .await?;
+            // The retraction's row goes first (its message precedes the
+            // correction's); its body names the correction, so it is
+            // rendered once that is stored.
             sqlx::query(outbox::INSERT_OUTBOX)
                 .bind(OutboxKind::Retraction.as_str())
                 .bind(id)
                 .bind(&message_ids[0])
                 .bind(recorded_at)
+                .bind(None::<String>)
                 .execute(&mut *tx)
                 .await?;
             let corrected = match correction {
                 None => None,
                 Some(e) => {
                     let message_id = outbox::new_message_id();
-                    let new_id = insert_event!(&mut *tx, e, actor, recorded_at, Some(event_id), &message_id);
+                    let new_id = insert_event!(&mut *tx, bodies, e, actor, recorded_at, Some(event_id), &message_id);
                     message_ids.push(message_id);
                     Some(new_id)
                 }
             };
+            let retraction = RetractionRecord {
+                id,
+                event_id,
+                reason: reason.to_owned(),
+                recorded_at,
+                recorded_by: std::sync::Arc::from(actor.name.as_str()),
+                source: std::sync::Arc::from(actor.source.as_str()),
+            };
+            let was = was_in_state!(&mut *tx, &retracted);
+            let event = EventRecord::new(&retracted, was, Some(retraction.clone()), corrected);
+            let body = bodies.retraction(&retraction, &event).map_err(outbox::unrenderable)?;
+            sqlx::query("UPDATE outbox SET body = $1 WHERE kind = $2 AND ref_id = $3")
+                .bind(body)
+                .bind(OutboxKind::Retraction.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             if let Err(e) = tx.commit().await {
                 let planned = std::iter::once(id).chain(corrected).map(Appended::Stored).collect();
                 return Err(commit_failed(e, message_ids, planned));

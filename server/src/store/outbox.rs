@@ -3,6 +3,7 @@
 //! claimed in id order by the publisher and marked sent after the broker's
 //! confirm. Nothing here knows AMQP; that lives in `crate::bus`.
 
+use app::model::event::{EventRecord, RetractionRecord};
 use app::model::Timestamp;
 use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
@@ -16,10 +17,27 @@ const PUBLISH_LOCK_KEY: i64 = 0x7274_6f75_7462; // "rtoutb"
 /// Adds the outbox row of a new event or retraction; run inside the
 /// transaction that stores it.
 pub(super) const INSERT_OUTBOX: &str =
-    "INSERT INTO outbox (kind, ref_id, message_id, created_at) VALUES ($1, $2, $3, $4)";
+    "INSERT INTO outbox (kind, ref_id, message_id, created_at, body) VALUES ($1, $2, $3, $4, $5)";
 
 const SELECT_OUTBOX: &str =
-    "SELECT id, kind, ref_id, message_id, created_at, sent_at, attempts, last_error FROM outbox";
+    "SELECT id, kind, ref_id, message_id, created_at, sent_at, attempts, last_error, body FROM outbox";
+
+/// Renders the body of an outbox row inside the transaction that writes
+/// it, so a message says what was true at its commit however long it
+/// waits for the broker. The format is the bus's
+/// (`crate::bus::message::Bodies`); the store only keeps the bytes.
+pub trait RenderBody: Send + Sync + std::fmt::Debug {
+    /// The body of a new event's message.
+    fn event(&self, event: &EventRecord) -> Result<String, serde_json::Error>;
+    /// The body of a retraction's message; `event` is the retracted event
+    /// as it reads with the retraction.
+    fn retraction(&self, retraction: &RetractionRecord, event: &EventRecord) -> Result<String, serde_json::Error>;
+}
+
+/// A body that cannot be rendered fails its write (nothing is stored).
+pub(super) fn unrenderable(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("cannot render a message body: {e}"))
+}
 
 /// A new message id: a random UUID, drawn once when the row is written and
 /// reused for every delivery of that message.
@@ -73,6 +91,9 @@ pub struct OutboxEntry {
     pub attempts: i64,
     /// Why the last attempt failed, if it did.
     pub last_error: Option<String>,
+    /// The message body as rendered at commit; `None` only for rows
+    /// written before bodies were stored.
+    pub body: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -85,6 +106,7 @@ struct OutboxRow {
     sent_at: Option<Timestamp>,
     attempts: i64,
     last_error: Option<String>,
+    body: Option<String>,
 }
 
 impl TryFrom<OutboxRow> for OutboxEntry {
@@ -100,6 +122,7 @@ impl TryFrom<OutboxRow> for OutboxEntry {
             sent_at: r.sent_at,
             attempts: r.attempts,
             last_error: r.last_error,
+            body: r.body,
         })
     }
 }

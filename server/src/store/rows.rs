@@ -12,6 +12,10 @@ use super::StoreError;
 pub(super) const SELECT_EVENTS_AFTER: &str = "SELECT id, dist_name, release_name, state_name, reached, \
      happened_at, recorded_at, recorded_by, source, note, link, corrects FROM events WHERE id > $1 ORDER BY id LIMIT $2";
 
+/// One event by id, with the columns of [`SELECT_EVENTS_AFTER`].
+pub(super) const SELECT_EVENT: &str = "SELECT id, dist_name, release_name, state_name, reached, \
+     happened_at, recorded_at, recorded_by, source, note, link, corrects FROM events WHERE id = $1";
+
 /// SQLite only: the same columns packed into one JSON array per row.
 pub(super) const SELECT_EVENTS_AFTER_PACKED: &str = "SELECT id, json_array(dist_name, release_name, state_name, \
      reached, happened_at, recorded_at, recorded_by, source, note, link, corrects) FROM events WHERE id > $1 ORDER BY id LIMIT $2";

@@ -66,6 +66,17 @@ impl Received {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
 
+    /// The body without the `url` the message adds: what the API answered
+    /// at commit. Checks that `url` is the event page's absolute address.
+    pub fn answer(&self) -> Value {
+        let mut body = self.json();
+        let event = body.get("event").unwrap_or(&body)["id"].as_i64().expect("an event id");
+        let url = body.as_object_mut().and_then(|o| o.remove("url")).expect("a url in every body");
+        let url = url.as_str().expect("url is a string").to_owned();
+        assert!(url.starts_with("http://") && url.ends_with(&format!("/events/{event}")), "url {url}");
+        body
+    }
+
     pub fn message_id(&self) -> String {
         self.properties.message_id().as_ref().map(|s| s.to_string()).expect("message_id")
     }

@@ -11,7 +11,7 @@ use app::model::{Dist, Event, EventLog, Release, Retraction, State, Timestamp};
 use lapin::types::AMQPValue;
 use serde_json::{json, Map, Value};
 
-use super::{build, Topics};
+use super::{build, Bodies, Topics};
 use crate::store::{OutboxEntry, OutboxKind};
 
 fn at(s: &str) -> Timestamp {
@@ -88,8 +88,10 @@ fn sample(kind: OutboxKind, id: i64) -> Value {
         sent_at: None,
         attempts: 0,
         last_error: None,
+        body: None,
     };
-    let m = build(&entry, &log(), &Topics::new("org.fedoraproject.prod").unwrap()).unwrap();
+    let bodies = Bodies::new(url::Url::parse("https://releasetracker.fedoraproject.org/").unwrap());
+    let m = build(&entry, &log(), &Topics::new("org.fedoraproject.prod").unwrap(), &bodies).unwrap();
     let headers: Map<String, Value> = m
         .properties
         .headers()
