@@ -134,6 +134,7 @@ const server = spawn(
       // minute: the per-client limits are for the wild, not for this run
       // (server/tests/limits.rs tests them).
       WRITE_RATE_LIMIT: '0',
+      TOKEN_WRITE_RATE_LIMIT: '0',
       LOGIN_RATE_LIMIT: '0',
     },
     stdio: 'inherit',

@@ -78,7 +78,7 @@ class Server:
             [BINARY, "--database", database, "serve", "--bind", f"127.0.0.1:{self.port}",
              "--poll-interval-ms", "200", "--amqp-topic-prefix", prefix,
              # thousands of writes a second from one address: no write limit
-             "--write-rate-limit", "0", "--max-requests-per-client", "0"],
+             "--write-rate-limit", "0", "--token-write-rate-limit", "0", "--max-requests-per-client", "0"],
             env=env, stdout=self.log, stderr=self.log, cwd=WORKDIR)
         children.append(self.proc)
         deadline = time.time() + 30

@@ -160,7 +160,7 @@ class Server:
         args = [BIN, "--database", self.db, "--log-level", self.log_level,
                 *(["--log-format", "json"] if self.log_json else []), "serve",
                 "--bind", f"127.0.0.1:{self.port}", "--site-root", os.path.join(WORK, "site"),
-                "--write-rate-limit", "0", "--max-requests-per-client", "0"]
+                "--write-rate-limit", "0", "--token-write-rate-limit", "0", "--max-requests-per-client", "0"]
         if self.amqp_url:
             env["AMQP_URL"] = self.amqp_url
             args += ["--amqp-topic-prefix", self.prefix]

@@ -49,6 +49,11 @@ pub struct Flash {
     pub notice: Option<String>,
     /// The form that was refused, with what was typed.
     pub form: Option<FormEcho>,
+    /// A new API token's secret, shown once under the notice. Never
+    /// stored with the session: a short-lived cookie for the tokens page
+    /// alone carries it from the form post to that page.
+    #[serde(skip)]
+    pub secret: Option<String>,
 }
 
 /// A refused form: which one, its values, and the problem.

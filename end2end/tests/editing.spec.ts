@@ -85,8 +85,54 @@ test('a signed-in non-editor sees why and cannot record', async ({ page }) => {
   await expect(record.submit).toHaveCount(0);
 });
 
+/// Makes a personal token on /account/tokens by typing, as a person does;
+/// returns the secret the page shows once.
+async function createToken(page: import('@playwright/test').Page, name: string): Promise<string> {
+  await page.goto('/account/tokens');
+  await page.getByLabel('Name').pressSequentially(name);
+  await page.getByLabel('Expires after (days)').fill('7');
+  await page.getByRole('button', { name: 'Create token' }).press('Enter');
+  const notice = page.locator('main p.notice');
+  await expect(notice).toContainText(`Created token editor/${name}. Copy it now, it is not shown again:`);
+  const secret = (await notice.locator('code.secret').textContent()) ?? '';
+  expect(secret).toMatch(/^rt_[0-9a-f]{64}$/);
+  return secret;
+}
+
+async function tokenWrites(request: import('@playwright/test').APIRequestContext, secret: string, release: string) {
+  const r = await request.post('/api/v1/events', {
+    headers: { authorization: `Bearer ${secret}` },
+    data: { dist: DIST, release, state: 'beta-freeze', reached: true, at: '2026-01-05T10:00:00Z' },
+  });
+  expect(r.status()).toBe(201);
+  expect((await r.json()).recorded_by).toMatch(/^editor\//);
+}
+
+test('an editor makes a personal API token, sees its secret once and it writes', async ({ page, request }) => {
+  await signIn(page, 'editor');
+  const name = uniqueRelease('js-token');
+  const secret = await createToken(page, name);
+  await tokenWrites(request, secret, uniqueRelease('js-token'));
+  await page.reload();
+  await expect(page.locator('main')).toContainText(`editor/${name}`);
+  await expect(page.locator('code.secret')).toHaveCount(0);
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
+
+  test('a personal token is shown once after the redirect, and writes', async ({ page, request }) => {
+    await signIn(page, 'editor');
+    const name = uniqueRelease('nojs-token');
+    const secret = await createToken(page, name);
+    expect(new URL(page.url()).pathname).toBe('/account/tokens');
+    await tokenWrites(request, secret, uniqueRelease('nojs-token'));
+    await page.reload();
+    await expect(page.locator('main')).toContainText(`editor/${name}`);
+    await expect(page.locator('code.secret')).toHaveCount(0);
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => c.name)).not.toContain('releasetracker_new_token');
+  });
 
   test('forms post, show errors with the typed values, and redirect on success', async ({ page, request }) => {
     await signIn(page, 'editor');

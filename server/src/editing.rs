@@ -10,11 +10,13 @@ use app::model::NewRetraction;
 use app::server_data::ssr::{EditBackend, Pending};
 use app::server_data::{CreatedToken, Flash, TokenInfo};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
 use chrono::Utc;
+use leptos::prelude::use_context;
 use tower_sessions::Session;
 
 use crate::api::error::ApiError;
-use crate::auth::session::{SessionUser, FLASH, USER};
+use crate::auth::session::{reveal_cookie, SessionUser, FLASH, USER};
 use crate::auth::{new_token, session_editor, Identity};
 use crate::log::WriteError;
 use crate::state::AppState;
@@ -186,6 +188,15 @@ impl EditBackend for EditingBackend {
                     other => store_error(other),
                 })?;
             tracing::info!(token = %name, "personal API token created");
+            if app::server_data::ssr::plain_form_post(parts) {
+                // The redirected page shows the secret from this cookie;
+                // a flash would keep it in the session store.
+                let cookie = reveal_cookie(&token, self.0.auth.https());
+                match (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+                    (Some(response), Ok(value)) => response.append_header(header::SET_COOKIE, value),
+                    _ => tracing::warn!("cannot hand the new token's secret to the next page"),
+                }
+            }
             Ok(CreatedToken { name, token })
         })
     }

@@ -13,6 +13,7 @@ pub mod feed;
 pub mod history;
 pub mod jsonl;
 pub mod limits;
+pub mod listen;
 pub mod log;
 pub mod projection;
 pub mod route_class;
@@ -129,7 +130,7 @@ pub fn router(state: AppState) -> Router {
         ),
         None => router,
     };
-    let router = match limits::RateLimits::new(&limits) {
+    let router = match limits::RateLimits::new(&limits, state.store.clone()) {
         Some(rates) => router.layer(middleware::from_fn_with_state(rates, limits::rate_limit)),
         None => router,
     };

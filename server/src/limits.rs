@@ -29,19 +29,29 @@ use crate::api::extract::BODY_LIMIT;
 use crate::route_class::{classify, RouteClass};
 use crate::settings::{
     Limits, Rate, DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_RATE, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PER_CLIENT,
-    DEFAULT_WRITE_BURST, DEFAULT_WRITE_RATE,
+    DEFAULT_TOKEN_WRITE_BURST, DEFAULT_TOKEN_WRITE_RATE, DEFAULT_WRITE_BURST, DEFAULT_WRITE_RATE,
 };
+use crate::store::Store;
 
 /// Flags of `serve` for [`Limits`].
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Writes (POST/PUT/PATCH/DELETE) per minute per client address,
-    /// sustained; 0 turns the write limit off.
+    /// sustained, of requests without a valid API token (browsers,
+    /// anonymous clients, failed authentication); 0 turns it off.
     #[arg(long, env = "WRITE_RATE_LIMIT", default_value_t = DEFAULT_WRITE_RATE)]
     pub write_rate_limit: u32,
     /// Writes a client may send at once before the sustained rate applies.
     #[arg(long, env = "WRITE_BURST", default_value_t = DEFAULT_WRITE_BURST)]
     pub write_burst: u32,
+    /// Writes per minute, sustained, per identity with a valid API token
+    /// (a personal token's owner, or a service token), wherever they come
+    /// from; 0 turns it off.
+    #[arg(long, env = "TOKEN_WRITE_RATE_LIMIT", default_value_t = DEFAULT_TOKEN_WRITE_RATE)]
+    pub token_write_rate_limit: u32,
+    /// Writes one identity may send at once before its sustained rate applies.
+    #[arg(long, env = "TOKEN_WRITE_BURST", default_value_t = DEFAULT_TOKEN_WRITE_BURST)]
+    pub token_write_burst: u32,
     /// Logins (`/login` and `/auth/callback` requests) per minute per client
     /// address; 0 turns the login limit off.
     #[arg(long, env = "LOGIN_RATE_LIMIT", default_value_t = DEFAULT_LOGIN_RATE)]
@@ -52,6 +62,10 @@ pub struct LimitArgs {
     /// Longest a request may take (`30s`, `2m`); `0s` turns the timeout off.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
+    /// Longest a client may take to send a request's head (`10s`); then
+    /// the connection is closed. `0s` turns it off.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
     /// Requests served at once; more are refused at once with 503; 0 = no limit.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT)]
     pub max_concurrent_requests: usize,
@@ -71,8 +85,10 @@ impl LimitArgs {
     pub fn limits(&self) -> Limits {
         Limits {
             writes: Rate::new(self.write_rate_limit, self.write_burst),
+            token_writes: Rate::new(self.token_write_rate_limit, self.token_write_burst),
             logins: Rate::new(self.login_rate_limit, self.login_burst),
             request_timeout: (!self.request_timeout.is_zero()).then_some(self.request_timeout),
+            header_read_timeout: (!self.header_read_timeout.is_zero()).then_some(self.header_read_timeout),
             max_concurrent: (self.max_concurrent_requests > 0).then_some(self.max_concurrent_requests),
             max_per_client: (self.max_requests_per_client > 0).then_some(self.max_requests_per_client),
             trusted_proxies: self.trusted_proxies.clone(),
@@ -149,8 +165,11 @@ pub struct RateLimits(Arc<RateLimitsInner>);
 
 struct RateLimitsInner {
     writes: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    token_writes: Option<DefaultKeyedRateLimiter<String>>,
     logins: Option<DefaultKeyedRateLimiter<IpAddr>>,
     trusted_proxies: Vec<IpAddr>,
+    /// Where API tokens are looked up, to key their writes by identity.
+    store: Store,
     checks: AtomicU64,
 }
 
@@ -158,17 +177,21 @@ struct RateLimitsInner {
 const SWEEP_EVERY: u64 = 4096;
 
 impl RateLimits {
-    /// Limiters for `limits`; `None` when both rates are off.
-    pub fn new(limits: &Limits) -> Option<Self> {
+    /// Limiters for `limits`, looking API tokens up in `store`; `None`
+    /// when every rate is off.
+    pub fn new(limits: &Limits, store: Store) -> Option<Self> {
         let writes = limits.writes.quota().map(DefaultKeyedRateLimiter::keyed);
+        let token_writes = limits.token_writes.quota().map(DefaultKeyedRateLimiter::keyed);
         let logins = limits.logins.quota().map(DefaultKeyedRateLimiter::keyed);
-        if writes.is_none() && logins.is_none() {
+        if writes.is_none() && token_writes.is_none() && logins.is_none() {
             return None;
         }
         Some(Self(Arc::new(RateLimitsInner {
             writes,
+            token_writes,
             logins,
             trusted_proxies: limits.trusted_proxies.clone(),
+            store,
             checks: AtomicU64::new(0),
         })))
     }
@@ -299,38 +322,75 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
+/// Which budget a request spends.
+enum Budget<'a> {
+    /// Writes with a valid API token: the identity's.
+    Identity(&'a DefaultKeyedRateLimiter<String>, String),
+    /// Other writes, and logins: the client address's.
+    Address(&'a DefaultKeyedRateLimiter<IpAddr>, IpAddr, &'static str),
+}
+
 /// Middleware: `429` with `Retry-After` for a client over its write or
-/// login rate. Reads pass untouched: the projection answers them from
-/// memory.
+/// login rate. Writes with a valid API token spend their identity's
+/// budget, wherever they come from; other writes (no token, or one that is
+/// not valid) the address's. Reads pass untouched: the projection answers
+/// them from memory.
 pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let limiter = if classify(request.method(), path) == RouteClass::Login {
-        limits.0.logins.as_ref()
+    let inner = &*limits.0;
+    let budget = if classify(request.method(), path) == RouteClass::Login {
+        inner.logins.as_ref().map(|l| (l, "too many requests from your address"))
     } else if is_write(request.method()) {
-        limits.0.writes.as_ref()
+        match crate::auth::token_identity(request.headers(), &inner.store).await {
+            Some(identity) => match &inner.token_writes {
+                Some(limiter) => {
+                    return limited(&limits, Budget::Identity(limiter, identity), request, next).await;
+                }
+                None => return next.run(request).await,
+            },
+            None => inner.writes.as_ref().map(|l| (l, "too many requests from your address")),
+        }
     } else {
         None
     };
-    let Some(limiter) = limiter else { return next.run(request).await };
+    let Some((limiter, message)) = budget else { return next.run(request).await };
     let Some(client) = limits.client(&request) else { return next.run(request).await };
-    if let Err(not_until) = limiter.check_key(&client) {
+    limited(&limits, Budget::Address(limiter, client, message), request, next).await
+}
+
+/// Spends one request of `budget`: `429` when it is empty.
+async fn limited(limits: &RateLimits, budget: Budget<'_>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let (checked, message) = match &budget {
+        Budget::Identity(limiter, identity) => (limiter.check_key(identity), "too many writes with your API token"),
+        Budget::Address(limiter, client, message) => (limiter.check_key(client), *message),
+    };
+    if let Err(not_until) = checked {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         // Whole seconds, rounded up: "0" would invite an immediate retry.
         let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
         // Debug, not info: a flood must not flood the log too.
-        tracing::debug!(%client, path, retry_after = secs, "rate limited");
+        match &budget {
+            Budget::Identity(_, identity) => tracing::debug!(%identity, path, retry_after = secs, "rate limited"),
+            Budget::Address(_, client, _) => tracing::debug!(%client, path, retry_after = secs, "rate limited"),
+        }
         return refusal(
             path,
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            &format!("too many requests from your address; retry in {secs} s"),
+            &format!("{message}; retry in {secs} s"),
             Some(secs),
         );
     }
-    if limits.0.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+    let inner = &*limits.0;
+    if inner.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
         // Forget clients whose budget is full again, so the maps do not
         // grow with every address ever seen.
-        for limiter in [&limits.0.writes, &limits.0.logins].into_iter().flatten() {
+        for limiter in [&inner.writes, &inner.logins].into_iter().flatten() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        if let Some(limiter) = &inner.token_writes {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -404,8 +464,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn flags_turn_limits_off() {
+    #[tokio::test]
+    async fn flags_turn_limits_off() {
         use clap::Parser;
         #[derive(clap::Parser)]
         struct T {
@@ -418,9 +478,13 @@ mod tests {
             "t",
             "--write-rate-limit",
             "0",
+            "--token-write-rate-limit",
+            "0",
             "--login-rate-limit",
             "0",
             "--request-timeout",
+            "0s",
+            "--header-read-timeout",
             "0s",
             "--max-concurrent-requests",
             "0",
@@ -431,7 +495,9 @@ mod tests {
         .l
         .limits();
         assert_eq!(off, Limits::off());
-        assert!(RateLimits::new(&off).is_none());
+        let store = crate::store::Store::Sqlite(sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap());
+        assert!(RateLimits::new(&off, store.clone()).is_none());
+        assert!(RateLimits::new(&Limits { token_writes: Rate::new(1, 1), ..Limits::off() }, store).is_some());
         assert!(ClientSlots::new(&off).is_none());
         let proxies = T::try_parse_from(["t", "--trusted-proxies", "127.0.0.1,::1"]).unwrap().l.limits();
         assert_eq!(proxies.trusted_proxies.len(), 2);

@@ -92,12 +92,9 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         bus_line,
         login_line
     );
+    let header_read_timeout = state.limits.header_read_timeout;
     let app = crate::router(state);
-    // The peer address keys the per-client rate limits.
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"));
+    crate::listen::serve(listener, app, header_read_timeout, shutdown_signal()).await;
     stop.cancel();
     sweeper.abort();
     let _ = follower.await;
@@ -111,7 +108,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     }
     store.close().await;
     tracing::info!("stopped");
-    served
+    Ok(())
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

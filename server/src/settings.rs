@@ -86,12 +86,22 @@ impl Rate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// State-changing requests (`POST`, `PUT`, `PATCH`, `DELETE` on any path,
-    /// server functions included), per client.
+    /// server functions included), per client address, of everyone who does
+    /// not present a valid API token: browsers, anonymous clients and
+    /// failed authentication (token guessing).
     pub writes: Rate,
+    /// State-changing requests with a valid API token, per identity (the
+    /// person who owns a personal token, or the service token): an editor's
+    /// script is limited by who runs it, not by where it runs.
+    pub token_writes: Rate,
     /// `GET /login` and `GET /auth/callback`, per client.
     pub logins: Rate,
     /// Longest time a request may take before it is answered `503 timeout`.
     pub request_timeout: Option<Duration>,
+    /// Longest time a client may take to send a request's head (HTTP/1);
+    /// then the connection is closed. Counts from the connection's start
+    /// or the end of the previous response.
+    pub header_read_timeout: Option<Duration>,
     /// Requests served at once; more are answered `503 unavailable`.
     pub max_concurrent: Option<usize>,
     /// Requests served at once for one client address; more are answered
@@ -107,12 +117,22 @@ pub struct Limits {
 pub const DEFAULT_WRITE_RATE: u32 = 600;
 /// Default write burst: a whole import-by-script of a release history.
 pub const DEFAULT_WRITE_BURST: u32 = 120;
+/// Default sustained write rate of one identity with an API token: 20 a
+/// second.
+pub const DEFAULT_TOKEN_WRITE_RATE: u32 = 1200;
+/// Default write burst of one identity: a plain loop that posts a whole
+/// release history (hundreds of events, as fast as the server answers)
+/// goes through without a retry.
+pub const DEFAULT_TOKEN_WRITE_BURST: u32 = 1000;
 /// Default login rate: a login takes two requests (`/login`, the callback).
 pub const DEFAULT_LOGIN_RATE: u32 = 10;
 /// Default login burst.
 pub const DEFAULT_LOGIN_BURST: u32 = 10;
 /// Default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default header-read timeout: far more than any client on any network
+/// needs to send a request head, far less than a slow-loris attack wants.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default concurrency limit.
 pub const DEFAULT_MAX_CONCURRENT: usize = 1024;
 /// Default concurrency limit per client address: far above what a browser
@@ -123,8 +143,10 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             writes: Rate { per_minute: DEFAULT_WRITE_RATE, burst: DEFAULT_WRITE_BURST },
+            token_writes: Rate { per_minute: DEFAULT_TOKEN_WRITE_RATE, burst: DEFAULT_TOKEN_WRITE_BURST },
             logins: Rate { per_minute: DEFAULT_LOGIN_RATE, burst: DEFAULT_LOGIN_BURST },
             request_timeout: Some(DEFAULT_TIMEOUT),
+            header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
             max_concurrent: Some(DEFAULT_MAX_CONCURRENT),
             max_per_client: Some(DEFAULT_MAX_PER_CLIENT),
             trusted_proxies: Vec::new(),
@@ -137,8 +159,10 @@ impl Limits {
     pub fn off() -> Self {
         Self {
             writes: Rate::OFF,
+            token_writes: Rate::OFF,
             logins: Rate::OFF,
             request_timeout: None,
+            header_read_timeout: None,
             max_concurrent: None,
             max_per_client: None,
             trusted_proxies: Vec::new(),

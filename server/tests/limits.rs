@@ -115,34 +115,37 @@ async fn writes_are_limited_per_client_and_reads_are_not() {
     let db = sqlite_db();
     let limits = Limits { writes: Rate { per_minute: 1, burst: 2 }, ..Limits::default() };
     let app = TestApp::start_with(&db, settings(limits)).await;
-    let token = app.token("limits").await;
+    // Without a valid token (here: a guessed one) the address's budget
+    // applies; the writes it lets through are then refused as unauthenticated.
+    let guess = format!("rt_{}", "0".repeat(64));
     let write = |peer: &str, i: u32| {
         from(
             peer,
             Method::POST,
             "/api/v1/events",
-            Some(&token),
+            Some(&guess),
             Body::from(event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z")),
         )
     };
     let a = "192.0.2.1:40000";
     for i in 0..2 {
-        assert_eq!(app.send(write(a, i)).await.status, StatusCode::CREATED);
+        assert_eq!(app.send(write(a, i)).await.status, StatusCode::UNAUTHORIZED);
     }
     let refused = app.send(write(a, 2)).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refused.error_code(), "rate_limited");
+    assert!(refused.text().contains("too many requests from your address"), "{}", refused.text());
     // One a minute: the next one is due in up to 60 s.
     assert!((1..=60).contains(&retry_after(&refused)), "{}", retry_after(&refused));
     // Another port of the same address is the same client.
     assert_eq!(app.send(write("192.0.2.1:40001", 3)).await.status, StatusCode::TOO_MANY_REQUESTS);
     // Every state-changing method and path counts: PUT, DELETE, forms,
     // server functions, /logout.
-    let put = from(a, Method::PUT, "/api/v1/dists/fedora/properties", Some(&token), Body::from("{}"));
+    let put = from(a, Method::PUT, "/api/v1/dists/fedora/properties", Some(&guess), Body::from("{}"));
     assert_eq!(app.send(put).await.error_code(), "rate_limited");
-    let delete = from(a, Method::DELETE, "/api/v1/events/1", Some(&token), Body::empty());
+    let delete = from(a, Method::DELETE, "/api/v1/events/1", None, Body::empty());
     assert_eq!(app.send(delete).await.status, StatusCode::TOO_MANY_REQUESTS);
-    let form = from(a, Method::POST, "/event", Some(&token), Body::from("dist=fedora"));
+    let form = from(a, Method::POST, "/event", None, Body::from("dist=fedora"));
     assert_eq!(app.send(form).await.error_code(), "rate_limited");
     for path in ["/ui/record_event", "/logout"] {
         let r = app.send(from(a, Method::POST, path, None, Body::from("dist=fedora"))).await;
@@ -156,19 +159,86 @@ async fn writes_are_limited_per_client_and_reads_are_not() {
     }
     assert_eq!(app.send(from(a, Method::GET, "/", None, Body::empty())).await.status, StatusCode::OK);
     // Other clients, IPv4 and IPv6, are not affected.
-    assert_eq!(app.send(write("192.0.2.2:40000", 4)).await.status, StatusCode::CREATED);
-    assert_eq!(app.send(write("[2001:db8:1::1]:40000", 5)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(write("192.0.2.2:40000", 4)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(write("[2001:db8:1::1]:40000", 5)).await.status, StatusCode::UNAUTHORIZED);
     // ... but the rest of that IPv6 /64 is the same client.
-    assert_eq!(app.send(write("[2001:db8:1::2]:40000", 6)).await.status, StatusCode::CREATED);
+    assert_eq!(app.send(write("[2001:db8:1::2]:40000", 6)).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.send(write("[2001:db8:1::3]:40000", 7)).await.status, StatusCode::TOO_MANY_REQUESTS);
-    // Without a peer address (in-process) nothing is rate limited.
+    // A valid token spends its identity's budget, not the address's: the
+    // exhausted address still writes with one.
+    let token = app.token("limits").await;
     for i in 8..12 {
-        let body = event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z");
-        assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
+        let body = Body::from(event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z"));
+        assert_eq!(
+            app.send(from(a, Method::POST, "/api/v1/events", Some(&token), body)).await.status,
+            StatusCode::CREATED
+        );
     }
-    // Refused writes stored nothing: 2 (a) + 1 (b) + 2 (the /64) + 4.
-    assert_eq!(app.stored_events().await, (9, 0));
+    assert_eq!(app.stored_events().await, (4, 0));
     assert_eq!(app.stored_property_changes().await, 0);
+}
+
+/// Writes with a valid API token are limited per identity — the owner of
+/// personal tokens, or the service token — wherever they come from; a
+/// release engineer's plain loop of 200 events passes under the defaults.
+#[tokio::test]
+async fn token_writes_are_limited_per_identity() {
+    let db = sqlite_db();
+    let limits = Limits {
+        writes: Rate { per_minute: 1, burst: 1 },
+        token_writes: Rate { per_minute: 1, burst: 3 },
+        ..Limits::default()
+    };
+    let app = TestApp::start_with(&db, settings(limits)).await;
+    let bot = app.token("releng-bot").await;
+    let other = app.token("other-bot").await;
+    let post = |peer: &str, token: &str, i: u32| {
+        from(
+            peer,
+            Method::POST,
+            "/api/v1/events",
+            Some(token),
+            Body::from(event_body("40", &format!("t{i}"), true, "2024-02-13T00:00:00Z")),
+        )
+    };
+    // Three (the burst) from three addresses: one identity, one budget.
+    for (i, peer) in ["192.0.2.1:1", "192.0.2.2:1", "[2001:db8::1]:1"].into_iter().enumerate() {
+        assert_eq!(app.send(post(peer, &bot, i as u32)).await.status, StatusCode::CREATED);
+    }
+    let refused = app.send(post("192.0.2.3:1", &bot, 3)).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.text().contains("too many writes with your API token"), "{}", refused.text());
+    assert!((1..=60).contains(&retry_after(&refused)));
+    // Another identity, from the same address, has its own budget.
+    assert_eq!(app.send(post("192.0.2.1:1", &other, 4)).await.status, StatusCode::CREATED);
+    // A revoked token is no identity: the address's strict budget applies.
+    app.store.revoke_token("other-bot", chrono::Utc::now()).await.unwrap();
+    assert_eq!(app.send(post("192.0.2.9:1", &other, 5)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(post("192.0.2.9:1", &other, 6)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.stored_events().await, (4, 0));
+
+    // The defaults: a plain loop, no retries, 200 real events, one address.
+    let db = sqlite_db();
+    let app = TestApp::start_with(&db, settings(Limits::default())).await;
+    let token = app.token("releng").await;
+    for i in 0..200 {
+        let r = app.send(post("192.0.2.1:1", &token, i)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "event {i}: {}", r.text());
+    }
+    // Guessing tokens from one address stays under the strict limit.
+    let mut guessed = Vec::new();
+    let started = Instant::now();
+    for i in 0..300 {
+        let guess = format!("rt_{i:064x}");
+        guessed.push(
+            app.send(from("192.0.2.50:1", Method::POST, "/api/v1/events", Some(&guess), Body::from("{}"))).await.status,
+        );
+    }
+    // The default burst of 120, plus 10 a second while the loop ran.
+    let allowed = guessed.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refills = (started.elapsed().as_secs_f64() * 10.0).ceil() as usize + 1;
+    assert!((120..=120 + refills).contains(&allowed), "{allowed} guesses answered, {refills} refills");
+    assert_eq!(guessed.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 300 - allowed);
 }
 
 #[tokio::test]
@@ -209,27 +279,21 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
         ..Limits::default()
     };
     let app = TestApp::start_with(&db, settings(limits)).await;
-    let token = app.token("limits").await;
-    let post = |peer: &str, forwarded: &str, i: u32| {
-        let mut req = from(
-            peer,
-            Method::POST,
-            "/api/v1/events",
-            Some(&token),
-            Body::from(event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z")),
-        );
+    // Without a token, so the per-address limit applies (allowed writes
+    // are then refused as unauthenticated, refused ones as too many).
+    let post = |peer: &str, forwarded: &str| {
+        let mut req = from(peer, Method::POST, "/api/v1/events", None, Body::from("{}"));
         req.headers_mut().insert("x-forwarded-for", forwarded.parse().unwrap());
         req
     };
     // Behind the trusted proxy, each forwarded client has its own budget;
     // what a client put in front of the proxy's entry is not believed.
-    assert_eq!(app.send(post("10.0.0.1:1", "203.0.113.1", 0)).await.status, StatusCode::CREATED);
-    assert_eq!(app.send(post("10.0.0.1:1", "203.0.113.2", 1)).await.status, StatusCode::CREATED);
-    assert_eq!(app.send(post("10.0.0.1:1", "9.9.9.9, 203.0.113.1", 2)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.send(post("10.0.0.1:1", "203.0.113.1")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(post("10.0.0.1:1", "203.0.113.2")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(post("10.0.0.1:1", "9.9.9.9, 203.0.113.1")).await.status, StatusCode::TOO_MANY_REQUESTS);
     // From anyone else the header is ignored: changing it does not help.
-    assert_eq!(app.send(post("192.0.2.9:1", "203.0.113.3", 3)).await.status, StatusCode::CREATED);
-    assert_eq!(app.send(post("192.0.2.9:1", "203.0.113.4", 4)).await.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(app.stored_events().await, (3, 0));
+    assert_eq!(app.send(post("192.0.2.9:1", "203.0.113.3")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(post("192.0.2.9:1", "203.0.113.4")).await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// A body that sends nothing until released: the request stays in flight.
@@ -347,6 +411,7 @@ async fn serve_limits_each_peer_address() {
     let mut server = Command::new(BIN)
         .args(["--database", &db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--write-rate-limit", "1", "--write-burst", "2"])
+        .args(["--token-write-rate-limit", "1", "--token-write-burst", "3"])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -357,10 +422,12 @@ async fn serve_limits_each_peer_address() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let body = |i: u32| event_body("40", &format!("s{i}"), true, "2024-02-13T00:00:00Z");
+    // Without a valid token: the address's budget.
+    let guess = format!("rt_{}", "f".repeat(64));
     for i in 0..2 {
-        assert_eq!(request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(i)).await.0, 201);
+        assert_eq!(request_from("127.0.0.1", port, "POST", "/api/v1/events", &guess, &body(i)).await.0, 401);
     }
-    let (status, head, answer) = request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(2)).await;
+    let (status, head, answer) = request_from("127.0.0.1", port, "POST", "/api/v1/events", &guess, &body(2)).await;
     assert_eq!(status, 429, "{answer}");
     assert!(head.contains("\r\nretry-after: "), "{head}");
     let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
@@ -370,14 +437,20 @@ async fn serve_limits_each_peer_address() {
     for _ in 0..20 {
         assert_eq!(request_from("127.0.0.1", port, "GET", "/api/v1/events", "", "").await.0, 200);
     }
-    assert_eq!(request_from("127.0.0.2", port, "POST", "/api/v1/events", &token, &body(3)).await.0, 201);
+    assert_eq!(request_from("127.0.0.2", port, "POST", "/api/v1/events", &guess, &body(3)).await.0, 401);
+    // With the valid token: the identity's budget, from the limited
+    // address too, and shared between addresses.
+    for i in 0..3 {
+        assert_eq!(request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(10 + i)).await.0, 201);
+    }
+    assert_eq!(request_from("127.0.0.4", port, "POST", "/api/v1/events", &token, &body(13)).await.0, 429);
 
     // How fast a flood is refused (figures for docs/reliability-limits.md).
     let flood = 2000;
     let t = Instant::now();
     let mut refused = 0;
     for i in 0..flood {
-        if request_from("127.0.0.1", port, "POST", "/api/v1/events", &token, &body(100 + i)).await.0 == 429 {
+        if request_from("127.0.0.1", port, "POST", "/api/v1/events", &guess, &body(100 + i)).await.0 == 429 {
             refused += 1;
         }
     }
@@ -388,15 +461,15 @@ async fn serve_limits_each_peer_address() {
         elapsed / flood
     );
     assert!(refused >= flood - 2, "at most a refill or two in the flood");
-    assert_eq!(request_from("127.0.0.3", port, "POST", "/api/v1/events", &token, &body(4)).await.0, 201);
+    assert_eq!(request_from("127.0.0.3", port, "POST", "/api/v1/events", &guess, &body(4)).await.0, 401);
 
     // SIGTERM still stops the server cleanly with the limit layers on.
     assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
     assert!(server.wait().unwrap().success());
     let export = Command::new(BIN).args(["--database", &db, "export"]).output().unwrap();
     let stored = String::from_utf8(export.stdout).unwrap().lines().count() as u32;
-    // 2 + 1 + 1, plus the refills a slow flood may have let through.
-    assert!((4..=6).contains(&stored), "{stored} events stored");
+    // The token's burst, plus a refill a slow run may have let through.
+    assert!((3..=4).contains(&stored), "{stored} events stored");
 }
 
 /// A `GET` whose body never finishes is answered at once: only methods
@@ -447,4 +520,71 @@ async fn one_address_cannot_take_every_slot() {
     }
     let again = app.send(from("192.0.2.7:4002", Method::GET, "/api/v1/events", None, Body::empty())).await;
     assert_eq!(again.status, StatusCode::OK, "the slots came back");
+}
+
+/// A client that sends its request head slowly, or not at all, loses the
+/// connection after the header-read timeout; complete requests on other
+/// connections (and on the same one, kept alive) are served as before.
+#[tokio::test]
+async fn a_trickled_request_head_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    let port = common::free_port();
+    let mut server = Command::new(BIN)
+        .args(["--database", &db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--header-read-timeout", "1s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while common::http(port, "GET", "/healthz", "", "").await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "server did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let connect = move || tokio::net::TcpStream::connect(("127.0.0.1", port));
+
+    // Nothing at all; half a head, then silence; a head trickled a byte at
+    // a time.
+    let mut mute = connect().await.unwrap();
+    let mut silent = connect().await.unwrap();
+    silent.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    let trickled = tokio::spawn(async move {
+        let mut stream = connect().await.unwrap();
+        let t = Instant::now();
+        for byte in b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".iter().cycle() {
+            if stream.write_all(&[*byte]).await.is_err() || t.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        t.elapsed()
+    });
+    let t = Instant::now();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(8), silent.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "a half-sent head kept its connection for 8 s");
+    assert!(t.elapsed() >= Duration::from_millis(900), "cut before the timeout: {:?}", t.elapsed());
+    let answer = String::from_utf8_lossy(&rest);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let closed = tokio::time::timeout(Duration::from_secs(2), mute.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "a connection that sent nothing was kept");
+    let trickle = trickled.await.unwrap();
+    assert!(trickle < Duration::from_secs(8), "a trickled head kept its connection for {trickle:?}");
+
+    // Meanwhile, and after, whole requests are answered; a kept-alive
+    // connection idle for less than the timeout serves its next request.
+    let mut kept = connect().await.unwrap();
+    for _ in 0..2 {
+        kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+        let mut buf = [0u8; 512];
+        let n = kept.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(common::http(port, "GET", "/healthz", "", "").await.unwrap().0, 200);
+
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    assert!(server.wait().unwrap().success());
 }

@@ -836,3 +836,77 @@ async fn a_made_up_authorization_header_does_not_skip_the_csrf_check() {
         .unwrap();
     assert_eq!(editor.send(&app, scripted).await.status, StatusCode::CREATED);
 }
+
+/// A token made without JavaScript: the secret reaches the next page in a
+/// short-lived cookie for that page alone, is shown there once, and is
+/// never written to the session store (where a flash would keep it).
+#[tokio::test]
+async fn a_new_token_secret_never_enters_the_session_store() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let csrf = csrf_of(&editor.get(&app, "/account/tokens").await);
+    let made = editor
+        .form(
+            &app,
+            "/ui/create_token",
+            &[("csrf_token", csrf.as_str()), ("name", "nojs"), ("expires_in_days", "7")],
+            true,
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::FOUND, "{}", made.text());
+    assert_eq!(location(&made), "/account/tokens");
+    let set = made
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("releasetracker_new_token="))
+        .expect("the secret's cookie");
+    for attribute in ["Path=/account/tokens", "HttpOnly", "SameSite=Strict", "Max-Age=300"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let secret = set["releasetracker_new_token=".len()..].split(';').next().unwrap().to_owned();
+    assert!(secret.starts_with("rt_") && secret.len() == 67, "{secret}");
+
+    // Not in any session row, in any encoding the store might use.
+    let server::store::Store::Sqlite(pool) = &app.store else { unreachable!("sqlite_db") };
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM sessions").fetch_all(pool).await.unwrap();
+    assert!(!rows.is_empty());
+    let hex_part = &secret[3..];
+    for data in &rows {
+        assert!(!data.windows(hex_part.len()).any(|w| w == hex_part.as_bytes()), "the secret is in a session row");
+    }
+
+    // The page it redirects to shows it once, and clears the cookie.
+    let page = |cookie: Option<&str>| {
+        let mut cookies = format!("{COOKIE_NAME}={}", editor.cookie.clone().unwrap());
+        if let Some(c) = cookie {
+            cookies.push_str(&format!("; releasetracker_new_token={c}"));
+        }
+        Request::get("/account/tokens")
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, cookies)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let shown = app.send(page(Some(&secret))).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let text = shown.text();
+    assert!(text.contains("Created token editor/nojs. Copy it now, it is not shown again:"), "{text}");
+    assert!(text.contains(&format!("<code class=\"secret\">{secret}</code>")), "the secret is shown");
+    let cleared = shown.headers.get_all(header::SET_COOKIE).iter().any(|v| {
+        let v = v.to_str().unwrap();
+        v.starts_with("releasetracker_new_token=;") && v.contains("Max-Age=0") && v.contains("Path=/account/tokens")
+    });
+    assert!(cleared, "the cookie is cleared");
+    let again = app.send(page(None)).await.text();
+    assert!(!again.contains(&secret), "shown once");
+
+    // The token works; a cookie that is not a token shows nothing.
+    let body = event_body("44", "branched", true, "2026-02-10T14:00:00Z");
+    assert_eq!(app.post_json("/api/v1/events", Some(&secret), &body).await.status, StatusCode::CREATED);
+    let planted = app.send(page(Some("<script>alert(1)</script>"))).await.text();
+    assert!(!planted.contains("alert(1)") && !planted.contains("class=\"secret\""));
+}

@@ -36,7 +36,9 @@ pub async fn create_token(
     .await;
     let tokens = crate::links::account_tokens();
     answer("token", values, &tokens, result, |t: &CreatedToken| {
-        (tokens.clone(), format!("Created token {}. Copy it now, it is not shown again: {}", t.name, t.token))
+        // The secret itself goes by another way (`Flash::secret`): a
+        // flash is kept in the session store.
+        (tokens.clone(), format!("Created token {}. Copy it now, it is not shown again:", t.name))
     })
     .await
 }
@@ -84,7 +86,7 @@ pub(crate) async fn answer<T>(
     let (flash, to) = match &result {
         Ok(value) => {
             let (to, notice) = done(value);
-            (Flash { notice: Some(notice), form: None }, to)
+            (Flash { notice: Some(notice), ..Flash::default() }, to)
         }
         Err(e) => (
             Flash {
@@ -95,6 +97,7 @@ pub(crate) async fn answer<T>(
                     field: e.field().map(str::to_owned),
                     message: e.to_string(),
                 }),
+                ..Flash::default()
             },
             back.to_owned(),
         ),

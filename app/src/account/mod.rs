@@ -108,7 +108,9 @@ fn sign_in_href() -> String {
 /// The one-time notice of the flash, if any.
 #[component]
 pub fn FlashNotice() -> impl IntoView {
-    flash().notice.map(|n| view! { <p class="notice" role="status">{n}</p> })
+    let Flash { notice, secret, .. } = flash();
+    let secret = secret.map(|s| view! { " " <code class="secret">{s}</code> });
+    (notice.is_some() || secret.is_some()).then(|| view! { <p class="notice" role="status">{notice}{secret}</p> })
 }
 
 /// Hidden CSRF field for forms of a signed-in person.

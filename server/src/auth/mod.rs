@@ -34,6 +34,11 @@ pub fn new_token() -> (String, String) {
     (token, hash)
 }
 
+/// Whether `text` has the form of a token [`new_token`] makes.
+pub fn looks_like_token(text: &str) -> bool {
+    text.strip_prefix(TOKEN_PREFIX).is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The stored form of a token: SHA-256, hex. Tokens are 256 random bits,
 /// so a fast hash is enough; no salt or stretching is needed.
 pub fn hash_token(token: &str) -> String {
@@ -110,15 +115,30 @@ pub fn session_editor(parts: &Parts) -> Result<Identity, ApiError> {
 /// known, not revoked and not expired (whoever owns it). A database that
 /// cannot answer counts as "no".
 pub async fn bearer_is_valid(headers: &axum::http::HeaderMap, store: &Store) -> bool {
-    let Some(token) = bearer(headers) else {
-        return false;
-    };
+    token_identity(headers, store).await.is_some()
+}
+
+/// Who writes with the API token in `headers`, for the per-identity write
+/// limit: the person who owns a personal token (all their tokens share one
+/// budget), or the service token by name. `None` without a valid token
+/// (or when the database cannot say; the stricter per-address limit then
+/// applies).
+pub async fn token_identity(headers: &axum::http::HeaderMap, store: &Store) -> Option<String> {
+    let token = bearer(headers)?;
+    if !looks_like_token(token) {
+        return None;
+    }
     match store.token_by_hash(&hash_token(token)).await {
-        Ok(Some(row)) => row.revoked_at.is_none() && row.expires_at.is_none_or(|t| t > Utc::now()),
-        Ok(None) => false,
+        Ok(Some(row)) if row.revoked_at.is_none() && row.expires_at.is_none_or(|t| t > Utc::now()) => {
+            Some(match (&row.owner_issuer, &row.owner_subject) {
+                (Some(issuer), Some(subject)) => format!("person {subject} at {issuer}"),
+                _ => format!("token {}", row.name),
+            })
+        }
+        Ok(_) => None,
         Err(e) => {
             tracing::warn!(error = %e, "cannot check an API token");
-            false
+            None
         }
     }
 }

@@ -94,6 +94,34 @@ pub fn layer(store: SessionBackend, settings: &AuthSettings) -> SessionManagerLa
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
+/// The cookie that carries a new API token's secret from a plain (no
+/// JavaScript) form post to the tokens page it redirects to, so the secret
+/// is never written to the session store. Sent only to that page, for five
+/// minutes at most, and cleared by the page that shows it.
+pub const REVEAL_COOKIE: &str = "releasetracker_new_token";
+const REVEAL_SECONDS: u32 = 300;
+
+/// `Set-Cookie` for [`REVEAL_COOKIE`] holding `secret`.
+pub fn reveal_cookie(secret: &str, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    let path = app::links::account_tokens();
+    format!("{REVEAL_COOKIE}={secret}; Path={path}; Max-Age={REVEAL_SECONDS}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// `Set-Cookie` that clears [`REVEAL_COOKIE`].
+fn cleared_reveal_cookie(https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    let path = app::links::account_tokens();
+    format!("{REVEAL_COOKIE}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// The value of the request's [`REVEAL_COOKIE`], if it has one.
+fn reveal_cookie_value(request: &Request) -> Option<String> {
+    request.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|s| {
+        s.split(';').find_map(|c| Some(c.trim_start().strip_prefix(REVEAL_COOKIE)?.strip_prefix('=')?.to_owned()))
+    })
+}
+
 /// Whether the request carries our session cookie (only then can it act
 /// with a person's authority, and only then does CSRF matter).
 pub fn has_session_cookie(request: &Request) -> bool {
@@ -174,6 +202,13 @@ pub async fn load_viewer(
             }
         }
     }
+    // A new token's secret: shown once, on a page, to a signed-in person,
+    // if it has the form of one of our tokens (a planted or stale cookie
+    // shows nothing); cleared by the first GET that carries it.
+    let reveal = if request.method() == Method::GET { reveal_cookie_value(&request) } else { None };
+    if user.is_some() {
+        flash.secret = reveal.clone().filter(|s| super::looks_like_token(s));
+    }
     let viewer = Viewer {
         user: user.as_ref().map(|u| SignedIn { nickname: u.nickname.clone(), editor: u.editor, csrf: u.csrf.clone() }),
         login_enabled: auth.oidc.is_some(),
@@ -182,5 +217,11 @@ pub async fn load_viewer(
     request.extensions_mut().insert(CurrentUser(user));
     request.extensions_mut().insert(viewer);
     request.extensions_mut().insert(flash);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if reveal.is_some() {
+        if let Ok(clear) = header::HeaderValue::from_str(&cleared_reveal_cookie(auth.https())) {
+            response.headers_mut().append(header::SET_COOKIE, clear);
+        }
+    }
+    response
 }
