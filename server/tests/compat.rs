@@ -1,7 +1,9 @@
 //! The drop-in exports over the real Fedora history (`import-history
 //! fedora data/fedora-releases.csv`) plus Rawhide and a branched release
 //! recorded through the API: packit's alias sets, pkgdb's collections, time
-//! travel and errors, on SQLite and PostgreSQL.
+//! travel and errors, on SQLite and PostgreSQL. (The comparison with the
+//! real `fedora-distro-aliases` over Bodhi captures is in
+//! `fedora_aliases_library.rs`.)
 
 mod common;
 
@@ -182,6 +184,15 @@ async fn epel_and_a_custom_mapping() {
     assert_eq!(v["epel-all"][0]["branch"], "epel9");
     assert_eq!(v["epel-all"][0]["id_prefix"], "FEDORA-EPEL");
     assert_eq!(v["epel-all"][2]["state"], "pending");
+    // 10.2 is the newest EPEL 10 minor: on `epel10`, as in Bodhi; 10.1 has
+    // branched off it.
+    let branches: Vec<&str> = v["epel-all"].as_array().unwrap().iter().map(|r| r["branch"].as_str().unwrap()).collect();
+    assert_eq!(branches, ["epel9", "epel10.1", "epel10"]);
+    assert_eq!(namevers(&v, "epel-10-all"), ["epel-10.1", "epel-10.2"]);
+    assert_eq!(namevers(&v, "epel-10-branched"), ["epel-10.1"]);
+    assert_eq!(namevers(&v, "epel-10"), ["epel-10.2"]);
+    assert_eq!(v["epel-10"][0]["major_version"], 10);
+    assert!(v.get("epel-9").is_none(), "EPEL 9 has no minor versions: {v}");
     assert_eq!(v["fedora-all"], serde_json::json!([]));
     let v = app.get("/api/v1/compat/pkgdb-collections").await.json();
     let rows: Vec<(&str, &str, &str)> = v["collections"]

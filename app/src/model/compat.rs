@@ -4,9 +4,10 @@
 //! Pure mapping from the log at an instant and a configured reading of
 //! state names; the HTTP side lives in `server/src/api/compat.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::log::EventLog;
 use super::name::{Dist, Release, State};
@@ -131,6 +132,8 @@ struct Classified {
     phase: Phase,
     /// A number even for Rawhide: the highest other Fedora release plus one.
     version_number: String,
+    /// The number before the first dot of `version_number` (`10` for `10.1`).
+    major: u64,
 }
 
 impl Classified {
@@ -160,7 +163,7 @@ fn classify(log: &EventLog, mapping: &CompatMapping, dist: &Dist, product: Produ
         .filter(|r| is_numeric(r) && r.as_str() != RAWHIDE)
         .filter_map(|r| r.as_str().split('.').next().and_then(|major| major.parse::<u64>().ok()))
         .max()
-        .map_or(1, |n| n + 1);
+        .map_or(1, |n| n.saturating_add(1));
     let mut out: Vec<Classified> = by_release
         .iter()
         .filter(|(release, _)| is_numeric(release))
@@ -168,7 +171,9 @@ fn classify(log: &EventLog, mapping: &CompatMapping, dist: &Dist, product: Produ
             let phase = mapping.phase(states.iter())?;
             let rawhide = product == Product::Fedora && release.as_str() == RAWHIDE;
             let version_number = if rawhide { next_number.to_string() } else { release.to_string() };
-            Some(Classified { product, dist: dist.clone(), release: release.clone(), phase, version_number })
+            // A major number beyond 64 bits names no Bodhi release: left out.
+            let major = version_number.split('.').next()?.parse::<u64>().ok()?;
+            Some(Classified { product, dist: dist.clone(), release: release.clone(), phase, version_number, major })
         })
         .collect();
     // Natural order of the releases, except that Rawhide is the newest.
@@ -204,6 +209,10 @@ pub struct AliasRelease {
     /// Name and version, as mock chroots start: `fedora-41`, `epel-9`, `fedora-rawhide`.
     #[cfg_attr(feature = "ssr", schema(example = "fedora-41"))]
     pub namever: String,
+    /// The number before the first dot of `version_number`: `41`, `10`
+    /// for EPEL `10.1`, Rawhide's number for Rawhide.
+    #[cfg_attr(feature = "ssr", schema(example = 41))]
+    pub major_version: u64,
     /// The dist of this release in releasetracker.
     pub dist: Dist,
     /// The release id in releasetracker (`"0"` for Rawhide).
@@ -211,7 +220,11 @@ pub struct AliasRelease {
 }
 
 impl AliasRelease {
-    fn of(c: &Classified) -> Self {
+    /// `c` as the library describes it. `holds_major_branch`: `c` is the
+    /// newest active EPEL release of its major version, whose dist-git
+    /// branch is the bare major (`epel10`, as in Bodhi) while older minor
+    /// versions keep `epel10.0`, `epel10.1`.
+    fn of(c: &Classified, holds_major_branch: bool) -> Self {
         let v = c.release.as_str();
         let (name, long_name, version, branch, id_prefix, product, namever) = match c.product {
             Product::Fedora if c.is_rawhide() => (
@@ -236,7 +249,7 @@ impl AliasRelease {
                 format!("EPEL-{v}"),
                 format!("Fedora EPEL {v}"),
                 v.to_owned(),
-                format!("epel{v}"),
+                if holds_major_branch { format!("epel{}", c.major) } else { format!("epel{v}") },
                 "FEDORA-EPEL",
                 "epel",
                 format!("epel-{v}"),
@@ -252,6 +265,7 @@ impl AliasRelease {
             id_prefix: id_prefix.to_owned(),
             product: product.to_owned(),
             namever,
+            major_version: c.major,
             dist: c.dist.clone(),
             release: c.release.clone(),
         }
@@ -259,8 +273,10 @@ impl AliasRelease {
 }
 
 /// `GET /api/v1/compat/fedora-aliases`: the alias sets of
-/// `fedora_distro_aliases.get_distro_aliases()`, each a list of releases
-/// ordered by version (Rawhide last).
+/// `fedora_distro_aliases.get_distro_aliases()` (version 1.8), each a list
+/// of releases ordered by version (Rawhide last); besides the named ones,
+/// `epel-{major}-all`, `epel-{major}-branched` and `epel-{major}` for each
+/// EPEL major version from 10 on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FedoraAliases {
@@ -287,6 +303,67 @@ pub struct FedoraAliases {
     /// Every EPEL release that is stable or in development.
     #[serde(rename = "epel-all")]
     pub epel_all: Vec<AliasRelease>,
+    /// `epel-{major}-all`, `epel-{major}-branched` and `epel-{major}` for
+    /// each EPEL major version that has minor versions (10 and later).
+    #[serde(flatten)]
+    #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, Vec<AliasRelease>>))]
+    pub epel_majors: EpelMajors,
+}
+
+/// The first EPEL major version with minor versions (`10.0`, `10.1`); the
+/// library makes per-major aliases from there on, and so do we.
+pub const FIRST_EPEL_MAJOR_WITH_MINORS: u64 = 10;
+
+/// The aliases of one EPEL major version with minor versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpelMajorAliases {
+    /// The major version (`10`).
+    pub major: u64,
+    /// `epel-{major}-all`: its active minor versions, by version.
+    pub all: Vec<AliasRelease>,
+    /// `epel-{major}-branched`: those with a branch of their own
+    /// (`epel10.0`): every one but the newest.
+    pub branched: Vec<AliasRelease>,
+    /// `epel-{major}`: the one on the major's branch (`epel10`): the newest
+    /// (a list of one).
+    pub current: Vec<AliasRelease>,
+}
+
+/// The per-major EPEL aliases, by major version. Serialized as the
+/// library's dictionary entries in its order: for each major,
+/// `epel-{major}-all`, `epel-{major}-branched`, `epel-{major}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpelMajors(pub Vec<EpelMajorAliases>);
+
+impl Serialize for EpelMajors {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len() * 3))?;
+        for m in &self.0 {
+            map.serialize_entry(&format!("epel-{}-all", m.major), &m.all)?;
+            map.serialize_entry(&format!("epel-{}-branched", m.major), &m.branched)?;
+            map.serialize_entry(&format!("epel-{}", m.major), &m.current)?;
+        }
+        map.end()
+    }
+}
+
+/// Groups the active EPEL releases (by version) of the majors that have
+/// minor versions. Membership goes by branch, as in the library: a release
+/// with a dot in its branch has branched off the major's branch.
+fn epel_majors(epel_all: &[AliasRelease]) -> EpelMajors {
+    let mut by_major: BTreeMap<u64, Vec<AliasRelease>> = BTreeMap::new();
+    for r in epel_all.iter().filter(|r| r.major_version >= FIRST_EPEL_MAJOR_WITH_MINORS) {
+        by_major.entry(r.major_version).or_default().push(r.clone());
+    }
+    EpelMajors(
+        by_major
+            .into_iter()
+            .map(|(major, all)| {
+                let (branched, current) = all.iter().cloned().partition(|r| r.branch.contains('.'));
+                EpelMajorAliases { major, all, branched, current }
+            })
+            .collect(),
+    )
 }
 
 /// The aliases as of `at`.
@@ -295,7 +372,7 @@ pub fn fedora_aliases(log: &EventLog, mapping: &CompatMapping, at: Timestamp) ->
     let fedora = classify(log, mapping, &mapping.fedora, Product::Fedora, at);
     let epel = classify(log, mapping, &mapping.epel, Product::Epel, at);
     let pick = |filter: &dyn Fn(&Classified) -> bool| -> Vec<AliasRelease> {
-        fedora.iter().filter(active).filter(|c| filter(c)).map(AliasRelease::of).collect()
+        fedora.iter().filter(active).filter(|c| filter(c)).map(|c| AliasRelease::of(c, false)).collect()
     };
     let stable = pick(&|c| c.phase == Phase::Current);
     let branched_devel = pick(&|c| c.phase.is_development() && !c.is_rawhide());
@@ -304,6 +381,13 @@ pub fn fedora_aliases(log: &EventLog, mapping: &CompatMapping, at: Timestamp) ->
     // Stable releases sort before those in development, as in Bodhi.
     let mut branched = stable.clone();
     branched.extend(branched_devel);
+    // The newest active release of each EPEL major (the last one by
+    // version) holds the major's branch: it is where new minor versions
+    // are developed. Archived ones are not listed, so they cannot hold it.
+    let epel: Vec<&Classified> = epel.iter().filter(active).collect();
+    let newest_of_major: BTreeMap<u64, &Release> = epel.iter().map(|c| (c.major, &c.release)).collect();
+    let epel_all: Vec<AliasRelease> =
+        epel.iter().map(|c| AliasRelease::of(c, newest_of_major.get(&c.major) == Some(&&c.release))).collect();
     FedoraAliases {
         fedora_all: pick(&|_| true),
         fedora_development: pick(&|c| c.phase.is_development()),
@@ -311,7 +395,8 @@ pub fn fedora_aliases(log: &EventLog, mapping: &CompatMapping, at: Timestamp) ->
         fedora_latest: latest,
         fedora_latest_stable: latest_stable,
         fedora_branched: branched,
-        epel_all: epel.iter().filter(active).map(AliasRelease::of).collect(),
+        epel_majors: epel_majors(&epel_all),
+        epel_all,
     }
 }
 
@@ -438,6 +523,8 @@ mod tests {
         let rawhide = a.fedora_all.last().unwrap();
         assert_eq!((rawhide.version.as_str(), rawhide.version_number.as_str()), ("rawhide", "43"));
         assert_eq!((rawhide.branch.as_str(), rawhide.release.as_str()), ("rawhide", "0"));
+        assert_eq!((rawhide.major_version, a.fedora_stable[1].major_version), (43, 41));
+        assert_eq!(a.epel_majors, EpelMajors::default());
         assert_eq!(a.fedora_development[0].state, "frozen");
         assert_eq!(a.fedora_stable[0].name, "F40");
 
@@ -445,6 +532,146 @@ mod tests {
         let a = fedora_aliases(&log, &CompatMapping::default(), crate::model::parse_at("2025-01-01").unwrap());
         assert_eq!(names(&a.fedora_latest), ["fedora-41"]);
         assert_eq!(names(&a.fedora_development), ["fedora-rawhide"]);
+    }
+
+    fn epel_at(events: &[(&str, &str, bool, &str)], at: &str) -> FedoraAliases {
+        fedora_aliases(&dist_log("epel", events), &CompatMapping::default(), crate::model::parse_at(at).unwrap())
+    }
+
+    fn branches(list: &[AliasRelease]) -> Vec<&str> {
+        list.iter().map(|r| r.branch.as_str()).collect()
+    }
+
+    #[test]
+    fn the_newest_epel_minor_holds_the_major_branch() {
+        // As in Bodhi after EPEL 10.2 was created: 10.0 and 10.1 have
+        // branched off `epel10`, which now builds for 10.2.
+        let a = epel_at(
+            &[
+                ("8", "stable", true, "2019-08-01T00:00:00Z"),
+                ("9", "stable", true, "2022-06-01T00:00:00Z"),
+                ("10.0", "stable", true, "2025-05-01T00:00:00Z"),
+                ("10.1", "stable", true, "2025-11-01T00:00:00Z"),
+                ("10.2", "stable", true, "2026-05-01T00:00:00Z"),
+            ],
+            "2026-06-01",
+        );
+        assert_eq!(names(&a.epel_all), ["epel-8", "epel-9", "epel-10.0", "epel-10.1", "epel-10.2"]);
+        assert_eq!(branches(&a.epel_all), ["epel8", "epel9", "epel10.0", "epel10.1", "epel10"]);
+        assert_eq!(a.epel_majors.0.len(), 1, "EPEL 8 and 9 have no minor versions");
+        let ten = &a.epel_majors.0[0];
+        assert_eq!(ten.major, 10);
+        assert_eq!(names(&ten.all), ["epel-10.0", "epel-10.1", "epel-10.2"]);
+        assert_eq!(names(&ten.branched), ["epel-10.0", "epel-10.1"]);
+        assert_eq!(names(&ten.current), ["epel-10.2"]);
+        let newest = &ten.current[0];
+        assert_eq!(
+            (newest.name.as_str(), newest.long_name.as_str(), newest.version.as_str(), newest.major_version),
+            ("EPEL-10.2", "Fedora EPEL 10.2", "10.2", 10)
+        );
+        assert_eq!(a.epel_all[1].major_version, 9);
+
+        // Half a year earlier, 10.1 was the newest and held `epel10`.
+        let a = epel_at(
+            &[
+                ("10.0", "stable", true, "2025-05-01T00:00:00Z"),
+                ("10.1", "stable", true, "2025-11-01T00:00:00Z"),
+                ("10.2", "stable", true, "2026-05-01T00:00:00Z"),
+            ],
+            "2026-01-01",
+        );
+        assert_eq!(branches(&a.epel_all), ["epel10.0", "epel10"]);
+        assert_eq!(names(&a.epel_majors.0[0].current), ["epel-10.1"]);
+    }
+
+    #[test]
+    fn minors_in_development_and_at_end_of_life() {
+        // 10.0 in development alone: it is on `epel10`, nothing branched.
+        let a = epel_at(&[("10.0", "development", true, "2024-10-01T00:00:00Z")], "2024-11-01");
+        assert_eq!(branches(&a.epel_all), ["epel10"]);
+        assert_eq!(a.epel_all[0].state, "pending");
+        let ten = &a.epel_majors.0[0];
+        assert_eq!((names(&ten.all), names(&ten.current)), (vec!["epel-10.0"], vec!["epel-10.0"]));
+        assert!(ten.branched.is_empty());
+
+        // A minor at its end of life is in no alias and does not hold the
+        // branch; a newer one in development does.
+        let a = epel_at(
+            &[
+                ("10.0", "stable", true, "2025-05-01T00:00:00Z"),
+                ("10.0", "stable", false, "2026-05-01T00:00:00Z"),
+                ("10.0", "eol", true, "2026-05-01T00:00:00Z"),
+                ("10.1", "stable", true, "2025-11-01T00:00:00Z"),
+                ("10.2", "development", true, "2026-01-01T00:00:00Z"),
+            ],
+            "2026-06-01",
+        );
+        assert_eq!(names(&a.epel_all), ["epel-10.1", "epel-10.2"]);
+        let ten = &a.epel_majors.0[0];
+        assert_eq!(names(&ten.branched), ["epel-10.1"]);
+        assert_eq!(names(&ten.current), ["epel-10.2"]);
+        assert_eq!(ten.current[0].state, "pending");
+
+        // No EPEL 10 yet: no per-major aliases at all.
+        let a = epel_at(&[("9", "stable", true, "2022-06-01T00:00:00Z")], "2023-01-01");
+        assert_eq!(a.epel_majors, EpelMajors::default());
+        assert_eq!(branches(&a.epel_all), ["epel9"]);
+    }
+
+    #[test]
+    fn majors_group_apart_and_serialize_in_the_library_order() {
+        let a = epel_at(
+            &[
+                ("9", "stable", true, "2022-06-01T00:00:00Z"),
+                ("10.1", "stable", true, "2025-11-01T00:00:00Z"),
+                ("10.2", "stable", true, "2026-05-01T00:00:00Z"),
+                ("11.0", "development", true, "2026-05-01T00:00:00Z"),
+            ],
+            "2026-06-01",
+        );
+        assert_eq!(branches(&a.epel_all), ["epel9", "epel10.1", "epel10", "epel11"]);
+        let json = serde_json::to_string(&a).unwrap();
+        let keys = [
+            "fedora-all",
+            "fedora-stable",
+            "fedora-development",
+            "fedora-latest",
+            "fedora-latest-stable",
+            "fedora-branched",
+            "epel-all",
+            "epel-10-all",
+            "epel-10-branched",
+            "epel-10",
+            "epel-11-all",
+            "epel-11-branched",
+            "epel-11",
+        ];
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|k| json.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("no {k} in {json}")))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "keys out of order in {json}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), keys.len());
+        assert_eq!(v["epel-11"][0]["namever"], "epel-11.0");
+        assert_eq!(v["epel-11-branched"], serde_json::json!([]));
+        assert_eq!(v["epel-10"][0]["major_version"], 10);
+    }
+
+    #[test]
+    fn absurd_release_numbers_are_left_out_without_panicking() {
+        let log = fedora_log(&[
+            ("41", "stable", true, "2024-10-29T00:00:00Z"),
+            ("18446744073709551615", "stable", true, "2024-10-29T00:00:00Z"),
+            ("99999999999999999999999", "stable", true, "2024-10-29T00:00:00Z"),
+            ("0", "development", true, "2020-01-01T00:00:00Z"),
+        ]);
+        let a = fedora_aliases(&log, &CompatMapping::default(), crate::model::parse_at("2025-01-01").unwrap());
+        // u64::MAX itself fits (one more does not: left out), and Rawhide's
+        // number saturates there instead of overflowing.
+        assert_eq!(names(&a.fedora_stable), ["fedora-41", "fedora-18446744073709551615"]);
+        assert_eq!(names(&a.fedora_development), ["fedora-rawhide"]);
+        assert_eq!(a.fedora_development[0].major_version, u64::MAX);
     }
 
     #[test]

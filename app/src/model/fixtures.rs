@@ -8,12 +8,18 @@ use super::{Dist, Event, EventLog, Release, State};
 /// A log of `fedora` events `(release, state, reached, at)`, ids from 1 in
 /// the order given.
 pub fn fedora_log(events: &[(&str, &str, bool, &str)]) -> EventLog {
+    dist_log("fedora", events)
+}
+
+/// A log of events `(release, state, reached, at)` of one dist, ids from 1
+/// in the order given.
+pub fn dist_log(dist: &str, events: &[(&str, &str, bool, &str)]) -> EventLog {
     let mut log = EventLog::new();
     for (i, (release, state, reached, at)) in events.iter().enumerate() {
         let at = parse_timestamp("at", at).expect("fixture timestamps are valid");
         log.apply_event(Event {
             id: i as i64 + 1,
-            dist: Dist::parse("fedora").expect("valid"),
+            dist: Dist::parse(dist).expect("fixture names are valid"),
             release: Release::parse(release).expect("fixture names are valid"),
             state: State::parse(state).expect("fixture names are valid"),
             reached: *reached,
