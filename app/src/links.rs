@@ -196,6 +196,16 @@ pub fn api_event(id: EventId) -> String {
     path(&["api", "v1", "events", &id.to_string()])
 }
 
+/// `/api/v1/plans`: the current plan of every transition key.
+pub fn api_plans() -> String {
+    path(&["api", "v1", "plans"])
+}
+
+/// `/api/v1/views/{dist}/schedule`: a dist's plans per release.
+pub fn api_schedule(dist: &Dist) -> String {
+    path(&["api", "v1", "views", dist.as_str(), "schedule"])
+}
+
 /// A view of a dist in the JSON API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiView {

@@ -35,6 +35,9 @@ pub struct ServiceStatus {
     pub failed: u64,
     /// The last publishing error and when it happened.
     pub last_error: Option<(String, Timestamp)>,
+    /// Planned transitions that are overdue: (dist, release, state,
+    /// reached, planned at), oldest first.
+    pub overdue: Vec<(String, String, String, bool, Timestamp)>,
 }
 
 /// Where the page gets its figures: provided by the server as context.

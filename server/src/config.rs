@@ -104,6 +104,11 @@ pub struct ServeArgs {
     #[arg(long, env = "DISTRO_INFO_STATES", default_value = "")]
     pub distro_info_states: String,
 
+    /// How long past its date an unmet plan waits before it is overdue
+    /// (`1d`, `12h`).
+    #[arg(long, env = "PLAN_GRACE", default_value = "1d", value_parser = humantime::parse_duration)]
+    pub plan_grace: std::time::Duration,
+
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,

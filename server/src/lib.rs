@@ -52,9 +52,20 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
 fn status_source(state: &AppState) -> app::server_data::StatusSource {
     let state = state.clone();
     app::server_data::StatusSource(std::sync::Arc::new(move || {
-        let (events, last_event_id) = {
+        let (events, last_event_id, overdue) = {
             let log = state.projection.read();
-            (log.len(), log.last_event_id())
+            let query = app::model::plans::PlanQuery {
+                status: Some(app::model::plans::PlanStatus::Overdue),
+                ..Default::default()
+            };
+            let overdue = app::model::plans::list(&log, &query, chrono::Utc::now(), state.plan_grace)
+                .into_iter()
+                .map(|v| {
+                    let p = v.plan;
+                    (p.dist.to_string(), p.release.to_string(), p.state.to_string(), p.reached, p.at)
+                })
+                .collect();
+            (log.len(), log.last_event_id(), overdue)
         };
         let bus = state.bus.status();
         app::server_data::ServiceStatus {
@@ -66,6 +77,7 @@ fn status_source(state: &AppState) -> app::server_data::StatusSource {
             sent: bus.sent,
             failed: bus.failed,
             last_error: bus.last_error.map(|e| (e.message, e.at)),
+            overdue,
         }
     }))
 }

@@ -74,18 +74,24 @@ impl Projection {
         let _one_at_a_time = self.catching_up.lock().await;
         let mut applied = 0;
         loop {
-            let (last_event, last_retraction, last_property) = {
+            let (last_event, last_retraction, last_property, last_plan) = {
                 let log = self.log.read();
-                (log.last_event_id(), log.last_retraction_id(), log.properties().last_id())
+                (log.last_event_id(), log.last_retraction_id(), log.properties().last_id(), log.plans().last_id())
             };
             let events = store.events_after(last_event, CATCH_UP_BATCH).await?;
             let retractions = store.retractions_after(last_retraction, CATCH_UP_BATCH).await?;
             let properties = store.property_changes_after(last_property, CATCH_UP_BATCH).await?;
-            if events.is_empty() && retractions.is_empty() && properties.is_empty() {
+            let plans = store.plans_after(last_plan, CATCH_UP_BATCH).await?;
+            if events.is_empty() && retractions.is_empty() && properties.is_empty() && plans.is_empty() {
                 return Ok(applied);
             }
-            let more = events.len() as i64 == CATCH_UP_BATCH || properties.len() as i64 == CATCH_UP_BATCH;
+            let more = [events.len(), properties.len(), plans.len()].iter().any(|&n| n as i64 == CATCH_UP_BATCH);
             let mut log = self.log.write();
+            // Plans stand alone too: they name no event.
+            for p in plans {
+                log.apply_plan(p).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                applied += 1;
+            }
             // Property changes stand alone (they name no event), so they
             // apply in any order relative to events.
             for p in properties {

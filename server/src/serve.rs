@@ -57,6 +57,8 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
             distro_info,
             feed_authority: args.feed_authority.clone(),
             limits: args.limits.limits(),
+            plan_grace: chrono::Duration::from_std(args.plan_grace)
+                .map_err(|_| "--plan-grace is too long".to_owned())?,
         },
     )?;
     if let Some(provider) = &state.login {

@@ -34,6 +34,8 @@ pub struct Settings {
     /// only to requests with a peer address (served ones), so routers
     /// driven in-process are never rate limited.
     pub limits: Limits,
+    /// How long past its date an unmet plan waits before it is overdue.
+    pub plan_grace: chrono::Duration,
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
             distro_info: DistroInfoConfig::default(),
             feed_authority: FeedAuthority::default(),
             limits: Limits::default(),
+            plan_grace: app::model::plans::DEFAULT_GRACE,
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Shared {
     pub feed_authority: FeedAuthority,
     /// Rate limits, timeout and concurrency limit (`--write-rate-limit`, ...).
     pub limits: Limits,
+    /// How long past its date an unmet plan waits before it is overdue.
+    pub plan_grace: chrono::Duration,
     /// The one way into the log: every write goes through it.
     pub writer: LogWriter,
 }
@@ -100,7 +102,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { mut auth, compat, distro_info, feed_authority, limits } = settings;
+        let Settings { mut auth, compat, distro_info, feed_authority, limits, plan_grace } = settings;
         // Links are joined below the public URL, so however the settings
         // were made, its path must end with `/` (and it must be usable).
         auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
@@ -127,6 +129,7 @@ impl AppState {
             distro_info,
             feed_authority,
             limits,
+            plan_grace,
             writer,
         })))
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::event::{Event, EventId, EventRecord, Retraction, RetractionRecord};
 use super::membership::{Entry, Timeline};
 use super::name::{Dist, Release, State};
+use super::plans::{Plan, PlanLog, PlanOutOfOrder};
 use super::properties::{OutOfOrder, PropertyChange, PropertyLog};
 use super::time::Timestamp;
 
@@ -138,6 +139,7 @@ pub struct EventLog {
     version: u64,
     max_at: Option<Timestamp>,
     properties: PropertyLog,
+    plans: PlanLog,
 }
 
 impl EventLog {
@@ -232,6 +234,21 @@ impl EventLog {
     /// The properties of dists and releases.
     pub fn properties(&self) -> &PropertyLog {
         &self.properties
+    }
+
+    /// Applies a stored plan revision (ids increase, a sequence of their
+    /// own). Plans never change what the log says happened.
+    pub fn apply_plan(&mut self, mut plan: Plan) -> Result<(), PlanOutOfOrder> {
+        plan.recorded_by = self.intern(&plan.recorded_by);
+        plan.source = self.intern(&plan.source);
+        self.plans.apply(plan)?;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// The plans: every revision by transition key.
+    pub fn plans(&self) -> &PlanLog {
+        &self.plans
     }
 
     /// Applies a stored retraction: the event stops counting everywhere.

@@ -52,6 +52,11 @@ impl Timeline {
         self.entries.insert(pos, entry);
     }
 
+    /// The events, in `(at, id)` order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
     /// Removes the event with this id (its retraction). Returns whether it
     /// was there.
     pub fn remove(&mut self, at: Timestamp, id: EventId) -> bool {

@@ -13,6 +13,7 @@ pub mod log;
 pub mod membership;
 pub mod name;
 pub mod order;
+pub mod plans;
 pub mod properties;
 pub mod reached;
 pub mod shared;

@@ -1,5 +1,6 @@
-//! `/status`: how this server is doing — the log, and the message bus's
-//! outbox backlog, sent and failed publishes and the last error — for the
+//! `/status`: how this server is doing — the log, the message bus's
+//! outbox backlog, sent and failed publishes and the last error, and the
+//! planned transitions that are overdue — for the
 //! operators who run it. The server supplies the figures through
 //! [`StatusSource`] (in `server_data`); this module only shows them.
 
@@ -42,6 +43,16 @@ pub fn StatusPage() -> impl IntoView {
             <dd class="text">{match &status.last_error {
                 Some((message, at)) => format!("{} — {message}", when(at)),
                 None => "none".to_owned(),
+            }}</dd>
+            <dt>"Overdue plans"</dt>
+            <dd data-overdue=status.overdue.len().to_string()>{if status.overdue.is_empty() {
+                "none".into_any()
+            } else {
+                view! {
+                    <ul>{status.overdue.iter().map(|(dist, release, state, reached, at)| view! {
+                        <li>{format!("{dist} {release} {} {state}: planned for {}", if *reached { "entering" } else { "leaving" }, when(at))}</li>
+                    }).collect_view()}</ul>
+                }.into_any()
             }}</dd>
         </dl>
         <p>"The same figures, for machines: " <a href=links::readyz()>"/readyz"</a> "."</p>

@@ -26,6 +26,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod outage;
+pub mod plans;
 pub mod properties;
 pub mod views;
 
@@ -57,6 +58,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(properties::release_history))
         .routes(routes!(properties::dist_properties, properties::replace_dist_properties))
         .routes(routes!(properties::dist_history))
+        .routes(routes!(plans::list, plans::create))
+        .routes(routes!(plans::cancel))
+        .routes(routes!(plans::schedule))
         .routes(routes!(compat::fedora_aliases_export))
         .routes(routes!(compat::pkgdb_collections_export))
         // Served at `{file}`, described at `{dist}.csv` (see `properties`).

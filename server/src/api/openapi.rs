@@ -76,6 +76,7 @@ pub const BEARER: &str = "bearer";
     tags(
         (name = "events", description = "The append-only log: record, list, read, retract."),
         (name = "views", description = "Membership of releases in states as of any instant (`?at=`)."),
+        (name = "plans", description = "The schedule beside the facts: planned transitions, their revisions (slips) and cancellations, met by events. Plans never change facts."),
         (name = "properties", description = "Audited properties of dists and releases (`codename`, `version`, ...) as of any instant."),
         (name = "compat", description = "Drop-in exports in the shapes older Fedora and Debian consumers read."),
         (name = "feeds", description = "The log for feed readers (Atom) and calendars (iCalendar)."),

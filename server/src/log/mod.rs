@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod import;
 mod in_doubt;
+mod plans;
 mod properties;
 mod retractions;
 

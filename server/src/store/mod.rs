@@ -225,11 +225,13 @@ macro_rules! with_pool {
 
 mod accounts;
 mod outbox;
+mod plans;
 mod properties;
 
 pub use accounts::{Disabled, SessionBackend, UserKey, UserListing, UserLogin, UserStanding};
 
 pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind, RenderBody};
+pub use plans::PlanWrite;
 
 /// Who recorded a write and through what (`api`, `web`, `import`).
 #[derive(Debug, Clone, PartialEq, Eq)]

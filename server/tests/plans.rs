@@ -1,0 +1,172 @@
+//! Plans through the real router on SQLite and PostgreSQL (DESIGN.md §7):
+//! revisions and cancellations, met by events and un-met by retractions,
+//! status and slip in `GET /api/v1/plans` and the schedule view, the
+//! bad-input matrix (the documented error, nothing stored), a restart, and
+//! that plans never change a fact.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{json, Value};
+
+fn plan(release: &str, state: &str, at: &str) -> String {
+    json!({"dist": "fedora", "release": release, "state": state, "reached": true, "at": at,
+           "link": "https://fedorapeople.org/groups/schedule/f-45/f-45-key.ics"})
+    .to_string()
+}
+
+async fn plans(app: &TestApp, query: &str) -> Vec<Value> {
+    let r = app.get(&format!("/api/v1/plans{query}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json().as_array().cloned().unwrap_or_default()
+}
+
+async fn story(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let token = app.token("releng").await;
+    let before = app.get("/api/v1/views/fedora/states-by-release").await;
+
+    // A plan and a slip: revision 2 names the date it moves from.
+    let first = app.post_json("/api/v1/plans", Some(&token), &plan("45", "branched", "2026-02-10T14:00:00Z")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let first = first.json();
+    assert_eq!(
+        (first["revision"].as_i64(), first["previous_at"].clone(), first["cancelled"].clone()),
+        (Some(1), Value::Null, json!(false))
+    );
+    assert_eq!(first["recorded_by"], "releng");
+    let moved =
+        app.post_json("/api/v1/plans", Some(&token), &plan("45", "branched", "2026-02-17T14:00:00Z")).await.json();
+    assert_eq!((moved["revision"].as_i64(), moved["previous_at"].as_str()), (Some(2), Some("2026-02-10T14:00:00Z")));
+    // A plan far ahead, and one for the past that nobody met: overdue.
+    app.post_json("/api/v1/plans", Some(&token), &plan("45", "stable", "2099-04-20T14:00:00Z")).await;
+    app.post_json("/api/v1/plans", Some(&token), &plan("44", "stable", "2020-04-20T14:00:00Z")).await;
+
+    let listed = plans(&app, "").await;
+    assert_eq!(listed.len(), 3, "one per key: {listed:?}");
+    let branched = listed.iter().find(|p| p["state"] == "branched").unwrap();
+    assert_eq!(branched["revisions"], 2);
+    assert_eq!(branched["first_at"], "2026-02-10T14:00:00Z");
+    assert_eq!(branched["slip_days"], 7.0);
+    assert_eq!(branched["status"], "overdue");
+    assert_eq!(branched["actual"], Value::Null);
+    assert_eq!(plans(&app, "?status=upcoming").await.len(), 1);
+    assert_eq!(plans(&app, "?status=overdue&release=44").await.len(), 1);
+    assert_eq!(plans(&app, "?since=2030-01-01").await.len(), 1);
+    assert_eq!(plans(&app, "?until=2026-12-31&state=branched").await.len(), 1);
+
+    // The event that makes the transition meets the plan; its retraction
+    // un-meets it.
+    let event = app
+        .post_json("/api/v1/events", Some(&token), &event_body("45", "branched", true, "2026-02-18T02:24:00Z"))
+        .await;
+    assert_eq!(event.status, StatusCode::CREATED);
+    let event_id = event.json()["id"].as_i64().unwrap();
+    let met = plans(&app, "?state=branched").await;
+    assert_eq!((met[0]["status"].as_str(), met[0]["event_id"].as_i64()), (Some("met"), Some(event_id)));
+    assert_eq!(met[0]["actual"], "2026-02-18T02:24:00Z");
+    assert_eq!(met[0]["slip_days"], 7.5);
+    let retract = json!({"reason": "wrong release"}).to_string();
+    let r = app.post_json(&format!("/api/v1/events/{event_id}/retract"), Some(&token), &retract).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(plans(&app, "?state=branched").await[0]["status"], "overdue");
+
+    // Cancelled: the date stays, the reason is the note; 404 without a plan.
+    let cancel =
+        json!({"dist": "fedora", "release": "45", "state": "stable", "reached": true, "reason": "no 45"}).to_string();
+    let c = app.post_json("/api/v1/plans/cancel", Some(&token), &cancel).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
+    let c = c.json();
+    assert_eq!(
+        (c["cancelled"].clone(), c["note"].clone(), c["at"].clone()),
+        (json!(true), json!("no 45"), json!("2099-04-20T14:00:00Z"))
+    );
+    assert_eq!(plans(&app, "?status=cancelled").await.len(), 1);
+    let none =
+        json!({"dist": "fedora", "release": "46", "state": "stable", "reached": true, "reason": "x"}).to_string();
+    let r = app.post_json("/api/v1/plans/cancel", Some(&token), &none).await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "not_found".to_owned()));
+
+    // The schedule: per release in natural order, keys with their history.
+    let schedule = app.get("/api/v1/views/fedora/schedule").await.json();
+    let releases: Vec<&str> = schedule.as_array().unwrap().iter().map(|r| r["release"].as_str().unwrap()).collect();
+    assert_eq!(releases, ["44", "45"]);
+    let f45 = &schedule[1]["plans"];
+    assert_eq!(f45[0]["state"], "branched");
+    assert_eq!(f45[0]["history"].as_array().unwrap().len(), 2);
+    assert_eq!(f45[1]["history"][1]["cancelled"], true);
+    assert_eq!(app.get("/api/v1/views/debian/schedule").await.json(), json!([]));
+
+    // Bad input: the documented error naming the field, nothing stored.
+    let stored = plans(&app, "").await;
+    let cases = [
+        (r#"{"dist":"fedora","release":"45","state":"beta","reached":true}"#, "at"),
+        (r#"{"dist":"fedora","release":"45","state":"beta","reached":true,"at":"next week"}"#, "at"),
+        (r#"{"dist":"fedora","release":"45","state":"beta","at":"2030-01-01"}"#, "reached"),
+        (r#"{"dist":"","release":"45","state":"beta","reached":true,"at":"2030-01-01T00:00:00Z"}"#, "dist"),
+        (
+            r#"{"dist":"fedora","release":"45","state":"beta","reached":true,"at":"2030-01-01T00:00:00Z","link":"ftp://x"}"#,
+            "link",
+        ),
+        (
+            r#"{"dist":"fedora","release":"45","state":"beta","reached":true,"at":"2030-01-01T00:00:00Z","when":"x"}"#,
+            "when",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = app.post_json("/api/v1/plans", Some(&token), body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["field"], field, "{body}");
+    }
+    let r = app.post_json("/api/v1/plans", Some(&token), "{").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app.post_json("/api/v1/plans", None, &plan("45", "beta", "2030-01-01T00:00:00Z")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .post_json(
+            "/api/v1/plans/cancel",
+            Some(&token),
+            r#"{"dist":"fedora","release":"45","state":"beta","reached":true}"#,
+        )
+        .await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    assert_eq!(app.get("/api/v1/plans?status=late").await.json()["error"]["field"], "status");
+    assert_eq!(app.get("/api/v1/plans?colour=red").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(plans(&app, "").await, stored, "nothing stored by a refused write");
+
+    // Plans never change a fact: the views are what the events say.
+    let after = app.get("/api/v1/views/fedora/states-by-release").await;
+    let facts: Value = after.json();
+    assert_eq!(facts.get("45"), None, "the retracted event was the only fact about 45");
+    assert_eq!(before.status, StatusCode::NOT_FOUND, "no facts before: {}", before.text());
+
+    // A restart reads the plans back.
+    let listed = plans(&app, "").await;
+    app.store.close().await;
+    let again = TestApp::start(&db).await;
+    let reread = plans(&again, "").await;
+    let strip = |v: &[Value]| -> Vec<Value> {
+        v.iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.as_object_mut().unwrap().remove("status");
+                p
+            })
+            .collect()
+    };
+    assert_eq!(strip(&reread), strip(&listed));
+}
+
+#[tokio::test]
+async fn plans_on_sqlite() {
+    story(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn plans_on_postgres() {
+    match postgres_db().await {
+        Some(db) => story(db).await,
+        None => eprintln!("SKIPPED plans_on_postgres: no PostgreSQL"),
+    }
+}
