@@ -19,6 +19,7 @@ pub mod events;
 pub mod matrix;
 pub mod release;
 pub mod routes;
+pub mod schedule;
 pub mod status;
 pub mod ui;
 

@@ -115,6 +115,16 @@ pub fn log() -> Result<SharedLog, AppError> {
     provided::<SharedLog>("the event log")
 }
 
+/// How long past its date an unmet plan waits before it is overdue, as
+/// the server provides it (`--plan-grace`).
+#[derive(Debug, Clone, Copy)]
+pub struct PlanGrace(pub chrono::Duration);
+
+/// The server's plan grace period, or the default where none is provided.
+pub fn plan_grace() -> chrono::Duration {
+    use_context::<PlanGrace>().map_or(crate::model::plans::DEFAULT_GRACE, |g| g.0)
+}
+
 /// The figures of the status page, read now (server side).
 pub fn service_status() -> Result<ServiceStatus, AppError> {
     provided::<StatusSource>("the status figures").map(|source| (source.0)())

@@ -122,7 +122,7 @@ pub async fn token(store: &Store, command: TokenCommand) -> Result<(), String> {
 }
 
 /// Writes every event, then every retraction, then every property change,
-/// as JSON Lines to stdout.
+/// then every plan revision, as JSON Lines to stdout.
 pub async fn export(store: &Store) -> Result<(), String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -157,6 +157,15 @@ pub async fn export(store: &Store) -> Result<(), String> {
             write_line(Line::from(c)).map_err(|e| e.to_string())?;
         }
     }
+    let mut after = 0;
+    loop {
+        let batch = store.plans_after(after, 10_000).await.map_err(|e| e.to_string())?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for p in &batch {
+            write_line(Line::from(p)).map_err(|e| e.to_string())?;
+        }
+    }
     if let Some(e) = failed {
         return Err(format!("cannot write to stdout: {e}"));
     }
@@ -175,6 +184,7 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
         LogWriter::open(store.clone()).await.map_err(|e| format!("cannot read the log: {}", with_cause(&e)))?;
     let (max_event, max_retraction) = store.max_ids().await.map_err(|e| e.to_string())?;
     let max_property = store.max_property_id().await.map_err(|e| e.to_string())?;
+    let max_plan = store.max_plan_id().await.map_err(|e| e.to_string())?;
     // Events already stored that the file may retract.
     let mut stored = std::collections::HashSet::new();
     store
@@ -184,15 +194,22 @@ pub async fn import(store: &Store, file: &Path) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    let parsed =
-        jsonl::parse_all(&text, (max_event, max_retraction, max_property), Utc::now(), |id| stored.contains(&id))?;
-    let import = Import { events: parsed.events, retractions: parsed.retractions, properties: parsed.properties };
+    let parsed = jsonl::parse_all(&text, (max_event, max_retraction, max_property, max_plan), Utc::now(), |id| {
+        stored.contains(&id)
+    })?;
+    let import = Import {
+        events: parsed.events,
+        retractions: parsed.retractions,
+        properties: parsed.properties,
+        plans: parsed.plans,
+    };
     writer.import(&import).await.map_err(|e| format!("nothing was imported: {}", with_cause(&e)))?;
     eprintln!(
-        "Imported {} events, {} retractions and {} property changes.",
+        "Imported {} events, {} retractions, {} property changes and {} plan revisions.",
         import.events.len(),
         import.retractions.len(),
-        import.properties.len()
+        import.properties.len(),
+        import.plans.len()
     );
     Ok(())
 }

@@ -258,7 +258,7 @@ pub async fn import(writer: &LogWriter, dist: &Dist, file: &Path, now: Timestamp
     summary.added = events.len();
     let changes = property_changes(store, dist, &text, now).await.map_err(|e| format!("{name}: {e}"))?;
     summary.properties = changes.len();
-    let import = Import { events, retractions: Vec::new(), properties: changes };
+    let import = Import { events, properties: changes, ..Import::default() };
     writer.import(&import).await.map_err(|e| format!("nothing was imported: {}", with_cause(&e)))?;
     Ok(summary)
 }

@@ -1,5 +1,5 @@
 //! The plain-text form of the log: one JSON object per line, events then
-//! retractions then property changes, each in id order. `export` writes it; `parse` reads it back with
+//! retractions then property changes then plan revisions, each in id order. `export` writes it; `parse` reads it back with
 //! every line validated, naming the first bad one.
 
 use std::collections::HashSet;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use app::model::event::{EventInput, FUTURE_TOLERANCE};
 use app::model::name::check_text;
+use app::model::plans::{Plan, PlanInput};
 use app::model::properties::{check_key, check_value};
 use app::model::time::{self, parse_timestamp, Timestamp};
 use app::model::{Dist, Event, PropertyChange, Release, Retraction};
@@ -97,6 +98,59 @@ pub enum Line {
         #[serde(default)]
         source: Option<String>,
     },
+    /// A revision of a transition's plan.
+    Plan {
+        /// Id; assigned on import when absent.
+        #[serde(default)]
+        id: Option<i64>,
+        /// Dist.
+        dist: String,
+        /// Release.
+        release: String,
+        /// State.
+        state: String,
+        /// Enter or leave.
+        reached: bool,
+        /// When it is expected (RFC 3339).
+        at: String,
+        /// Whether this revision cancels the plan.
+        #[serde(default)]
+        cancelled: bool,
+        /// Note (a cancellation's reason).
+        #[serde(default)]
+        note: Option<String>,
+        /// Link.
+        #[serde(default)]
+        link: Option<String>,
+        /// When it was recorded; defaults to now.
+        #[serde(default)]
+        recorded_at: Option<String>,
+        /// Who recorded it; defaults to `import`.
+        #[serde(default)]
+        recorded_by: Option<String>,
+        /// Channel; defaults to `import`.
+        #[serde(default)]
+        source: Option<String>,
+    },
+}
+
+impl From<&Plan> for Line {
+    fn from(p: &Plan) -> Self {
+        Line::Plan {
+            id: Some(p.id),
+            dist: p.key.dist.to_string(),
+            release: p.key.release.to_string(),
+            state: p.key.state.to_string(),
+            reached: p.key.reached,
+            at: time::format(&p.at),
+            cancelled: p.cancelled,
+            note: p.note.clone(),
+            link: p.link.clone(),
+            recorded_at: Some(time::format(&p.recorded_at)),
+            recorded_by: Some(p.recorded_by.to_string()),
+            source: Some(p.source.to_string()),
+        }
+    }
 }
 
 impl From<&PropertyChange> for Line {
@@ -156,6 +210,8 @@ pub struct Parsed {
     pub retractions: Vec<Retraction>,
     /// Property changes in id order.
     pub properties: Vec<PropertyChange>,
+    /// Plan revisions in id order.
+    pub plans: Vec<Plan>,
 }
 
 /// Reads the JSON Lines text. Ids must be above those already stored
@@ -168,19 +224,20 @@ pub fn parse(
     now: Timestamp,
     stored_event: impl Fn(i64) -> bool,
 ) -> Result<Parsed, String> {
-    parse_all(text, (stored_max.0, stored_max.1, 0), now, stored_event)
+    parse_all(text, (stored_max.0, stored_max.1, 0, 0), now, stored_event)
 }
 
-/// [`parse`] with the highest stored property change id as the third of
-/// `stored_max`: property change ids must be above it and increase.
+/// [`parse`] with the highest stored property change and plan ids as the
+/// third and fourth of `stored_max`: their ids must be above them and
+/// increase.
 pub fn parse_all(
     text: &str,
-    stored_max: (i64, i64, i64),
+    stored_max: (i64, i64, i64, i64),
     now: Timestamp,
     stored_event: impl Fn(i64) -> bool,
 ) -> Result<Parsed, String> {
     let mut out = Parsed::default();
-    let (mut last_event, mut last_retraction, mut last_property) = stored_max;
+    let (mut last_event, mut last_retraction, mut last_property, mut last_plan) = stored_max;
     let mut retracted = HashSet::new();
     let name = |value: Option<String>, field: &'static str, line: usize| -> Result<Arc<str>, String> {
         let value = value.unwrap_or_else(|| "import".into());
@@ -298,6 +355,47 @@ pub fn parse_all(
                 });
                 last_property = id;
             }
+            Line::Plan {
+                id,
+                dist,
+                release,
+                state,
+                reached,
+                at,
+                cancelled,
+                note,
+                link,
+                recorded_at,
+                recorded_by,
+                source,
+            } => {
+                let id = id.unwrap_or(last_plan + 1);
+                if id <= last_plan {
+                    return Err(format!("line {n}: plan id {id} is not above {last_plan}"));
+                }
+                let input = PlanInput {
+                    dist: Some(dist),
+                    release: Some(release),
+                    state: Some(state),
+                    reached: Some(reached),
+                    at: Some(at),
+                    note,
+                    link,
+                };
+                let valid = input.validate().map_err(|e| format!("line {n}: {e}"))?;
+                out.plans.push(Plan {
+                    id,
+                    key: valid.key,
+                    at: valid.at,
+                    cancelled,
+                    note: valid.note,
+                    link: valid.link,
+                    recorded_at: stamp(recorded_at)?,
+                    recorded_by: name(recorded_by, "recorded_by", n)?,
+                    source: name(source, "source", n)?,
+                });
+                last_plan = id;
+            }
         }
     }
     Ok(out)
@@ -325,7 +423,7 @@ mod tests {
     fn property_lines_are_validated_and_numbered() {
         let ok = "{\"type\":\"property\",\"dist\":\"debian\",\"release\":\"12\",\"key\":\"codename\",\"value\":\"Bookworm\",\"at\":\"2026-01-01T00:00:00Z\"}\n\
                   {\"type\":\"property\",\"dist\":\"debian\",\"key\":\"name\",\"value\":null,\"at\":\"2026-01-01T00:00:00Z\"}\n";
-        let parsed = parse_all(ok, (0, 0, 4), now(), |_| false).unwrap();
+        let parsed = parse_all(ok, (0, 0, 4, 0), now(), |_| false).unwrap();
         assert_eq!(parsed.properties.iter().map(|p| p.id).collect::<Vec<_>>(), vec![5, 6]);
         assert_eq!(parsed.properties[1].release, None);
         assert_eq!(parsed.properties[1].value, None);
@@ -337,8 +435,30 @@ mod tests {
             ok.replace("2026-01-01", "2027-01-01"),
             ok.replace("\"12\"", "\"\""),
         ] {
-            assert!(parse_all(&bad, (0, 0, 0), now(), |_| false).unwrap_err().starts_with("line 1:"), "{bad}");
+            assert!(parse_all(&bad, (0, 0, 0, 0), now(), |_| false).unwrap_err().starts_with("line 1:"), "{bad}");
         }
+    }
+
+    #[test]
+    fn plan_lines_round_trip_and_are_validated() {
+        let ok = "{\"type\":\"plan\",\"dist\":\"fedora\",\"release\":\"45\",\"state\":\"branched\",\"reached\":true,\"at\":\"2099-01-01T00:00:00Z\"}\n\
+                  {\"type\":\"plan\",\"dist\":\"fedora\",\"release\":\"45\",\"state\":\"branched\",\"reached\":true,\"at\":\"2099-01-01T00:00:00Z\",\"cancelled\":true,\"note\":\"moved\"}\n";
+        let parsed = parse_all(ok, (0, 0, 0, 2), now(), |_| false).unwrap();
+        assert_eq!(parsed.plans.iter().map(|p| (p.id, p.cancelled)).collect::<Vec<_>>(), vec![(3, false), (4, true)]);
+        let line = serde_json::to_string(&Line::from(&parsed.plans[1])).unwrap();
+        let again = parse_all(&line, (0, 0, 0, 0), now(), |_| false).unwrap();
+        assert_eq!(again.plans[0], parsed.plans[1]);
+        assert_eq!(serde_json::to_string(&Line::from(&again.plans[0])).unwrap(), line, "byte-identical round trip");
+        for bad in [
+            ok.replace("2099-01-01T00:00:00Z", "soon"),
+            ok.replace("\"45\"", "\"\""),
+            ok.replace("true,\"at", "\"yes\",\"at"),
+        ] {
+            assert!(parse_all(&bad, (0, 0, 0, 0), now(), |_| false).unwrap_err().starts_with("line 1:"), "{bad}");
+        }
+        assert!(parse_all(ok, (0, 0, 0, 0), now(), |_| false).is_ok());
+        let stale = ok.replace("{\"type\":\"plan\",", "{\"type\":\"plan\",\"id\":1,");
+        assert!(parse_all(&stale, (0, 0, 0, 5), now(), |_| false).unwrap_err().contains("not above 5"));
     }
 
     #[test]

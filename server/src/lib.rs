@@ -90,12 +90,14 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let log = state.projection.shared();
     let status = status_source(&state);
+    let grace = app::server_data::PlanGrace(state.plan_grace);
     let editing = app::server_data::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     let limits = state.limits.clone();
     let context = move || {
         leptos::context::provide_context(log.clone());
         leptos::context::provide_context(status.clone());
+        leptos::context::provide_context(grace);
         leptos::context::provide_context(editing.clone());
         security_headers::for_leptos_page();
     };

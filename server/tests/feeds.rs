@@ -607,3 +607,71 @@ async fn calendar_text_cannot_add_components_and_long_lines_fold() {
     // The name comes from the query: escaped as TEXT, not written raw.
     assert_eq!(lines("NAME:releasetracker: Odd\\;dist\\,x"), 1, "{raw}");
 }
+
+/// Planned transitions in the calendar, read by the real `icalendar`: one
+/// VEVENT per key, tentative with a SEQUENCE that grows with each
+/// revision, confirmed at the actual time once met, cancelled when
+/// cancelled; a plan's note cannot add components.
+#[tokio::test]
+async fn calendar_carries_plans_that_move_with_their_slips() {
+    let Some(python) = python().await else { return };
+    let db = sqlite_db();
+    let app = feed_app(&db).await;
+    let token = app.token("releng-bot").await;
+    let plan = |release: &str, state: &str, at: &str, note: &str| {
+        json!({"dist": "fedora", "release": release, "state": state, "reached": true, "at": at, "note": note})
+            .to_string()
+    };
+    let post = |body: String| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let r = app.post_json("/api/v1/plans", Some(&token), &body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+            r.json()
+        }
+    };
+    let first = post(plan("45", "branched", "2026-08-11T00:00:00Z", "")).await;
+    post(plan("45", "branched", "2026-08-18T00:00:00Z", "slipped a week")).await;
+    let final_plan =
+        post(plan("45", "stable", "2026-10-20T14:00:00Z", "a\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil")).await;
+    let met = post(plan("44", "stable", "2026-04-14T00:00:00Z", "")).await;
+    record(
+        &app,
+        &token,
+        json!({"dist": "fedora", "release": "44", "state": "stable", "reached": true, "at": "2026-04-21T14:00:00Z"}),
+    )
+    .await;
+    let gone = post(plan("46", "branched", "2027-02-01T00:00:00Z", "")).await;
+    let cancel = json!({"dist": "fedora", "release": "46", "state": "branched", "reached": true, "reason": "no 46"});
+    assert_eq!(
+        app.post_json("/api/v1/plans/cancel", Some(&token), &cancel.to_string()).await.status,
+        StatusCode::CREATED
+    );
+
+    let body = app.get("/calendar.ics?dist=fedora").await;
+    assert_eq!(body.status, StatusCode::OK);
+    let calendar = parse(&python, "ics", &body.bytes);
+    let uid = |v: &Value| format!("plan-{}@{AUTHORITY}", v["id"]);
+    let moved = vevent(&calendar, &uid(&first));
+    assert_eq!((moved["status"].as_str(), moved["sequence"].as_i64()), (Some("TENTATIVE"), Some(1)));
+    assert_eq!(moved["dtstart"], json!({"kind": "date", "value": "2026-08-18"}));
+    assert!(moved["summary"].as_str().unwrap().starts_with("Planned: Fedora 45 enters branched"), "{moved}");
+    assert!(moved["categories"].as_array().unwrap().contains(&json!("planned")));
+    assert!(moved["description"].as_str().unwrap().contains("slipped a week"));
+    let timed = vevent(&calendar, &uid(&final_plan));
+    assert_eq!(timed["dtstart"]["kind"], "datetime");
+    assert!(timed["description"].as_str().unwrap().contains("END:VEVENT"), "the note stays text");
+    let confirmed = vevent(&calendar, &uid(&met));
+    assert_eq!((confirmed["status"].as_str(), confirmed["sequence"].as_i64()), (Some("CONFIRMED"), Some(1)));
+    assert_eq!(confirmed["dtstart"]["value"], "2026-04-21T14:00:00+00:00");
+    let cancelled = vevent(&calendar, &uid(&gone));
+    assert_eq!((cancelled["status"].as_str(), cancelled["sequence"].as_i64()), (Some("CANCELLED"), Some(1)));
+    // One VEVENT per event and per plan key; the note added none.
+    let events = calendar["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1 + 4, "{calendar}");
+    assert!(events.iter().all(|e| e["uid"] != "evil"));
+    // Filters apply to plans too.
+    let only_45 = parse(&python, "ics", &app.get("/calendar.ics?release=45").await.bytes);
+    assert_eq!(only_45["events"].as_array().unwrap().len(), 2);
+}

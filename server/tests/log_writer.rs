@@ -277,8 +277,13 @@ async fn imports(db: TestDb) {
          \"recorded_by\":\"import\",\"source\":\"import\"}}\n",
         recorded.id + 1
     );
-    let parsed = server::jsonl::parse_all(&text, (recorded.id, 0, 0), Utc::now(), |_| false).expect("parsed");
-    let import = Import { events: parsed.events, retractions: parsed.retractions, properties: parsed.properties };
+    let parsed = server::jsonl::parse_all(&text, (recorded.id, 0, 0, 0), Utc::now(), |_| false).expect("parsed");
+    let import = Import {
+        events: parsed.events,
+        retractions: parsed.retractions,
+        properties: parsed.properties,
+        plans: parsed.plans,
+    };
     f.writer.import(&import).await.expect("imported");
     assert_eq!(f.stored_events().await, 2);
     assert_eq!(f.outbox().await, [(OutboxKind::Event, recorded.id)], "imports are not news for the bus");

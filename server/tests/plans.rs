@@ -135,6 +135,30 @@ async fn story(db: TestDb) {
     assert_eq!(app.get("/api/v1/plans?colour=red").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(plans(&app, "").await, stored, "nothing stored by a refused write");
 
+    // Pages: the home page lists what is upcoming (the overdue list is for
+    // editors); a release with plans and no events has a page whose
+    // schedule shows slip and status; notes are escaped.
+    let hostile = json!({"dist": "fedora", "release": "46", "state": "branched", "reached": true,
+                         "at": "2099-08-01T00:00:00Z", "note": "<script>alert(1)</script>"})
+    .to_string();
+    assert_eq!(app.post_json("/api/v1/plans", Some(&token), &hostile).await.status, StatusCode::CREATED);
+    let moved = hostile.replace("2099-08-01", "2099-08-08");
+    assert_eq!(app.post_json("/api/v1/plans", Some(&token), &moved).await.status, StatusCode::CREATED);
+    let home = app.get("/").await.text();
+    assert!(home.contains("id=\"upcoming-plans\""), "{home}");
+    assert!(home.contains("Fedora 46 enters branched"), "{home}");
+    assert!(!home.contains("id=\"overdue-plans\""), "overdue plans are listed for editors only");
+    let page = app.get("/dists/fedora/releases/46").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = page.text();
+    assert!(page.contains("<h2>Schedule</h2>") && page.contains("data-status=\"planned\""), "{page}");
+    assert!(page.contains("7.0 days late") && page.contains("2 revisions"), "{page}");
+    assert!(!page.contains("<script>alert(1)") && page.contains("&lt;script&gt;alert(1)"), "escaped");
+    let f45 = app.get("/dists/fedora/releases/45").await.text();
+    assert!(f45.contains("data-status=\"overdue\"") && f45.contains("data-status=\"cancelled\""), "{f45}");
+    // An "as of" page stays in its past: no upcoming list.
+    assert!(!app.get("/?at=2025-01-01").await.text().contains("upcoming-plans"));
+
     // Plans never change a fact: the views are what the events say.
     let after = app.get("/api/v1/views/fedora/states-by-release").await;
     let facts: Value = after.json();

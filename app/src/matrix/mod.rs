@@ -8,6 +8,7 @@ use leptos_meta::{Link, Title};
 
 use crate::links;
 use crate::model::{Dist, LogFilter};
+use crate::schedule::{PlanDigest, UpcomingPlans};
 use crate::ui::format::{dist_title, release_label, when};
 use crate::ui::islands::AtPicker;
 use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
@@ -22,9 +23,17 @@ pub fn MatrixPage() -> impl IntoView {
         Ok(log) => log,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
-    let matrices: Vec<Matrix> = {
+    let (matrices, digest): (Vec<Matrix>, PlanDigest) = {
         let log = log.read();
-        match &dist_param {
+        // The future only beside the present: an "as of" page stays in its past.
+        let digest = match (&as_of.label(), &dist_param) {
+            (None, Some(raw)) => Dist::parse(raw)
+                .map(|d| PlanDigest::read(&log, Some(&d), as_of.at, crate::server_data::plan_grace()))
+                .unwrap_or_default(),
+            (None, None) => PlanDigest::read(&log, None, as_of.at, crate::server_data::plan_grace()),
+            (Some(_), _) => PlanDigest::default(),
+        };
+        let matrices = match &dist_param {
             Some(raw) => Dist::parse(raw).ok().and_then(|d| matrix(&log, &d, as_of.at)).into_iter().collect(),
             // Dists whose every event was retracted have nothing to show.
             None => log
@@ -33,7 +42,8 @@ pub fn MatrixPage() -> impl IntoView {
                 .filter_map(|d| matrix(&log, &d.dist, as_of.at))
                 .filter(|m| !m.rows.is_empty())
                 .collect(),
-        }
+        };
+        (matrices, digest)
     };
     if let (Some(raw), true) = (&dist_param, matrices.is_empty()) {
         return view! { <NotFound what=format!("No events were recorded for the dist “{raw}”.")/> }.into_any();
@@ -66,6 +76,7 @@ pub fn MatrixPage() -> impl IntoView {
         {empty.then(|| view! {
             <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
         })}
+        <UpcomingPlans digest editor=crate::account::viewer().editor().is_some()/>
         {matrices.into_iter().map(|m| view! { <MatrixTable matrix=m/> }).collect_view()}
         {dist_feed}
     }

@@ -1,6 +1,7 @@
 //! The release page (`/dists/{dist}/releases/{release}`): the states a
-//! release is in, its properties and its dist's, every stay per state with
-//! the events that made it, and its events.
+//! release is in, its schedule (plans beside what happened), its
+//! properties and its dist's, every stay per state with the events that
+//! made it, and its events.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,6 +11,7 @@ use crate::links;
 use crate::model::event::EventRecord;
 use crate::model::views::ReleaseDetail;
 use crate::model::{Dist, LogQuery, PropertySet, Release};
+use crate::schedule::{release_schedule, ScheduleTable};
 use crate::ui::format::{dist_title, release_title, when};
 use crate::ui::islands::AtPicker;
 use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
@@ -31,11 +33,15 @@ pub fn ReleasePage() -> impl IntoView {
         Ok(log) => log,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
-    let found: Option<(ReleaseDetail, Vec<EventRecord>, PropertySet, PropertySet)> = {
+    let (found, schedule) = {
         let log = log.read();
+        let schedule = release_schedule(&log, &dist, &release, as_of.at, crate::server_data::plan_grace());
         let properties = log.properties().set_at(&dist, Some(&release), as_of.at);
         let dist_properties = log.properties().set_at(&dist, None, as_of.at);
-        log.release_detail(&dist, &release, as_of.at).map(|detail| {
+        let detail = log.release_detail(&dist, &release, as_of.at);
+        // A release with plans but no events yet still has a page.
+        let detail = detail.or_else(|| (!schedule.is_empty()).then(ReleaseDetail::default));
+        let found: Option<(ReleaseDetail, Vec<EventRecord>, PropertySet, PropertySet)> = detail.map(|detail| {
             let query = LogQuery {
                 dist: Some(dist.clone()),
                 release: Some(release.clone()),
@@ -44,7 +50,8 @@ pub fn ReleasePage() -> impl IntoView {
                 ..Default::default()
             };
             (detail, log.query(&query).events, properties, dist_properties)
-        })
+        });
+        (found, schedule)
     };
     let Some((detail, events, properties, dist_properties)) = found else {
         return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }
@@ -75,6 +82,7 @@ pub fn ReleasePage() -> impl IntoView {
             let href = links::new_event(links::Prefill { dist: Some(&dist), release: Some(&release), ..Default::default() });
             view! { <p><a href=href>"Record an event for this release"</a></p> }
         })}
+        <ScheduleTable entries=schedule/>
         {(!properties.is_empty() || !dist_properties.is_empty()).then(|| view! {
             <h2>"Properties"</h2>
             <PropertyTable caption=title.clone() properties/>

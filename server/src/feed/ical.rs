@@ -3,10 +3,15 @@
 //! event stays, with `STATUS:CANCELLED` and a higher `SEQUENCE`, so a
 //! subscribed calendar follows a correction (the old `UID` is cancelled,
 //! the corrected event arrives with a new one) instead of silently losing
-//! an entry. Built with the `icalendar` crate, which escapes and folds.
+//! an entry. Planned transitions (DESIGN.md §7) are VEVENTs too, one per
+//! transition key: `TENTATIVE` at the current plan's date with a
+//! `SEQUENCE` that grows with each revision, `CONFIRMED` at the actual time
+//! once met, `CANCELLED` when cancelled — so a subscribed calendar moves
+//! with the slips. Built with the `icalendar` crate, which escapes and folds.
 
 use app::model::describe::{self, when, Names};
 use app::model::event::EventRecord;
+use app::model::plans::{self, PlanQuery, PlanStatus, PlanView};
 use app::model::Timestamp;
 use chrono::{NaiveTime, TimeZone};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
@@ -93,15 +98,101 @@ fn vevent(state: &AppState, e: &EventRecord) -> Event {
         .done()
 }
 
+/// The `VEVENT` of a transition key's plan. Its `UID` is the first
+/// revision's id, which never changes for the key.
+fn planned_vevent(state: &AppState, v: &PlanView, first_id: i64) -> Event {
+    let p = &v.plan;
+    let verb = if p.reached { "enters" } else { "leaves" };
+    let what = format!("{} {verb} {}", describe::release_title(&p.dist, &p.release), p.state);
+    let mut event = Event::new();
+    let (summary, start, status, bump) = match (v.status, v.actual) {
+        (PlanStatus::Met, Some(actual)) => {
+            (format!("{what} (as planned for {})", when(&v.first_at)), actual, EventStatus::Confirmed, 1)
+        }
+        (PlanStatus::Cancelled, _) => (format!("Cancelled: {what}"), p.at, EventStatus::Cancelled, 0),
+        _ => (format!("Planned: {what}"), p.at, EventStatus::Tentative, 0),
+    };
+    let mut description = format!(
+        "{what}: planned for {} (first planned for {}; revision {}; slip {:.1} days).",
+        when(&p.at),
+        when(&v.first_at),
+        p.revision,
+        v.slip_days
+    );
+    if let Some(note) = &p.note {
+        description.push_str(&format!(
+            "
+
+{note}"
+        ));
+    }
+    if let Some(link) = &p.link {
+        description.push_str(&format!(
+            "
+
+{link}"
+        ));
+    }
+    if start.time() == NaiveTime::MIN {
+        event.starts(start.date_naive());
+    } else {
+        event.starts(start);
+    }
+    let url = match v.event_id {
+        Some(id) => event_page(state, id),
+        None => super::absolute(state, &app::links::release(&p.dist, &p.release)),
+    };
+    event
+        .uid(&format!("plan-{first_id}@{}", state.feed_authority))
+        .status(status)
+        .sequence(p.revision - 1 + bump)
+        .timestamp(p.recorded_at)
+        .last_modified(p.recorded_at)
+        .summary(&text(&summary))
+        .description(&text(&description))
+        .url(&url)
+        .categories([p.dist.as_str(), p.state.as_str(), "planned"])
+        .done()
+}
+
 /// The calendar of every event that passes the filters of `selection`,
-/// oldest first.
+/// oldest first, then the plans that pass them (by planned date).
 pub fn calendar(state: &AppState, selection: &Selection) -> Result<Document, ApiError> {
     let query = selection.log_query();
     let records: Vec<EventRecord> = {
         let log = state.projection.read();
         log.events().iter().filter(|e| query.matches(e)).map(|e| log.record(e)).collect()
     };
-    let last_modified = records.iter().map(revised_at).max().unwrap_or_else(empty_calendar_modified);
+    let planned: Vec<(PlanView, i64)> = {
+        let log = state.projection.read();
+        let plan_query = PlanQuery {
+            dist: query.dist.clone(),
+            release: query.release.clone(),
+            state: query.state.clone(),
+            status: None,
+            since: query.since,
+            until: query.until,
+        };
+        plans::list(&log, &plan_query, chrono::Utc::now(), state.plan_grace)
+            .into_iter()
+            .filter_map(|v| {
+                let key = plans::TransitionKey {
+                    dist: v.plan.dist.clone(),
+                    release: v.plan.release.clone(),
+                    state: v.plan.state.clone(),
+                    reached: v.plan.reached,
+                };
+                let first = log.plans().history(&key).first().map(|r| r.id)?;
+                Some((v, first))
+            })
+            .collect()
+    };
+    let last_modified = records
+        .iter()
+        .map(revised_at)
+        .chain(planned.iter().map(|(v, _)| v.plan.recorded_at))
+        .max()
+        .unwrap_or_else(empty_calendar_modified);
     let name = match selection.describe() {
         Some(what) => format!("releasetracker: {what}"),
         None => "releasetracker".to_owned(),
@@ -117,10 +208,13 @@ pub fn calendar(state: &AppState, selection: &Selection) -> Result<Document, Api
         .append_property(Property::new("NAME", escaped(&name)))
         // The crate escapes this one itself.
         .append_property(Property::new("X-WR-CALNAME", text(&name)))
-        .description("Release-cycle events; retracted ones are cancelled.")
+        .description("Release-cycle events (retracted ones are cancelled) and planned transitions (tentative).")
         .ttl(&chrono::Duration::hours(REFRESH_HOURS));
     for record in &records {
         calendar.push(vevent(state, record));
+    }
+    for (view, first) in &planned {
+        calendar.push(planned_vevent(state, view, *first));
     }
     let body = calendar.done().to_string().into_bytes();
     Ok(Document { content_type: "text/calendar; charset=utf-8", body, last_modified })

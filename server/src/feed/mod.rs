@@ -313,7 +313,7 @@ pub async fn dist_atom_feed(
     operation_id = "calendar",
     params(CalendarQuery),
     responses(
-        (status = 200, description = "An iCalendar (RFC 5545) of every event that passes the filters, one `VEVENT` per event (a date when it happened at midnight UTC, else an instant) with UID `event-N@AUTHORITY`; a retracted event stays, with `STATUS:CANCELLED`", content_type = "text/calendar", body = String),
+        (status = 200, description = "An iCalendar (RFC 5545) of every event that passes the filters, one `VEVENT` per event (a date when it happened at midnight UTC, else an instant) with UID `event-N@AUTHORITY`; a retracted event stays, with `STATUS:CANCELLED`; then one per planned transition key (UID `plan-N@AUTHORITY`, `STATUS:TENTATIVE` with a `SEQUENCE` that grows with each revision, `CONFIRMED` at the actual time once met, `CANCELLED` when cancelled)", content_type = "text/calendar", body = String),
         (status = 304, description = answers::NOT_MODIFIED_SINCE),
         (status = 422, description = "A filter is invalid, `limit` was given, or an unknown parameter was given", body = ErrorBody),
     )

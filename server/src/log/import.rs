@@ -1,8 +1,9 @@
 //! Bulk writes of the importers (`import` of JSON Lines, `import-history`):
-//! events, retractions and property changes with their ids, in one
+//! events, retractions, property changes and plans with their ids, in one
 //! transaction, without outbox rows — restoring or moving history is not
 //! news for the bus.
 
+use app::model::plans::Plan;
 use app::model::{Event, PropertyChange, Retraction};
 
 use super::{LogWriter, WriteError};
@@ -16,6 +17,8 @@ pub struct Import {
     pub retractions: Vec<Retraction>,
     /// New property changes, in id order.
     pub properties: Vec<PropertyChange>,
+    /// New plan revisions, in id order.
+    pub plans: Vec<Plan>,
 }
 
 impl LogWriter {
@@ -23,7 +26,7 @@ impl LogWriter {
     /// projection up to date. An error means nothing was stored.
     pub async fn import(&self, import: &Import) -> Result<(), WriteError> {
         let shared = &self.0;
-        shared.store.import_all(&import.events, &import.retractions, &import.properties).await?;
+        shared.store.import_all(&import.events, &import.retractions, &import.properties, &import.plans).await?;
         shared.bus.wake();
         if let Err(e) = shared.projection.catch_up(&shared.store).await {
             // Stored all the same: the follower will apply it.

@@ -576,7 +576,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// Writes events, retractions and property changes with their ids, all
+    /// Writes events, retractions, property changes and plans with their ids, all
     /// in one transaction: either everything is stored or nothing. Imports
     /// add no outbox rows: restoring or moving history is not news for the
     /// bus. Called by `crate::log::LogWriter::import` only.
@@ -585,6 +585,7 @@ impl Store {
         events: &[Event],
         retractions: &[Retraction],
         property_changes: &[PropertyChange],
+        plans: &[app::model::plans::Plan],
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -644,10 +645,31 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            for chunk in plans.chunks(IMPORT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO plans (id, dist_name, release_name, state_name, reached, planned_at, \
+                     cancelled, note, link, recorded_at, recorded_by, source) ",
+                );
+                q.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.id)
+                        .push_bind(p.key.dist.as_str())
+                        .push_bind(p.key.release.as_str())
+                        .push_bind(p.key.state.as_str())
+                        .push_bind(p.key.reached)
+                        .push_bind(p.at)
+                        .push_bind(p.cancelled)
+                        .push_bind(p.note.as_deref())
+                        .push_bind(p.link.as_deref())
+                        .push_bind(p.recorded_at)
+                        .push_bind(&*p.recorded_by)
+                        .push_bind(&*p.source);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
             if matches!(self, Store::Postgres(_)) {
                 // Explicit ids do not move PostgreSQL's sequences; SQLite's
                 // AUTOINCREMENT follows by itself.
-                for table in ["events", "retractions", "property_changes"] {
+                for table in ["events", "retractions", "property_changes", "plans"] {
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                          GREATEST((SELECT MAX(id) FROM {table}), 1))"

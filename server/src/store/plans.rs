@@ -116,6 +116,14 @@ impl Store {
         Ok(id)
     }
 
+    /// The highest plan id stored (0 when none).
+    pub async fn max_plan_id(&self) -> Result<i64, StoreError> {
+        let id: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(id) FROM plans").fetch_one(pool).await?
+        });
+        Ok(id.unwrap_or(0))
+    }
+
     /// Plan revisions with id above `after`, in id order, at most `limit`.
     pub async fn plans_after(&self, after: i64, limit: i64) -> Result<Vec<Plan>, StoreError> {
         let rows: Vec<PlanRow> = with_pool!(self, pool => {
