@@ -192,6 +192,18 @@ pub mod ssr {
         ) -> Pending<'a, CreatedToken>;
         /// Revokes one of the signed-in editor's tokens; its name.
         fn revoke_token<'a>(&'a self, parts: &'a Parts, id: i64) -> Pending<'a, String>;
+        /// Plans a transition (a new revision of its key).
+        fn plan<'a>(
+            &'a self,
+            parts: &'a Parts,
+            input: crate::model::plans::PlanInput,
+        ) -> Pending<'a, crate::model::plans::PlanRecord>;
+        /// Cancels a transition's plan.
+        fn cancel_plan<'a>(
+            &'a self,
+            parts: &'a Parts,
+            input: crate::model::plans::CancelInput,
+        ) -> Pending<'a, crate::model::plans::PlanRecord>;
         /// Leaves a flash for the next page of this session.
         fn flash<'a>(&'a self, parts: &'a Parts, flash: Flash) -> Pending<'a, ()>;
     }

@@ -5,6 +5,7 @@
 
 use app::error::AppError;
 use app::model::event::{EventInput, EventRecord};
+use app::model::plans::{CancelInput, PlanInput, PlanRecord};
 use app::model::time::format as rfc3339;
 use app::model::NewRetraction;
 use app::server_data::ssr::{EditBackend, Pending};
@@ -127,6 +128,22 @@ impl EditBackend for EditingBackend {
             let fixed = input.validate(Utc::now())?;
             let (_, corrected) = self.0.writer.correct(id, retraction, fixed, who.actor()).await?;
             Ok(corrected)
+        })
+    }
+
+    fn plan<'a>(&'a self, parts: &'a Parts, input: PlanInput) -> Pending<'a, PlanRecord> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let plan = input.validate()?;
+            Ok(self.0.writer.plan(plan, who.actor()).await?)
+        })
+    }
+
+    fn cancel_plan<'a>(&'a self, parts: &'a Parts, input: CancelInput) -> Pending<'a, PlanRecord> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let (key, reason) = input.validate()?;
+            Ok(self.0.writer.cancel_plan(key, reason, who.actor()).await?)
         })
     }
 

@@ -910,3 +910,77 @@ async fn a_new_token_secret_never_enters_the_session_store() {
     let planted = app.send(page(Some("<script>alert(1)</script>"))).await.text();
     assert!(!planted.contains("alert(1)") && !planted.contains("class=\"secret\""));
 }
+
+/// An editor plans, moves and cancels a transition with the release
+/// page's plain forms (no JavaScript): each post redirects back with a
+/// notice; a refused one echoes what was typed with the error; the plans
+/// are the editor's, through `web`.
+#[tokio::test]
+async fn editors_plan_move_and_cancel_with_plain_forms() {
+    let db = sqlite_db();
+    let Some((app, _p)) = app_with_provider(&db, &[]).await else { return };
+    let token = app.token("releng-bot").await;
+    let body = event_body("45", "development", true, "2026-02-10T00:00:00Z");
+    assert_eq!(app.post_json("/api/v1/events", Some(&token), &body).await.status, StatusCode::CREATED);
+    let mut editor = Browser::default();
+    editor.sign_in(&app, "editor", "/").await;
+    let page = editor.get(&app, "/dists/fedora/releases/45").await;
+    let text = page.text();
+    assert!(text.contains("Plan a transition, or move a plan") && text.contains("action=\"/ui/plan_transition\""));
+    let csrf = csrf_of(&page);
+    let plan = |at: &'static str, note: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("dist", "fedora".to_owned()),
+            ("release", "45".to_owned()),
+            ("state", "branched".to_owned()),
+            ("reached", "entered".to_owned()),
+            ("at", at.to_owned()),
+            ("note", note.to_owned()),
+            ("link", String::new()),
+        ]
+    };
+    let fields = |v: &[(&'static str, String)]| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    for (at, note) in [("2099-08-11T14:00", ""), ("2099-08-18", "slipped")] {
+        let f = fields(&plan(at, note));
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = editor.form(&app, "/ui/plan_transition", &f, true).await;
+        assert_eq!(done.status, StatusCode::FOUND, "{}", done.text());
+        assert_eq!(location(&done), "/dists/fedora/releases/45");
+    }
+    let after = editor.get(&app, "/dists/fedora/releases/45").await.text();
+    assert!(after.contains("Planned: Fedora 45 enters branched on 2099-08-18 (revision 2)."), "{after}");
+    let plans = app.get("/api/v1/plans").await.json();
+    assert_eq!(plans[0]["revisions"], 2);
+    assert_eq!((plans[0]["recorded_by"].as_str(), plans[0]["source"].as_str()), (Some("editor"), Some("web")));
+    assert_eq!(plans[0]["note"], "slipped");
+
+    // Refused: the error beside the form, what was typed kept, nothing stored.
+    let f = fields(&plan("next week", "typed"));
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = editor.form(&app, "/ui/plan_transition", &f, true).await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let back = editor.get(&app, "/dists/fedora/releases/45").await.text();
+    assert!(back.contains("value=\"next week\"") && back.contains("value=\"typed\""), "{back}");
+    assert!(back.contains("class=\"error\">`next week` is not an RFC 3339 timestamp"), "{back}");
+    assert_eq!(app.get("/api/v1/plans").await.json()[0]["revisions"], 2);
+
+    // Cancelled with a reason, from the row's form.
+    let cancel = [
+        ("csrf_token", csrf.as_str()),
+        ("dist", "fedora"),
+        ("release", "45"),
+        ("state", "branched"),
+        ("reached", "entered"),
+        ("reason", "no branching for 45"),
+    ];
+    let done = editor.form(&app, "/ui/cancel_plan", &cancel, true).await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.text());
+    let page = editor.get(&app, "/dists/fedora/releases/45").await.text();
+    assert!(page.contains("Cancelled the plan: Fedora 45 enters branched."), "{page}");
+    assert_eq!(app.get("/api/v1/plans").await.json()[0]["status"], "cancelled");
+    // Without the CSRF token: refused, nothing stored.
+    let forged: Vec<(&str, &str)> = cancel.iter().filter(|(k, _)| *k != "csrf_token").copied().collect();
+    assert_eq!(editor.form(&app, "/ui/cancel_plan", &forged, true).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/plans").await.json()[0]["revisions"], 3);
+}

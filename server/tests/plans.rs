@@ -156,6 +156,12 @@ async fn story(db: TestDb) {
     assert!(!page.contains("<script>alert(1)") && page.contains("&lt;script&gt;alert(1)"), "escaped");
     let f45 = app.get("/dists/fedora/releases/45").await.text();
     assert!(f45.contains("data-status=\"overdue\"") && f45.contains("data-status=\"cancelled\""), "{f45}");
+    // The month calendar shows unmet plans on their day, apart from facts.
+    let month = app.get("/calendar?year=2099&month=8&dist=fedora").await.text();
+    assert!(month.contains("<li data-status=\"upcoming\" class=\"planned\">"), "{month}");
+    assert!(month.contains("Planned: Fedora 46 enters branched"), "{month}");
+    let february = app.get("/calendar?year=2026&month=2&dist=fedora").await.text();
+    assert!(february.contains("Overdue: Fedora 45 enters branched"), "{february}");
     // An "as of" page stays in its past: no upcoming list.
     assert!(!app.get("/?at=2025-01-01").await.text().contains("upcoming-plans"));
 

@@ -1,8 +1,10 @@
-//! The release calendar: a month grid with each event on its day, and a
-//! year of stays in states as bars. Pure; built from the `EventLog`.
+//! The release calendar: a month grid with each event on its day (and each
+//! unmet plan on its planned day, apart from the facts), and a year of
+//! stays in states as bars. Pure; built from the `EventLog`.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
 
+use crate::model::plans::{self, PlanQuery, PlanStatus, PlanView};
 use crate::model::{Dist, Event, EventLog, Release, State, Timestamp};
 
 /// One event placed on the calendar.
@@ -25,16 +27,19 @@ pub struct CalendarEvent {
 }
 
 /// A day cell of the month grid.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DayCell {
     /// The date.
     pub date: NaiveDate,
     /// Its events, in time order.
     pub events: Vec<CalendarEvent>,
+    /// Plans not met yet (upcoming or overdue) whose current date falls on
+    /// it, in time order.
+    pub planned: Vec<PlanView>,
 }
 
 /// A month as weeks (Monday first); `None` pads days of other months.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MonthGrid {
     /// First day of the month.
     pub first: NaiveDate,
@@ -78,17 +83,35 @@ pub fn events_between(log: &EventLog, dist: Option<&Dist>, from: Timestamp, to: 
     out
 }
 
-/// The grid of the month starting at `first`, with its events.
-pub fn month_grid(log: &EventLog, dist: Option<&Dist>, first: NaiveDate) -> MonthGrid {
+/// The grid of the month starting at `first`, with its events and the
+/// plans unmet at `now` (overdue after `grace`).
+pub fn month_grid(
+    log: &EventLog,
+    dist: Option<&Dist>,
+    first: NaiveDate,
+    now: Timestamp,
+    grace: chrono::Duration,
+) -> MonthGrid {
     let after = next_month(first);
     let events = events_between(log, dist, start_of(first), start_of(after));
+    let query = PlanQuery {
+        dist: dist.cloned(),
+        since: Some(start_of(first)),
+        until: Some(start_of(after) - Duration::nanoseconds(1)),
+        ..PlanQuery::default()
+    };
+    let planned: Vec<PlanView> = plans::list(log, &query, now, grace)
+        .into_iter()
+        .filter(|v| matches!(v.status, PlanStatus::Upcoming | PlanStatus::Overdue))
+        .collect();
     let lead = first.weekday().num_days_from_monday() as usize;
     let days = (after - first).num_days() as usize;
     let mut cells: Vec<Option<DayCell>> = vec![None; lead];
     for offset in 0..days {
         let date = first + Duration::days(offset as i64);
         let on_day = events.iter().filter(|e| e.at.date_naive() == date).cloned().collect();
-        cells.push(Some(DayCell { date, events: on_day }));
+        let plans_on_day = planned.iter().filter(|v| v.plan.at.date_naive() == date).cloned().collect();
+        cells.push(Some(DayCell { date, events: on_day, planned: plans_on_day }));
     }
     while !cells.len().is_multiple_of(7) {
         cells.push(None);
@@ -161,7 +184,29 @@ mod tests {
     #[test]
     fn month_grid_places_events_on_their_days() {
         let feb = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
-        let grid = month_grid(&log(), None, feb);
+        let now = NaiveDate::from_ymd_opt(2026, 2, 20).unwrap().and_time(NaiveTime::MIN).and_utc();
+        let mut log = log();
+        let key = crate::model::plans::TransitionKey {
+            dist: Dist::parse("fedora").unwrap(),
+            release: Release::parse("45").unwrap(),
+            state: State::parse("branched").unwrap(),
+            reached: true,
+        };
+        for (id, day) in [(1, 24), (2, 25)] {
+            log.apply_plan(crate::model::plans::Plan {
+                id,
+                key: key.clone(),
+                at: NaiveDate::from_ymd_opt(2026, 2, day).unwrap().and_time(NaiveTime::MIN).and_utc(),
+                cancelled: false,
+                note: None,
+                link: None,
+                recorded_at: now,
+                recorded_by: std::sync::Arc::from("releng"),
+                source: std::sync::Arc::from("api"),
+            })
+            .unwrap();
+        }
+        let grid = month_grid(&log, None, feb, now, crate::model::plans::DEFAULT_GRACE);
         // February 2026 starts on a Sunday: six blank cells first.
         assert!(grid.weeks[0][..6].iter().all(Option::is_none));
         assert_eq!(grid.weeks[0][6].as_ref().unwrap().date, feb);
@@ -170,6 +215,10 @@ mod tests {
         let tenth = cells.iter().find(|c| c.date.day() == 10).unwrap();
         assert_eq!(tenth.events.len(), 1);
         assert_eq!(tenth.events[0].state.as_str(), "branched");
+        // The plan on its current day only (it moved from the 24th).
+        let planned: Vec<u32> = cells.iter().filter(|c| !c.planned.is_empty()).map(|c| c.date.day()).collect();
+        assert_eq!(planned, [25]);
+        assert!(cells.iter().all(|c| c.planned.iter().all(|p| p.status == PlanStatus::Upcoming)));
         assert_eq!(
             next_month(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
             NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()

@@ -119,7 +119,7 @@ pub fn CalendarPage() -> impl IntoView {
     } else {
         let grid = {
             let log = log.read();
-            month_grid(&log, q.dist.as_ref(), first)
+            month_grid(&log, q.dist.as_ref(), first, chrono::Utc::now(), crate::server_data::plan_grace())
         };
         let (prev, next) = (previous_month(first), next_month(first));
         view! {
@@ -192,6 +192,21 @@ fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
                                                             {format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state)}
                                                         </a>
                                                     </li>
+                                                }).collect_view()}
+                                                {c.planned.into_iter().map(|p| {
+                                                    let overdue = p.status == crate::model::plans::PlanStatus::Overdue;
+                                                    let label = format!(
+                                                        "{}: {} {} {}",
+                                                        if overdue { "Overdue" } else { "Planned" },
+                                                        release_title(&p.plan.dist, &p.plan.release),
+                                                        if p.plan.reached { "enters" } else { "leaves" },
+                                                        p.plan.state
+                                                    );
+                                                    view! {
+                                                        <li class="planned" class:overdue=overdue data-status=p.status.as_str()>
+                                                            <a href=links::release(&p.plan.dist, &p.plan.release) title=when(&p.plan.at)>{label}</a>
+                                                        </li>
+                                                    }
                                                 }).collect_view()}
                                             </ul>
                                         </td>

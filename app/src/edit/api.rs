@@ -34,7 +34,7 @@ pub struct Recorded {
 /// The form's `reached`: `true`/`1`/`entered` or `false`/`0`/`left`
 /// (the core's reading); empty is absent, for the core to refuse.
 #[cfg(feature = "ssr")]
-fn reached(value: Option<&str>) -> Result<Option<bool>, AppError> {
+pub(crate) fn reached(value: Option<&str>) -> Result<Option<bool>, AppError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => parse_reached(v, ReachedWords::Form).map(Some).ok_or_else(|| AppError::Invalid {
@@ -44,14 +44,18 @@ fn reached(value: Option<&str>) -> Result<Option<bool>, AppError> {
     }
 }
 
-/// A `datetime-local` value (`2026-02-10T14:00`, no zone) means UTC;
-/// anything else is passed on for the core to read.
+/// A `datetime-local` value (`2026-02-10T14:00`, no zone) or a bare date
+/// (`2026-02-10`, its midnight) means UTC; anything else is passed on for
+/// the core to read.
 #[cfg(feature = "ssr")]
-fn at_from_form(value: Option<String>) -> Option<String> {
+pub(crate) fn at_from_form(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).map(|v| {
         let local = v.len() == 16 && v.as_bytes().get(10) == Some(&b'T');
         let local_seconds = v.len() == 19 && v.as_bytes().get(10) == Some(&b'T');
-        if local {
+        let date = v.len() == 10 && v.as_bytes().get(4) == Some(&b'-') && v.as_bytes().get(7) == Some(&b'-');
+        if date {
+            format!("{v}T00:00:00Z")
+        } else if local {
             format!("{v}:00Z")
         } else if local_seconds {
             format!("{v}Z")

@@ -6,12 +6,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::account::FlashNotice;
 use crate::events::EventTable;
 use crate::links;
 use crate::model::event::EventRecord;
 use crate::model::views::ReleaseDetail;
 use crate::model::{Dist, LogQuery, PropertySet, Release};
-use crate::schedule::{release_schedule, ScheduleTable};
+use crate::schedule::{release_schedule, PlanForms, ScheduleTable};
 use crate::ui::format::{dist_title, release_title, when};
 use crate::ui::islands::AtPicker;
 use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
@@ -68,6 +69,7 @@ pub fn ReleasePage() -> impl IntoView {
         <Title text=format!("{title} · releasetracker")/>
         <p class="breadcrumb"><a href=links::dist(&dist)>{dist_title(&dist)}</a></p>
         <h1>{title.clone()}</h1>
+        <FlashNotice/>
         {as_of.error.clone().map(|message| view! { <InputError message/> })}
         <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
         <AtPicker action=path at=as_of.input_value()/>
@@ -82,7 +84,11 @@ pub fn ReleasePage() -> impl IntoView {
             let href = links::new_event(links::Prefill { dist: Some(&dist), release: Some(&release), ..Default::default() });
             view! { <p><a href=href>"Record an event for this release"</a></p> }
         })}
-        <ScheduleTable entries=schedule/>
+        <ScheduleTable entries=schedule forms=crate::account::viewer().editor().map(|e| PlanForms {
+            dist: dist.clone(),
+            release: release.clone(),
+            csrf: e.csrf.clone(),
+        })/>
         {(!properties.is_empty() || !dist_properties.is_empty()).then(|| view! {
             <h2>"Properties"</h2>
             <PropertyTable caption=title.clone() properties/>
