@@ -212,3 +212,72 @@ async fn epel_and_a_custom_mapping() {
     );
     assert!(v["collections"].as_array().unwrap().iter().all(|c| c["name"] == "Fedora EPEL"));
 }
+
+/// The endoflife.date export over the real Fedora history equals
+/// endoflife.date's own product file (its `releaseDate` and `eol` for
+/// every release whose dates are past), and a planned EOL fills the
+/// future.
+async fn endoflife_date_matches_endoflife_date(db: TestDb) {
+    let app = app_with_fedora(&db).await;
+    let token = app.token("releng").await;
+    let plan = serde_json::json!({"dist": "fedora", "release": "45", "state": "stable", "reached": true,
+                                  "at": "2027-04-20T00:00:00Z"});
+    assert_eq!(app.post_json("/api/v1/plans", Some(&token), &plan.to_string()).await.status, StatusCode::CREATED);
+    let r = app.get("/api/v1/compat/endoflife-date/fedora?at=2026-11-30").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let ours = r.json();
+    assert_eq!(ours["schema_version"], "1.2.0");
+    let releases = ours["result"]["releases"].as_array().unwrap();
+    let find = |name: &str| releases.iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    // endoflife.date's product file: `releaseCycle`, `releaseDate`, `eol`.
+    // The shared data lies beside the checkout (`../shared`), as on these machines and in CI.
+    let md = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/reference/endoflife.date/fedora.md"),
+    );
+    let Ok(md) = md else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "endoflife.date's fedora.md is missing");
+        eprintln!("SKIPPED: endoflife.date's fedora.md not found");
+        return;
+    };
+    let mut compared = 0;
+    let mut cycle = None;
+    let mut release_date = None;
+    for line in md.lines() {
+        let line = line.trim();
+        if let Some(v) = line.strip_prefix("- releaseCycle: ") {
+            cycle = Some(v.trim_matches('"').to_owned());
+        } else if let Some(v) = line.strip_prefix("releaseDate: ") {
+            release_date = Some(v.to_owned());
+        } else if let (Some(v), Some(c), Some(d)) = (line.strip_prefix("eol: "), &cycle, &release_date) {
+            if v < "2026-11-30" {
+                let r = find(c);
+                assert_eq!(r["releaseDate"].as_str(), Some(d.as_str()), "F{c} releaseDate");
+                assert_eq!(r["eolFrom"].as_str(), Some(v), "F{c} eolFrom");
+                assert_eq!((r["isEol"].as_bool(), r["isMaintained"].as_bool()), (Some(true), Some(false)), "F{c}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 30, "only {compared} releases compared");
+    // 45 has only a plan: its release date is the planned one.
+    assert_eq!(
+        (find("45")["releaseDate"].as_str(), find("45")["isMaintained"].as_bool()),
+        (Some("2027-04-20"), Some(false))
+    );
+    assert_eq!(find("42")["codename"], "Adams");
+    assert_eq!(app.get("/api/v1/compat/endoflife-date/nothing").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/compat/endoflife-date/fedora?at=soon").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn endoflife_date_matches_endoflife_date_on_sqlite() {
+    endoflife_date_matches_endoflife_date(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn endoflife_date_matches_endoflife_date_on_postgres() {
+    match postgres_db().await {
+        Some(db) => endoflife_date_matches_endoflife_date(db).await,
+        None => eprintln!("SKIPPED endoflife_date_matches_endoflife_date_on_postgres: no PostgreSQL"),
+    }
+}

@@ -5,6 +5,7 @@
 pub mod compat;
 pub mod describe;
 pub mod distro_info;
+pub mod endoflife;
 pub mod event;
 pub mod filter;
 #[cfg(test)]

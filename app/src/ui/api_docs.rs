@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/views/{dist}/schedule", "per release its plans with every revision"),
     ("GET", "/api/v1/compat/fedora-aliases", "fedora-all, fedora-stable, ... as packit's fedora-distro-aliases has them; ?at="),
     ("GET", "/api/v1/compat/pkgdb-collections", "Fedora and EPEL releases in the shape of pkgdb's collections (GNOME Software); ?at="),
+    ("GET", "/api/v1/compat/endoflife-date/{dist}", "the dist's release cycles in endoflife.date's API v1 shape (actual dates, plans for what is ahead); ?at="),
     ("GET", "/api/v1/compat/distro-info/{dist}.csv", "the dist in Debian's distro-info-data CSV format; ?at="),
     ("GET", "/feed.atom", "Atom feed of events and retractions for feed readers; dist, release, state, since, until, limit"),
     ("GET", "/dists/{dist}/feed.atom", "the Atom feed of one dist"),

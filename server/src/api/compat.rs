@@ -1,12 +1,14 @@
 //! Drop-in exports for consumers of older Fedora services, computed from
 //! the projection: `fedora-aliases` (what packit's `fedora-distro-aliases`
 //! derives from Bodhi) and `pkgdb-collections` (the collections list GNOME
-//! Software reads). The mapping itself is pure and lives in
+//! Software reads) and `endoflife-date` (endoflife.date's API shape, with
+//! plans for what is still ahead). The mapping itself is pure and lives in
 //! `app::model::compat`; here are its flags and the HTTP handlers.
 
 use app::model::compat::{fedora_aliases, pkgdb_collections, CompatMapping, FedoraAliases, PkgdbCollections};
+use app::model::endoflife::{endoflife_date, EndOfLifeAnswer};
 use app::model::{Dist, State};
-use axum::extract::State as AxumState;
+use axum::extract::{Path, State as AxumState};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
@@ -122,6 +124,34 @@ pub async fn pkgdb_collections_export(
     let at = params.instant()?;
     let collections = pkgdb_collections(&state.projection.read(), &state.compat, at);
     json_response(&headers, &collections)
+}
+
+/// `GET /api/v1/compat/endoflife-date/{dist}`: the dist's release cycles
+/// as endoflife.date's API v1 answers a product.
+#[utoipa::path(
+    get,
+    path = "/compat/endoflife-date/{dist}",
+    tag = "compat",
+    operation_id = "endoflife_date",
+    params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), AtParam),
+    responses(
+        (status = 200, description = "endoflife.date's API v1 product shape: `{schema_version, result: {name, label, category, releases}}`, each release with `name`, `codename`, `label`, `releaseDate`, `isLts`, `isEol`, `eolFrom`, `isMaintained`, `latest`; dates actual where known, planned otherwise (a release date is entering a stable state, an EOL entering an end-of-life state, as `--compat-*-states` say)", body = EndOfLifeAnswer),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = "The dist has neither events nor plans", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable", body = ErrorBody),
+    )
+)]
+pub async fn endoflife_date_export(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(dist): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    let dist = Dist::parse(&dist)?;
+    let at = params.instant()?;
+    let answer = endoflife_date(&state.projection.read(), &dist, &state.compat, at)
+        .ok_or_else(|| ApiError::NotFound(format!("no events or plans for dist `{dist}`")))?;
+    json_response(&headers, &answer)
 }
 
 #[cfg(test)]

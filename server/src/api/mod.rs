@@ -63,6 +63,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(plans::schedule))
         .routes(routes!(compat::fedora_aliases_export))
         .routes(routes!(compat::pkgdb_collections_export))
+        .routes(routes!(compat::endoflife_date_export))
         // Served at `{file}`, described at `{dist}.csv` (see `properties`).
         .routes(routes!(properties::distro_info_csv))
         .routes(routes!(openapi::openapi_json))
