@@ -345,6 +345,32 @@ async fn control_characters_and_nul_are_refused_in_every_field() {
         )
         .await;
         assert_eq!(e["error"]["field"], "reason", "{bad:?}");
+        // Plans: every field of a plan, and a cancellation's reason.
+        for field in ["dist", "release", "state", "note", "link", "at"] {
+            let mut body =
+                json!({"dist": "fedora", "release": "45", "state": "x", "reached": true, "at": "2027-01-01T00:00:00Z"});
+            body[field] = json!(match field {
+                "link" => format!("https://example.org/{bad}"),
+                "at" => format!("2027-01-01T00:00:00Z{bad}"),
+                _ => (*bad).to_owned(),
+            });
+            let e = refused(
+                &app,
+                request(Method::POST, "/api/v1/plans", Some(&t), Some("application/json"), body.to_string()),
+            )
+            .await;
+            assert_eq!(e["error"]["field"], field, "plan: {bad:?} in {field}: {e}");
+        }
+        for field in ["dist", "release", "state", "reason"] {
+            let mut body = json!({"dist": "fedora", "release": "45", "state": "x", "reached": true, "reason": "r"});
+            body[field] = json!(bad);
+            let e = refused(
+                &app,
+                request(Method::POST, "/api/v1/plans/cancel", Some(&t), Some("application/json"), body.to_string()),
+            )
+            .await;
+            assert_eq!(e["error"]["field"], field, "cancel: {bad:?} in {field}: {e}");
+        }
         let path = "/api/v1/dists/fedora/releases/44/properties";
         let e = refused(
             &app,
@@ -393,12 +419,15 @@ async fn control_characters_and_nul_are_refused_in_every_field() {
             format!("/api/v1/views/{}/states-by-release", enc(bad)),
             format!("/feed.atom?state={}", enc(bad)),
             format!("/calendar.ics?release={}", enc(bad)),
+            format!("/api/v1/plans?state={}", enc(bad)),
+            format!("/api/v1/views/{}/schedule", enc(bad)),
         ] {
             let r = answered(&app, get(&uri)).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {}", r.text());
         }
     }
     assert_eq!(app.stored_events().await, (1, 0));
+    assert_eq!(app.get("/api/v1/plans").await.text(), "[]", "no plan was stored");
 }
 
 /// Percent-encoded bytes that are not UTF-8: a lone continuation byte, an
@@ -801,6 +830,8 @@ async fn huge_and_deep_bodies_on_every_write() {
         (Method::PUT, "/api/v1/dists/fedora/properties".to_owned(), "application/json"),
         (Method::PUT, "/api/v1/dists/fedora/releases/44/properties".to_owned(), "application/json"),
         (Method::POST, "/event".to_owned(), "application/x-www-form-urlencoded"),
+        (Method::POST, "/api/v1/plans".to_owned(), "application/json"),
+        (Method::POST, "/api/v1/plans/cancel".to_owned(), "application/json"),
     ];
     for (method, uri, content_type) in &writes {
         let json = *content_type == "application/json";
@@ -852,6 +883,7 @@ async fn huge_and_deep_bodies_on_every_write() {
     }
     assert_eq!(app.stored_events().await, (1, 0));
     assert_eq!(app.stored_property_changes().await, 0);
+    assert_eq!(app.get("/api/v1/plans").await.text(), "[]", "no plan was stored");
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
 

@@ -77,6 +77,7 @@ pub const BEARER: &str = "bearer";
         (name = "events", description = "The append-only log: record, list, read, retract."),
         (name = "views", description = "Membership of releases in states as of any instant (`?at=`)."),
         (name = "plans", description = "The schedule beside the facts: planned transitions, their revisions (slips) and cancellations, met by events. Plans never change facts."),
+        (name = "audit", description = "Where Bodhi and the tracker disagree, as the periodic audit last found. Read only: an audit never changes a fact."),
         (name = "properties", description = "Audited properties of dists and releases (`codename`, `version`, ...) as of any instant."),
         (name = "compat", description = "Drop-in exports in the shapes older Fedora and Debian consumers read."),
         (name = "feeds", description = "The log for feed readers (Atom) and calendars (iCalendar)."),
@@ -127,6 +128,12 @@ fn note_schema() -> Schema {
     text(None, MAX_NOTE_CHARS, format!("^[^{TEXT_CONTROL}]*$"))
 }
 
+/// A reason (of a retraction or a cancelled plan): a note with at least
+/// one character that is not white space.
+fn reason_schema() -> Schema {
+    text(None, MAX_NOTE_CHARS, format!("^[^{TEXT_CONTROL}]*[^{TEXT_CONTROL}{SPACE}\\t\\n\\r][^{TEXT_CONTROL}]*$"))
+}
+
 /// A provenance link: an absolute http(s) URL without white space.
 fn link_schema() -> Schema {
     // No `format: uri`: links may be IRIs (non-ASCII), which the server accepts.
@@ -172,6 +179,10 @@ pub fn describe_rules(doc: &mut Document) {
                     "link" if form => or_empty(link_schema()),
                     "link" => link_schema(),
                     "Idempotency-Key" => text(Some(1), super::idempotency::MAX_LEN, "^[!-~]+$".into()),
+                    "status" => ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["met", "cancelled", "overdue", "upcoming"]))
+                        .into(),
                     "reached" => ObjectBuilder::new()
                         .schema_type(Type::String)
                         .enum_values(Some(["1", "0", "true", "false"]))
@@ -215,13 +226,25 @@ pub fn describe_rules(doc: &mut Document) {
         let link = AnyOfBuilder::new().item(link_schema()).item(empty_string()).item(null);
         input.properties.insert("link".into(), RefOr::T(link.into()));
     }
+    if let Some(RefOr::T(Schema::Object(input))) = components.schemas.get_mut("PlanInput") {
+        for field in ["dist", "release", "state"] {
+            input.properties.insert(field.into(), RefOr::T(name_schema()));
+        }
+        input.properties.insert("at".into(), RefOr::T(formatted(KnownFormat::DateTime)));
+        let null: Schema = ObjectBuilder::new().schema_type(Type::Null).into();
+        let note = AnyOfBuilder::new().item(note_schema()).item(empty_string()).item(null.clone());
+        input.properties.insert("note".into(), RefOr::T(note.into()));
+        let link = AnyOfBuilder::new().item(link_schema()).item(empty_string()).item(null);
+        input.properties.insert("link".into(), RefOr::T(link.into()));
+    }
+    if let Some(RefOr::T(Schema::Object(input))) = components.schemas.get_mut("CancelInput") {
+        for field in ["dist", "release", "state"] {
+            input.properties.insert(field.into(), RefOr::T(name_schema()));
+        }
+        input.properties.insert("reason".into(), RefOr::T(reason_schema()));
+    }
     if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut("RetractBody") {
-        let reason = text(
-            None,
-            MAX_NOTE_CHARS,
-            format!("^[^{TEXT_CONTROL}]*[^{TEXT_CONTROL}{SPACE}\\t\\n\\r][^{TEXT_CONTROL}]*$"),
-        );
-        body.properties.insert("reason".into(), RefOr::T(reason));
+        body.properties.insert("reason".into(), RefOr::T(reason_schema()));
     }
     if let Some(RefOr::T(Schema::Object(properties))) = components.schemas.get_mut("Properties") {
         properties.property_names = Some(Box::new(
