@@ -13,6 +13,7 @@ pub mod links;
 pub mod server_data;
 
 pub mod account;
+pub mod audit;
 pub mod calendar;
 pub mod edit;
 pub mod events;

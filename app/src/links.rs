@@ -149,6 +149,16 @@ pub fn logout() -> String {
     "/logout".to_owned()
 }
 
+/// `/audit`: where Bodhi and the tracker disagree.
+pub fn audit() -> String {
+    "/audit".to_owned()
+}
+
+/// `/api/v1/audit`: the last audit report as JSON.
+pub fn api_audit() -> String {
+    "/api/v1/audit".to_owned()
+}
+
 /// `/status`: how the server is doing.
 pub fn status() -> String {
     "/status".to_owned()

@@ -10,7 +10,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use crate::links::{self, ApiView};
 use crate::model::{Dist, LogFilter};
 use crate::ui::{api_docs, NotFound};
-use crate::{account, calendar, edit, events, matrix, release, status};
+use crate::{account, audit, calendar, edit, events, matrix, release, status};
 
 /// The document around the app: what the server sends. Islands mode: only
 /// the interactive islands load wasm; everything else is plain HTML.
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("calendar") view=calendar::CalendarPage/>
                     <Route path=StaticSegment("api") view=api_docs::ApiDocsPage/>
                     <Route path=StaticSegment("status") view=status::StatusPage/>
+                    <Route path=StaticSegment("audit") view=audit::AuditPage/>
                     <Route path=StaticSegment("events") view=events::EventLogPage/>
                     <Route path=(StaticSegment("events"), StaticSegment("new")) view=edit::NewEventPage/>
                     <Route path=(StaticSegment("account"), StaticSegment("tokens")) view=account::tokens::TokensPage ssr=SsrMode::Async/>

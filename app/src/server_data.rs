@@ -44,6 +44,11 @@ pub struct ServiceStatus {
 #[derive(Clone)]
 pub struct StatusSource(pub Arc<dyn Fn() -> ServiceStatus + Send + Sync>);
 
+/// Where the audit page gets the last audit report: provided by the
+/// server as context.
+#[derive(Clone)]
+pub struct AuditSource(pub Arc<dyn Fn() -> crate::model::audit::AuditReport + Send + Sync>);
+
 /// Left in the session by a plain (no JavaScript) form post, shown once
 /// by the next page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +133,11 @@ pub fn plan_grace() -> chrono::Duration {
 /// The figures of the status page, read now (server side).
 pub fn service_status() -> Result<ServiceStatus, AppError> {
     provided::<StatusSource>("the status figures").map(|source| (source.0)())
+}
+
+/// The last audit report (server side).
+pub fn audit_report() -> Result<crate::model::audit::AuditReport, AppError> {
+    provided::<AuditSource>("the audit report").map(|source| (source.0)())
 }
 
 /// What the server attached to the request being rendered (the visitor,

@@ -222,13 +222,18 @@ pub async fn import_history(store: &Store, dist: &str, file: &Path) -> Result<()
         LogWriter::open(store.clone()).await.map_err(|e| format!("cannot read the log: {}", with_cause(&e)))?;
     let summary = crate::history::import(&writer, &dist, file, now).await?;
     eprintln!(
-        "{}: added {} events; {} were already recorded; {} future dates skipped (plans, not facts yet); \
-         {} property changes.",
+        "{}: added {} events; {} were already recorded; retracted {} the table no longer says; \
+         {} future dates are plans ({} plan revisions stored); {} property changes.",
         file.display(),
         summary.added,
         summary.present,
+        summary.retracted,
         summary.planned,
+        summary.plans,
         summary.properties
     );
+    for disagreement in &summary.disagreements {
+        eprintln!("disagreement: {disagreement}");
+    }
     Ok(())
 }

@@ -63,6 +63,18 @@ pub enum Command {
         /// The file; `-` reads stdin.
         file: PathBuf,
     },
+    /// Compare Bodhi's releases with the log (states under the
+    /// compatibility mapping, end-of-life dates, actual or planned): one
+    /// finding per line as JSON; exit status 1 when there are findings
+    /// other than Bodhi's expected lag. Reads only; writes nothing.
+    Audit {
+        /// Bodhi's base URL, e.g. `https://bodhi.fedoraproject.org/`.
+        #[arg(long, env = "AUDIT_BODHI_URL")]
+        bodhi_url: url::Url,
+        /// Compare as of this instant (RFC 3339 or `YYYY-MM-DD`); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Turn a public release-history CSV (Fedora's, or distro-info-data's
     /// Debian/Ubuntu) into events; running it again adds only what is missing.
     ImportHistory {
@@ -108,6 +120,15 @@ pub struct ServeArgs {
     /// (`1d`, `12h`).
     #[arg(long, env = "PLAN_GRACE", default_value = "1d", value_parser = humantime::parse_duration)]
     pub plan_grace: std::time::Duration,
+
+    /// Bodhi's base URL for the periodic audit (`/audit`, `GET
+    /// /api/v1/audit`), e.g. `https://bodhi.fedoraproject.org/`; unset: off.
+    #[arg(long, env = "AUDIT_BODHI_URL")]
+    pub audit_bodhi_url: Option<url::Url>,
+
+    /// How often the periodic audit reads Bodhi (`1h`, `30m`; at least a minute).
+    #[arg(long, env = "AUDIT_INTERVAL", default_value = "1h", value_parser = audit_interval)]
+    pub audit_interval: std::time::Duration,
 
     /// The message bus.
     #[command(flatten)]
@@ -203,4 +224,14 @@ mod tests {
         let Command::Serve(args) = cli.command else { panic!("serve") };
         assert!(crate::auth::config::AuthSettings::from_args(&args.auth, args.bind).is_err());
     }
+}
+
+/// An audit interval: a duration of at least a minute, so that the audit
+/// never hammers Bodhi.
+fn audit_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if d < std::time::Duration::from_secs(60) {
+        return Err("must be at least a minute (1m)".into());
+    }
+    Ok(d)
 }

@@ -1,16 +1,19 @@
 //! `import-history`: turns public release-history tables (Fedora's, and
 //! distro-info-data's Debian and Ubuntu CSVs) into events, each linked to
-//! its source, and into release properties (Fedora: `name`, `codename`;
-//! Debian/Ubuntu: `version`, `codename`, `series`). Running it again adds
-//! only what is missing, and never overrides a property an editor changed.
+//! its source, into plans for the dates that lie ahead, and into release
+//! properties (Fedora: `name`, `codename`; Debian/Ubuntu: `version`,
+//! `codename`, `series`). A re-run reconciles with the table as it is now:
+//! what it no longer says is retracted (never deleted), what it says now
+//! is recorded, and what people recorded is never touched.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use app::model::event::FUTURE_TOLERANCE;
+use app::model::event::{Retraction, FUTURE_TOLERANCE};
+use app::model::plans::{Plan, TransitionKey};
 use app::model::properties::{check_value, PropertyLog};
-use app::model::{Dist, Event, PropertyChange, Release, State, Timestamp};
+use app::model::{Dist, Event, EventLog, PropertyChange, Release, State, Timestamp};
 use chrono::{NaiveDate, NaiveTime};
 
 use crate::log::{with_cause, Import, LogWriter};
@@ -191,54 +194,178 @@ pub struct Summary {
     pub present: usize,
     /// Facts dated in the future (plans, not facts yet).
     pub planned: usize,
+    /// Plan revisions stored (new plans, moved dates, cancellations).
+    pub plans: usize,
+    /// Imported events retracted because the table no longer says them.
+    pub retracted: usize,
     /// Property changes stored.
     pub properties: usize,
+    /// Where the table and what people recorded disagree: left as people
+    /// recorded it, in words (for an editor to decide).
+    pub disagreements: Vec<String>,
 }
 
-/// Imports `file` as events of `dist`, in one transaction; facts already
-/// recorded (same dist, release, state, direction and instant, not
-/// retracted) are skipped, and so are future dates. Written through
-/// `writer`, which also serves the reads of what is stored.
+/// The transition of a fact or an event, without its date.
+type Key = (Release, State, bool);
+
+/// Whether an import recorded this (and so a later import may retract it).
+fn imported(recorded_by: &str, source: &str) -> bool {
+    recorded_by == IMPORTER && source == "import"
+}
+
+fn words(key: &Key) -> String {
+    let (release, state, reached) = key;
+    format!("{release} {} {state}", if *reached { "entered" } else { "left" })
+}
+
+fn dates(at: &[Timestamp]) -> String {
+    at.iter().map(|t| t.date_naive().to_string()).collect::<Vec<_>>().join(" and ")
+}
+
+/// What an import writes, before ids are given: the reconciliation of
+/// `facts` (the whole table) with `log` for `dist` at `now`.
+#[derive(Debug, Default)]
+struct Reconciled {
+    events: Vec<Fact>,
+    /// Event ids to retract, with the reason.
+    retractions: Vec<(i64, String)>,
+    /// New revisions: the key, its date, cancelled, note.
+    plans: Vec<(Key, Timestamp, bool, String, &'static str)>,
+    present: usize,
+    planned: usize,
+    disagreements: Vec<String>,
+}
+
+/// Compares the table with the log. Past dates are facts: one already
+/// recorded (by anyone) is left alone; a transition people recorded on
+/// another date is a disagreement, not a second event; otherwise it is
+/// recorded. Imported events the table no longer says are retracted, the
+/// reason naming the old and the new date and the file. Future dates are
+/// plans: a new revision where the current plan (if an import's) differs;
+/// an imported plan the table no longer dates is cancelled.
+fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file: &str) -> Reconciled {
+    let mut out = Reconciled::default();
+    let horizon = now + FUTURE_TOLERANCE;
+    // What the table says, per transition.
+    let mut said: BTreeMap<Key, Vec<Timestamp>> = BTreeMap::new();
+    for f in &facts {
+        said.entry((f.release.clone(), f.state.clone(), f.reached)).or_default().push(f.at);
+    }
+    // What the log holds, live, per transition.
+    let mut live: BTreeMap<Key, Vec<&Event>> = BTreeMap::new();
+    for e in log.events().iter().filter(|e| &e.dist == dist && log.retraction_of(e.id).is_none()) {
+        live.entry((e.release.clone(), e.state.clone(), e.reached)).or_default().push(e);
+    }
+    let mut recorded: HashSet<(Key, Timestamp)> = HashSet::new();
+    for fact in facts {
+        let key: Key = (fact.release.clone(), fact.state.clone(), fact.reached);
+        let events = live.get(&key).map(Vec::as_slice).unwrap_or_default();
+        if fact.at > horizon {
+            out.planned += 1;
+            let transition = TransitionKey {
+                dist: dist.clone(),
+                release: key.0.clone(),
+                state: key.1.clone(),
+                reached: key.2,
+            };
+            let people: Vec<&&Event> = events.iter().filter(|e| !imported(&e.recorded_by, &e.source)).collect();
+            if !people.is_empty() {
+                out.disagreements.push(format!(
+                    "{file} plans {} for {}, but it was recorded on {}; left as recorded",
+                    words(&key),
+                    fact.at.date_naive(),
+                    dates(&people.iter().map(|e| e.at).collect::<Vec<_>>())
+                ));
+                continue;
+            }
+            match log.plans().current(&transition) {
+                Some(p) if p.at == fact.at && !p.cancelled => out.present += 1,
+                Some(p) if !imported(&p.recorded_by, &p.source) => {
+                    if p.at != fact.at || p.cancelled {
+                        out.disagreements.push(format!(
+                            "{file} plans {} for {}, but {} planned it{}; left as planned",
+                            words(&key),
+                            fact.at.date_naive(),
+                            p.recorded_by,
+                            if p.cancelled { " and cancelled it".to_owned() } else { format!(" for {}", p.at.date_naive()) }
+                        ));
+                    }
+                }
+                _ => out.plans.push((key, fact.at, false, fact.note.clone(), fact.link)),
+            }
+            continue;
+        }
+        if events.iter().any(|e| e.at == fact.at) || !recorded.insert((key.clone(), fact.at)) {
+            out.present += 1;
+            continue;
+        }
+        let people: Vec<Timestamp> =
+            events.iter().filter(|e| !imported(&e.recorded_by, &e.source)).map(|e| e.at).collect();
+        if !people.is_empty() {
+            out.disagreements.push(format!(
+                "{file} says {} on {}, but it was recorded on {}; left as recorded",
+                words(&key),
+                fact.at.date_naive(),
+                dates(&people)
+            ));
+            continue;
+        }
+        out.events.push(fact);
+    }
+    // Imported events the table no longer says.
+    for (key, events) in &live {
+        let now_said = said.get(key).map(Vec::as_slice).unwrap_or_default();
+        for e in events.iter().filter(|e| imported(&e.recorded_by, &e.source)) {
+            if now_said.iter().any(|at| *at == e.at && *at <= horizon) {
+                continue;
+            }
+            let instead = if now_said.is_empty() {
+                "it no longer gives a date".to_owned()
+            } else if now_said.iter().all(|at| *at > horizon) {
+                format!("it now plans {}", dates(now_said))
+            } else {
+                format!("it now says {}", dates(now_said))
+            };
+            out.retractions.push((
+                e.id,
+                format!("Superseded by {file}: {} on {} — {instead}.", words(key), e.at.date_naive()),
+            ));
+        }
+    }
+    // Imported plans, still open, that the table no longer dates ahead.
+    let plans = log.plans();
+    for plan in plans.keys().filter_map(|k| plans.current(k)).filter(|p| &p.key.dist == dist && !p.cancelled) {
+        if !imported(&plan.recorded_by, &plan.source) {
+            continue;
+        }
+        let key: Key = (plan.key.release.clone(), plan.key.state.clone(), plan.key.reached);
+        let ahead = said.get(&key).is_some_and(|at| at.iter().any(|t| *t > horizon));
+        let recorded_now = said.get(&key).is_some_and(|at| at.iter().any(|t| *t <= horizon));
+        if !ahead && !recorded_now {
+            let reason = format!("{file} no longer dates {} (it planned {})", words(&key), plan.at.date_naive());
+            out.plans.push((key, plan.at, true, reason, ""));
+        }
+    }
+    out
+}
+
+/// Imports `file` as events and plans of `dist`, in one transaction,
+/// reconciling with what earlier imports recorded (see [`reconcile`]).
+/// Written through `writer`, which also serves the reads of what is stored.
 pub async fn import(writer: &LogWriter, dist: &Dist, file: &Path, now: Timestamp) -> Result<Summary, String> {
     let store = writer.store();
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let facts = parse(&text, &name).map_err(|e| format!("{name}: {e}"))?;
+    // The writer's projection was loaded from the store it writes to.
+    let plan = reconcile(&writer.projection().read(), dist, facts, now, &name);
 
-    let mut known = HashSet::new();
-    let mut retracted = HashSet::new();
-    let mut after = 0;
-    loop {
-        let batch = store.retractions_after(after, 10_000).await.map_err(|e| e.to_string())?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        retracted.extend(batch.iter().map(|r| r.event_id));
-    }
-    store
-        .for_each_event_after(0, |e| {
-            if !retracted.contains(&e.id) {
-                known.insert((e.dist, e.release, e.state, e.reached, e.at));
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-
-    let (mut next_id, _) = store.max_ids().await.map_err(|e| e.to_string())?;
-    let mut summary = Summary::default();
-    let mut events = Vec::new();
+    let (mut next_id, mut next_retraction) = store.max_ids().await.map_err(|e| e.to_string())?;
+    let mut next_plan = store.max_plan_id().await.map_err(|e| e.to_string())?;
     let who: Arc<str> = Arc::from(IMPORTER);
     let source: Arc<str> = Arc::from("import");
-    for fact in facts {
-        if fact.at > now + FUTURE_TOLERANCE {
-            summary.planned += 1;
-            continue;
-        }
-        let key = (dist.clone(), fact.release.clone(), fact.state.clone(), fact.reached, fact.at);
-        if !known.insert(key) {
-            summary.present += 1;
-            continue;
-        }
+    let mut events = Vec::new();
+    for fact in plan.events {
         next_id += 1;
         events.push(Event {
             id: next_id,
@@ -255,10 +382,43 @@ pub async fn import(writer: &LogWriter, dist: &Dist, file: &Path, now: Timestamp
             corrects: None,
         });
     }
-    summary.added = events.len();
+    let retractions: Vec<Retraction> = plan
+        .retractions
+        .into_iter()
+        .map(|(event_id, reason)| {
+            next_retraction += 1;
+            Retraction { id: next_retraction, event_id, reason, recorded_at: now, recorded_by: who.clone(), source: source.clone() }
+        })
+        .collect();
+    let plans: Vec<Plan> = plan
+        .plans
+        .into_iter()
+        .map(|((release, state, reached), at, cancelled, note, link)| {
+            next_plan += 1;
+            Plan {
+                id: next_plan,
+                key: TransitionKey { dist: dist.clone(), release, state, reached },
+                at,
+                cancelled,
+                note: Some(note),
+                link: (!link.is_empty()).then(|| link.to_owned()),
+                recorded_at: now,
+                recorded_by: who.clone(),
+                source: source.clone(),
+            }
+        })
+        .collect();
     let changes = property_changes(store, dist, &text, now).await.map_err(|e| format!("{name}: {e}"))?;
-    summary.properties = changes.len();
-    let import = Import { events, properties: changes, ..Import::default() };
+    let summary = Summary {
+        added: events.len(),
+        present: plan.present,
+        planned: plan.planned,
+        plans: plans.len(),
+        retracted: retractions.len(),
+        properties: changes.len(),
+        disagreements: plan.disagreements,
+    };
+    let import = Import { events, retractions, properties: changes, plans };
     writer.import(&import).await.map_err(|e| format!("nothing was imported: {}", with_cause(&e)))?;
     Ok(summary)
 }

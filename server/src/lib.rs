@@ -4,6 +4,7 @@
 //! plumbing).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod commands;
@@ -91,6 +92,10 @@ pub fn router(state: AppState) -> Router {
     let log = state.projection.shared();
     let status = status_source(&state);
     let grace = app::server_data::PlanGrace(state.plan_grace);
+    let audit = {
+        let audit = state.audit.clone();
+        app::server_data::AuditSource(std::sync::Arc::new(move || audit.report()))
+    };
     let editing = app::server_data::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     let limits = state.limits.clone();
@@ -98,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         leptos::context::provide_context(log.clone());
         leptos::context::provide_context(status.clone());
         leptos::context::provide_context(grace);
+        leptos::context::provide_context(audit.clone());
         leptos::context::provide_context(editing.clone());
         security_headers::for_leptos_page();
     };

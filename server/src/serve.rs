@@ -59,6 +59,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
             limits: args.limits.limits(),
             plan_grace: chrono::Duration::from_std(args.plan_grace)
                 .map_err(|_| "--plan-grace is too long".to_owned())?,
+            audit_bodhi: args.audit_bodhi_url.clone(),
         },
     )?;
     if let Some(provider) = &state.login {
@@ -76,6 +77,9 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
     tokio::spawn(crate::bus::track_backlog(store.clone(), state.bus.clone(), args.poll_interval() * 4, stop.clone()));
+    if state.audit.source().is_some() {
+        tokio::spawn(crate::audit::follow(state.clone(), args.audit_interval, stop.clone()));
+    }
     let bus_line = match &bus_config {
         Some(config) => format!("publishing to {}", config.describe()),
         None => "publishing off (no AMQP_URL); messages wait in the outbox".to_owned(),

@@ -36,6 +36,8 @@ pub struct Settings {
     pub limits: Limits,
     /// How long past its date an unmet plan waits before it is overdue.
     pub plan_grace: chrono::Duration,
+    /// The Bodhi the periodic audit reads (`--audit-bodhi-url`), if any.
+    pub audit_bodhi: Option<url::Url>,
 }
 
 impl Settings {
@@ -49,6 +51,7 @@ impl Settings {
             feed_authority: FeedAuthority::default(),
             limits: Limits::default(),
             plan_grace: app::model::plans::DEFAULT_GRACE,
+            audit_bodhi: None,
         }
     }
 }

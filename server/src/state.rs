@@ -54,6 +54,8 @@ pub struct Shared {
     pub plan_grace: chrono::Duration,
     /// The one way into the log: every write goes through it.
     pub writer: LogWriter,
+    /// The periodic audit against Bodhi and its last report.
+    pub audit: Arc<crate::audit::AuditState>,
 }
 
 impl std::ops::Deref for AppState {
@@ -102,7 +104,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { mut auth, compat, distro_info, feed_authority, limits, plan_grace } = settings;
+        let Settings { mut auth, compat, distro_info, feed_authority, limits, plan_grace, audit_bodhi } = settings;
         // Links are joined below the public URL, so however the settings
         // were made, its path must end with `/` (and it must be usable).
         auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
@@ -131,6 +133,7 @@ impl AppState {
             limits,
             plan_grace,
             writer,
+            audit: Arc::new(crate::audit::AuditState::new(audit_bodhi)),
         })))
     }
 }

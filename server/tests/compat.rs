@@ -281,3 +281,134 @@ async fn endoflife_date_matches_endoflife_date_on_postgres() {
         None => eprintln!("SKIPPED endoflife_date_matches_endoflife_date_on_postgres: no PostgreSQL"),
     }
 }
+
+/// Serves Bodhi captures on loopback: `/releases/?page=N` answers the N-th
+/// file. Returns the base URL.
+async fn fake_bodhi(pages: &'static [&'static str]) -> url::Url {
+    fake_bodhi_with_switch(pages).await.0
+}
+
+/// As [`fake_bodhi`], with a switch that makes it answer `500` instead.
+async fn fake_bodhi_with_switch(
+    pages: &'static [&'static str],
+) -> (url::Url, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use axum::extract::Query;
+    use axum::response::IntoResponse;
+    use std::sync::atomic::Ordering;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bodhi-releases-api");
+    let bodies: Vec<String> = pages.iter().map(|p| std::fs::read_to_string(dir.join(p)).unwrap()).collect();
+    let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let switch = broken.clone();
+    let router = axum::Router::new().route(
+        "/releases/",
+        axum::routing::get(move |Query(q): Query<std::collections::HashMap<String, String>>| {
+            let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let body = bodies.get(page - 1).cloned().unwrap_or_default();
+            let broken = switch.load(Ordering::SeqCst);
+            async move {
+                if broken {
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap(), broken)
+}
+
+/// The audit against a loopback Bodhi serving real captures: agreements
+/// (an actual EOL, a planned one, Rawhide on Rawhide's branch) pass, real
+/// disagreements are found (Bodhi's early EOL for 41, 42 frozen while the
+/// tracker records no freeze), twins and ELN are skipped, all pages are
+/// read, and nothing is written.
+async fn audit_against_bodhi(db: TestDb) {
+    let app = app_with_fedora(&db).await;
+    let token = app.token("releng").await;
+    for (release, at) in [("40", "2025-05-13T00:00:00Z"), ("41", "2025-12-15T00:00:00Z")] {
+        let plan = serde_json::json!({"dist": "fedora", "release": release, "state": "eol", "reached": true, "at": at});
+        assert_eq!(app.post_json("/api/v1/plans", Some(&token), &plan.to_string()).await.status, StatusCode::CREATED);
+    }
+    let before = app.stored_events().await;
+    let bodhi = fake_bodhi(&["bodhi-f42-post-branch-window.json"]).await;
+    let found = server::audit::findings(&app.store, &bodhi, Some("2025-03-01")).await.expect("audit");
+    let summary: Vec<(String, String, Option<String>, Option<String>)> = found
+        .iter()
+        .map(|f| (serde_json::to_value(f.kind).unwrap().as_str().unwrap().to_owned(), f.release.clone(), f.bodhi.clone(), f.ours.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("eol".to_owned(), "41".to_owned(), Some("2025-11-11".to_owned()), Some("2025-12-15".to_owned())),
+            ("state".to_owned(), "42".to_owned(), Some("frozen".to_owned()), Some("pending".to_owned())),
+        ],
+        "{found:#?}"
+    );
+    // Two pages are read as one list.
+    let paged = fake_bodhi(&["bodhi-page-1.json", "bodhi-page-2.json"]).await;
+    let found = server::audit::findings(&app.store, &paged, Some("2024-09-20")).await.expect("audit");
+    assert!(found.iter().any(|f| f.bodhi_name.starts_with("EPEL")), "page 2's EPEL releases were read: {found:#?}");
+    assert!(found.iter().all(|f| !f.bodhi_name.ends_with('C') && f.bodhi_name != "ELN"));
+    // The CLI: one JSON line per finding, exit status 1, nothing written.
+    // Waited for off the runtime, which serves the loopback Bodhi meanwhile.
+    let args = ["--database", &db.url, "audit", "--bodhi-url", bodhi.as_str(), "--at", "2025-03-01"].map(str::to_owned);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_releasetracker")).args(args).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("2 findings"), "{stderr}");
+    assert_eq!(app.stored_events().await, before, "an audit writes nothing");
+    // A Bodhi that answers garbage is a clear error.
+    let bad = url::Url::parse("http://127.0.0.1:1/").unwrap();
+    assert!(server::audit::findings(&app.store, &bad, None).await.unwrap_err().contains("cannot read"));
+
+    // The periodic audit of `serve`: before its first run, after it, and
+    // after a failed run (the last good findings stay, with the error).
+    let off = app.get("/api/v1/audit").await.json();
+    assert_eq!(off, serde_json::json!({"source": null, "checked_at": null, "error": null, "findings": []}));
+    assert!(app.get("/audit").await.text().contains("The periodic audit is off"));
+    let (bodhi, broken) = fake_bodhi_with_switch(&["bodhi-f42-post-branch-window.json"]).await;
+    let settings = server::settings::Settings { audit_bodhi: Some(bodhi.clone()), ..TestApp::default_settings() };
+    let live = TestApp::start_with(&db, settings).await;
+    assert_eq!(live.get("/api/v1/audit").await.json()["checked_at"], Value::Null);
+    let expected = server::audit::findings(&app.store, &bodhi, None).await.expect("audit");
+    assert!(!expected.is_empty());
+    assert_eq!(server::audit::run_once(&live.state).await, Ok(expected.len()), "every finding is new");
+    let report = live.get("/api/v1/audit").await.json();
+    assert_eq!(report["source"], bodhi.as_str());
+    assert!(report["checked_at"].is_string());
+    assert_eq!(report["findings"], serde_json::to_value(&expected).unwrap());
+    assert_eq!(server::audit::run_once(&live.state).await, Ok(0), "the same findings are not new again");
+    let page = live.get("/audit").await.text();
+    assert!(page.contains(&format!(r#"data-findings="{}""#, expected.len())), "{page}");
+    assert!(page.contains("<td>F41</td>"), "{page}");
+    let status = live.get("/status").await.text();
+    assert!(status.contains(&format!(r#"data-audit="{}""#, expected.len())), "{status}");
+    broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    let error = server::audit::run_once(&live.state).await.unwrap_err();
+    assert!(error.contains("500"), "{error}");
+    let report = live.get("/api/v1/audit").await.json();
+    assert_eq!(report["findings"], serde_json::to_value(&expected).unwrap(), "the last good findings stay");
+    assert!(report["error"].as_str().unwrap().contains("500"));
+    assert!(live.get("/audit").await.text().contains("The last run failed"));
+    assert_eq!(app.stored_events().await, before, "an audit writes nothing");
+}
+
+#[tokio::test]
+async fn audit_against_bodhi_on_sqlite() {
+    audit_against_bodhi(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn audit_against_bodhi_on_postgres() {
+    match postgres_db().await {
+        Some(db) => audit_against_bodhi(db).await,
+        None => eprintln!("SKIPPED audit_against_bodhi_on_postgres: no PostgreSQL"),
+    }
+}

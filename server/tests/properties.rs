@@ -403,3 +403,138 @@ async fn distro_info_cells_that_look_like_formulas_are_inert() {
     let json = app.get("/api/v1/dists/spreadsheet/releases/1/properties").await.json();
     assert_eq!(json["series"], "@SUM(A1)");
 }
+
+/// Every date of a distro-info-data table.
+fn table_dates(text: &str) -> Vec<chrono::NaiveDate> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for record in reader.records() {
+        for cell in record.unwrap().iter().skip(3) {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(cell, "%Y-%m-%d") {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The open plans of a dist: (release, state, reached, at, status).
+async fn open_plans(app: &TestApp, dist: &str) -> Vec<(String, String, bool, String, String)> {
+    let plans = app.get(&format!("/api/v1/plans?dist={dist}")).await.json();
+    let mut out: Vec<_> = plans
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] != "cancelled")
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_owned();
+            (s("release"), s("state"), p["reached"].as_bool().unwrap(), s("at"), s("status"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Re-importing a corrected upstream table (distro-info-data 0.60, then
+/// Debian's current 0.58+deb12u7 with moved dates and new releases)
+/// leaves the log saying what the new table says at every instant, as a
+/// fresh import of the new table does: superseded transitions are
+/// retracted (kept, with a reason naming old, new and the file), future
+/// dates are plans, a third run changes nothing, and what people recorded
+/// is never retracted by an import.
+async fn reimport_reconciles(db_old_then_new: TestDb, db_new: TestDb) {
+    let now = app::model::parse_at("2026-12-01T00:00:00Z").unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let shared = repo.join("../shared/data");
+    if !shared.exists() {
+        panic!("the current tables are not at {}", shared.display());
+    }
+    let a = TestApp::start(&db_old_then_new).await;
+    let b = TestApp::start(&db_new).await;
+    let run = |app: &TestApp, dist: &'static str, file: std::path::PathBuf| {
+        let writer = app.state.writer.clone();
+        async move {
+            let dist = app::model::Dist::parse(dist).unwrap();
+            server::history::import(&writer, &dist, &file, now).await.unwrap()
+        }
+    };
+    for dist in ["debian", "ubuntu"] {
+        let old = repo.join(format!("data/{dist}.csv"));
+        let new = shared.join(format!("{dist}-0.58+deb12u7.csv"));
+        let first = run(&a, dist, old.clone()).await;
+        assert!(first.added > 50 && first.retracted == 0, "{dist}: {first:?}");
+        let second = run(&a, dist, new.clone()).await;
+        let fresh = run(&b, dist, new.clone()).await;
+        assert!(second.disagreements.is_empty() && fresh.disagreements.is_empty(), "{second:?}");
+        if dist == "debian" {
+            // Potato's EOL and Bookworm's moved, Forky's creation moved.
+            assert!(second.retracted >= 4, "{second:?}");
+        }
+        let third = run(&a, dist, new.clone()).await;
+        assert_eq!((third.added, third.retracted, third.plans, third.properties), (0, 0, 0, 0), "{dist}: {third:?}");
+
+        // The views at every instant of both tables (and the days around).
+        let mut instants: Vec<chrono::NaiveDate> = table_dates(&std::fs::read_to_string(&old).unwrap());
+        instants.extend(table_dates(&std::fs::read_to_string(&new).unwrap()));
+        instants.sort();
+        instants.dedup();
+        for day in &instants {
+            for d in [*day - chrono::Days::new(1), *day, *day + chrono::Days::new(1)] {
+                let uri = format!("/api/v1/views/{dist}/states-by-release?at={d}T12:00:00Z");
+                assert_eq!(a.get(&uri).await.json(), b.get(&uri).await.json(), "{uri}");
+            }
+        }
+        assert_eq!(open_plans(&a, dist).await, open_plans(&b, dist).await, "{dist}: plans");
+    }
+    // Retracted, not deleted: the log keeps both, with the reason.
+    let (events_a, retractions_a) = a.stored_events().await;
+    let (events_b, retractions_b) = b.stored_events().await;
+    assert_eq!(retractions_b, 0);
+    assert_eq!(events_a - retractions_a, events_b, "the same live events");
+    let bookworm = a.get("/api/v1/events?dist=debian&release=12&state=stable&limit=10").await.json();
+    let reason = bookworm["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["retraction"]["reason"].as_str().map(str::to_owned))
+        .expect("the superseded end of Bookworm's stable stay is retracted");
+    assert!(
+        reason.contains("2026-06-10") && reason.contains("2026-07-11") && reason.contains("debian-0.58+deb12u7.csv"),
+        "{reason}"
+    );
+    // Duke (15) is only a plan: its creation lies ahead.
+    let duke = open_plans(&a, "debian").await;
+    assert!(duke.contains(&("15".into(), "development".into(), true, "2027-08-01T00:00:00Z".into(), "upcoming".into())), "{duke:?}");
+
+    // People's records are never retracted by an import: an editor moves
+    // Potato's EOL by a day; the next import reports it and leaves it.
+    let t = a.token("editor").await;
+    let potato = a.get("/api/v1/events?dist=debian&release=2.2&state=eol").await.json();
+    let id = potato["events"].as_array().unwrap().iter().find(|e| e["retraction"].is_null()).unwrap()["id"].as_i64().unwrap();
+    let r = a
+        .post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), r#"{"reason":"the security team's last DSA"}"#)
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let fix = json!({"dist": "debian", "release": "2.2", "state": "eol", "reached": true, "at": "2003-06-29T00:00:00Z"});
+    let r = a.post_json("/api/v1/events", Some(&t), &fix.to_string()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let rerun = run(&a, "debian", shared.join("debian-0.58+deb12u7.csv")).await;
+    assert_eq!((rerun.added, rerun.retracted), (0, 0), "{rerun:?}");
+    assert_eq!(rerun.disagreements.len(), 1, "{rerun:?}");
+    assert!(rerun.disagreements[0].contains("2.2 entered eol on 2003-06-30"), "{rerun:?}");
+    let at = a.get("/api/v1/views/debian/states-by-release?at=2003-06-29T12:00:00Z").await.json();
+    assert!(at["2.2"].as_array().unwrap().iter().any(|s| s == "eol"), "{at}");
+}
+
+#[tokio::test]
+async fn reimport_reconciles_on_sqlite() {
+    reimport_reconciles(sqlite_db(), sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn reimport_reconciles_on_postgres() {
+    match (postgres_db().await, postgres_db().await) {
+        (Some(a), Some(b)) => reimport_reconciles(a, b).await,
+        _ => eprintln!("SKIPPED reimport_reconciles_on_postgres: no PostgreSQL"),
+    }
+}

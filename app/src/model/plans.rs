@@ -362,13 +362,14 @@ fn record(p: &Plan, revision: u32, previous_at: Option<Timestamp>) -> PlanRecord
     }
 }
 
-/// The first event that made `key`'s transition: the first non-retracted
-/// event of its timeline, in `(at, id)` order, that changed membership in
-/// the key's direction.
-pub fn meeting_event(log: &EventLog, key: &TransitionKey) -> Option<(Timestamp, EventId)> {
+/// The first event that made `key`'s transition by `now`: the first
+/// non-retracted event of its timeline, in `(at, id)` order, that changed
+/// membership in the key's direction (so a view as of a past instant does
+/// not count transitions that came later).
+pub fn meeting_event(log: &EventLog, key: &TransitionKey, now: Timestamp) -> Option<(Timestamp, EventId)> {
     let timeline = log.timeline(&key.dist, &key.release, &key.state)?;
     let mut inside = false;
-    for e in timeline.entries() {
+    for e in timeline.entries().iter().take_while(|e| e.at <= now) {
         if e.reached != inside {
             if e.reached == key.reached {
                 return Some((e.at, e.id));
@@ -392,7 +393,7 @@ pub fn evaluate(log: &EventLog, key: &TransitionKey, now: Timestamp, grace: chro
     let history = plans.history(key);
     let first_at = history.first()?.at;
     let current = history.last()?.clone();
-    let met = meeting_event(log, key);
+    let met = meeting_event(log, key, now);
     let status = match met {
         Some(_) => PlanStatus::Met,
         None if current.cancelled => PlanStatus::Cancelled,
@@ -709,7 +710,10 @@ mod tests {
                     continue;
                 };
                 // Naive: walk the live events in (at, id) order, tracking membership.
-                let mut live: Vec<&Event> = events.iter().filter(|e| e.state == k.state && !retracted.contains(&e.id)).collect();
+                let mut live: Vec<&Event> = events
+                    .iter()
+                    .filter(|e| e.state == k.state && !retracted.contains(&e.id) && e.at <= day(now))
+                    .collect();
                 live.sort_by_key(|e| (e.at, e.id));
                 let mut inside = false;
                 let mut met = None;

@@ -1,6 +1,6 @@
 //! `/status`: how this server is doing — the log, the message bus's
 //! outbox backlog, sent and failed publishes and the last error, and the
-//! planned transitions that are overdue — for the
+//! planned transitions that are overdue, the audit against Bodhi — for the
 //! operators who run it. The server supplies the figures through
 //! [`StatusSource`] (in `server_data`); this module only shows them.
 
@@ -19,6 +19,8 @@ pub fn StatusPage() -> impl IntoView {
         Ok(status) => status,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
+    // Optional: a server without the audit source still shows its status.
+    let audit = crate::server_data::audit_report().ok();
     let bus = match (status.publishing, status.connected) {
         (false, _) => "off (no AMQP_URL): messages wait in the outbox",
         (true, true) => "publishing, connected to the broker",
@@ -53,6 +55,24 @@ pub fn StatusPage() -> impl IntoView {
                         <li>{format!("{dist} {release} {} {state}: planned for {}", if *reached { "entering" } else { "leaving" }, when(at))}</li>
                     }).collect_view()}</ul>
                 }.into_any()
+            }}</dd>
+            <dt>"Audit against Bodhi"</dt>
+            <dd data-audit=audit.as_ref().map(|a| a.findings.len().to_string())>{match &audit {
+                None => "not available".into_any(),
+                Some(a) if a.source.is_none() => view! { "off (no --audit-bodhi-url) — " <a href=links::audit()>"about the audit"</a> }.into_any(),
+                Some(a) => {
+                    let drift = a.findings.iter().filter(|f| !f.expected_lag).count();
+                    let words = match (&a.checked_at, &a.error) {
+                        (None, None) => "first run pending".to_owned(),
+                        (checked, error) => format!(
+                            "{} findings ({drift} drift){}{}",
+                            a.findings.len(),
+                            checked.as_ref().map(|t| format!(", compared {}", when(t))).unwrap_or_default(),
+                            error.as_ref().map(|e| format!("; the last run failed: {e}")).unwrap_or_default(),
+                        ),
+                    };
+                    view! { <a href=links::audit()>{words}</a> }.into_any()
+                }
             }}</dd>
         </dl>
         <p>"The same figures, for machines: " <a href=links::readyz()>"/readyz"</a> "."</p>

@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/plans/cancel", "cancel a transition's plan with a reason (API token)"),
     ("GET", "/api/v1/plans", "the current plan of every transition with status (met, cancelled, overdue, upcoming), actual, slip_days"),
     ("GET", "/api/v1/views/{dist}/schedule", "per release its plans with every revision"),
+    ("GET", "/api/v1/audit", "the last report of the periodic audit against Bodhi: source, checked_at, error, findings"),
     ("GET", "/api/v1/compat/fedora-aliases", "fedora-all, fedora-stable, ... as packit's fedora-distro-aliases has them; ?at="),
     ("GET", "/api/v1/compat/pkgdb-collections", "Fedora and EPEL releases in the shape of pkgdb's collections (GNOME Software); ?at="),
     ("GET", "/api/v1/compat/endoflife-date/{dist}", "the dist's release cycles in endoflife.date's API v1 shape (actual dates, plans for what is ahead); ?at="),

@@ -17,6 +17,7 @@
 //! level. Then name it as `` `GET /path` `` in docs/api.md;
 //! `server/tests/openapi.rs` checks both directions.
 
+pub mod audit;
 pub mod cache;
 pub mod compat;
 pub mod error;
@@ -61,6 +62,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(plans::list, plans::create))
         .routes(routes!(plans::cancel))
         .routes(routes!(plans::schedule))
+        .routes(routes!(audit::report))
         .routes(routes!(compat::fedora_aliases_export))
         .routes(routes!(compat::pkgdb_collections_export))
         .routes(routes!(compat::endoflife_date_export))
