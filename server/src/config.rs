@@ -198,6 +198,16 @@ pub enum UserCommand {
     },
 }
 
+/// An audit interval: a duration of at least a minute, so that the audit
+/// never hammers Bodhi.
+fn audit_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if d < std::time::Duration::from_secs(60) {
+        return Err("must be at least a minute (1m)".into());
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,14 +234,13 @@ mod tests {
         let Command::Serve(args) = cli.command else { panic!("serve") };
         assert!(crate::auth::config::AuthSettings::from_args(&args.auth, args.bind).is_err());
     }
-}
 
-/// An audit interval: a duration of at least a minute, so that the audit
-/// never hammers Bodhi.
-fn audit_interval(text: &str) -> Result<std::time::Duration, String> {
-    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
-    if d < std::time::Duration::from_secs(60) {
-        return Err("must be at least a minute (1m)".into());
+    #[test]
+    fn the_audit_interval_is_at_least_a_minute() {
+        let cli = Cli::try_parse_from(["releasetracker", "serve", "--audit-interval", "30m"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("serve") };
+        assert_eq!(args.audit_interval, std::time::Duration::from_secs(1800));
+        assert!(Cli::try_parse_from(["releasetracker", "serve", "--audit-interval", "59s"]).is_err());
+        assert!(Cli::try_parse_from(["releasetracker", "serve", "--audit-interval", "soon"]).is_err());
     }
-    Ok(d)
 }
