@@ -262,12 +262,8 @@ fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file
         let events = live.get(&key).map(Vec::as_slice).unwrap_or_default();
         if fact.at > horizon {
             out.planned += 1;
-            let transition = TransitionKey {
-                dist: dist.clone(),
-                release: key.0.clone(),
-                state: key.1.clone(),
-                reached: key.2,
-            };
+            let transition =
+                TransitionKey { dist: dist.clone(), release: key.0.clone(), state: key.1.clone(), reached: key.2 };
             let people: Vec<&&Event> = events.iter().filter(|e| !imported(&e.recorded_by, &e.source)).collect();
             if !people.is_empty() {
                 out.disagreements.push(format!(
@@ -287,7 +283,11 @@ fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file
                             words(&key),
                             fact.at.date_naive(),
                             p.recorded_by,
-                            if p.cancelled { " and cancelled it".to_owned() } else { format!(" for {}", p.at.date_naive()) }
+                            if p.cancelled {
+                                " and cancelled it".to_owned()
+                            } else {
+                                format!(" for {}", p.at.date_naive())
+                            }
                         ));
                     }
                 }
@@ -326,10 +326,8 @@ fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file
             } else {
                 format!("it now says {}", dates(now_said))
             };
-            out.retractions.push((
-                e.id,
-                format!("Superseded by {file}: {} on {} — {instead}.", words(key), e.at.date_naive()),
-            ));
+            out.retractions
+                .push((e.id, format!("Superseded by {file}: {} on {} — {instead}.", words(key), e.at.date_naive())));
         }
     }
     // Imported plans, still open, that the table no longer dates ahead.
@@ -387,7 +385,14 @@ pub async fn import(writer: &LogWriter, dist: &Dist, file: &Path, now: Timestamp
         .into_iter()
         .map(|(event_id, reason)| {
             next_retraction += 1;
-            Retraction { id: next_retraction, event_id, reason, recorded_at: now, recorded_by: who.clone(), source: source.clone() }
+            Retraction {
+                id: next_retraction,
+                event_id,
+                reason,
+                recorded_at: now,
+                recorded_by: who.clone(),
+                source: source.clone(),
+            }
         })
         .collect();
     let plans: Vec<Plan> = plan

@@ -336,7 +336,14 @@ async fn audit_against_bodhi(db: TestDb) {
     let found = server::audit::findings(&app.store, &bodhi, Some("2025-03-01")).await.expect("audit");
     let summary: Vec<(String, String, Option<String>, Option<String>)> = found
         .iter()
-        .map(|f| (serde_json::to_value(f.kind).unwrap().as_str().unwrap().to_owned(), f.release.clone(), f.bodhi.clone(), f.ours.clone()))
+        .map(|f| {
+            (
+                serde_json::to_value(f.kind).unwrap().as_str().unwrap().to_owned(),
+                f.release.clone(),
+                f.bodhi.clone(),
+                f.ours.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,

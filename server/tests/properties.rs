@@ -504,18 +504,24 @@ async fn reimport_reconciles(db_old_then_new: TestDb, db_new: TestDb) {
     );
     // Duke (15) is only a plan: its creation lies ahead.
     let duke = open_plans(&a, "debian").await;
-    assert!(duke.contains(&("15".into(), "development".into(), true, "2027-08-01T00:00:00Z".into(), "upcoming".into())), "{duke:?}");
+    assert!(
+        duke.contains(&("15".into(), "development".into(), true, "2027-08-01T00:00:00Z".into(), "upcoming".into())),
+        "{duke:?}"
+    );
 
     // People's records are never retracted by an import: an editor moves
     // Potato's EOL by a day; the next import reports it and leaves it.
     let t = a.token("editor").await;
     let potato = a.get("/api/v1/events?dist=debian&release=2.2&state=eol").await.json();
-    let id = potato["events"].as_array().unwrap().iter().find(|e| e["retraction"].is_null()).unwrap()["id"].as_i64().unwrap();
+    let id = potato["events"].as_array().unwrap().iter().find(|e| e["retraction"].is_null()).unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let r = a
         .post_json(&format!("/api/v1/events/{id}/retract"), Some(&t), r#"{"reason":"the security team's last DSA"}"#)
         .await;
     assert!(r.status.is_success(), "{}", r.text());
-    let fix = json!({"dist": "debian", "release": "2.2", "state": "eol", "reached": true, "at": "2003-06-29T00:00:00Z"});
+    let fix =
+        json!({"dist": "debian", "release": "2.2", "state": "eol", "reached": true, "at": "2003-06-29T00:00:00Z"});
     let r = a.post_json("/api/v1/events", Some(&t), &fix.to_string()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let rerun = run(&a, "debian", shared.join("debian-0.58+deb12u7.csv")).await;

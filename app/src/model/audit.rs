@@ -109,7 +109,13 @@ fn audited(r: &BodhiRelease, mapping: &CompatMapping) -> Option<Dist> {
 
 /// The release's end of life in the log: entering an end-of-life state,
 /// actually, else the current unmet plan to.
-fn our_eol(log: &EventLog, dist: &Dist, release: &Release, mapping: &CompatMapping, at: Timestamp) -> Option<NaiveDate> {
+fn our_eol(
+    log: &EventLog,
+    dist: &Dist,
+    release: &Release,
+    mapping: &CompatMapping,
+    at: Timestamp,
+) -> Option<NaiveDate> {
     let actual = log
         .release_detail(dist, release, at)
         .into_iter()
@@ -149,7 +155,8 @@ pub fn audit(bodhi: &[BodhiRelease], log: &EventLog, mapping: &CompatMapping, at
             message,
         };
         let detail = log.release_detail(&dist, &release, at);
-        let states: Vec<_> = detail.iter().flat_map(|d| d.iter()).filter(|(_, d)| d.is_in).map(|(s, _)| s.clone()).collect();
+        let states: Vec<_> =
+            detail.iter().flat_map(|d| d.iter()).filter(|(_, d)| d.is_in).map(|(s, _)| s.clone()).collect();
         let phase: Option<Phase> = mapping.phase(&states);
         match phase {
             None if detail.is_none() => findings.push(finding(
@@ -249,7 +256,8 @@ mod tests {
             bodhi("F39", "39", "FEDORA", "f39", "archived", None),
         ];
         let found = audit(&releases, &log, &CompatMapping::default(), at);
-        let summary: Vec<(FindingKind, &str, bool)> = found.iter().map(|f| (f.kind, f.release.as_str(), f.expected_lag)).collect();
+        let summary: Vec<(FindingKind, &str, bool)> =
+            found.iter().map(|f| (f.kind, f.release.as_str(), f.expected_lag)).collect();
         assert_eq!(summary, [(FindingKind::Eol, "41", false), (FindingKind::Missing, "39", false)], "{found:#?}");
         assert!(found[0].message.contains("2025-11-11"));
         // Later, 41 reached its EOL on another day than Bodhi says; and
@@ -258,7 +266,10 @@ mod tests {
         let later = parse_timestamp("at", "2026-01-01T00:00:00Z").unwrap();
         let found = audit(&releases[3..5], &log, &CompatMapping::default(), later);
         assert_eq!(found.len(), 2, "{found:#?}");
-        assert_eq!((found[0].kind, found[0].ours.as_deref(), found[0].expected_lag), (FindingKind::State, Some("archived"), false));
+        assert_eq!(
+            (found[0].kind, found[0].ours.as_deref(), found[0].expected_lag),
+            (FindingKind::State, Some("archived"), false)
+        );
         assert_eq!((found[1].kind, found[1].ours.as_deref()), (FindingKind::Eol, Some("2025-12-15")));
     }
 }
