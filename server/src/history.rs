@@ -41,8 +41,10 @@ pub struct Fact {
 
 const FEDORA_GA: &str = "https://endoflife.date/fedora";
 const FEDORA_EOL: &str = "https://docs.fedoraproject.org/en-US/releases/eol/";
-const DEBIAN: &str = "https://salsa.debian.org/debian/distro-info-data/-/blob/debian/0.60/debian.csv";
-const UBUNTU: &str = "https://salsa.debian.org/debian/distro-info-data/-/blob/debian/0.60/ubuntu.csv";
+/// The tables as Debian ships them (`data/` holds distro-info-data
+/// 0.58+deb12u7; links of events imported earlier keep their version).
+const DEBIAN: &str = "https://sources.debian.org/src/distro-info-data/0.58%2Bdeb12u7/debian.csv/";
+const UBUNTU: &str = "https://sources.debian.org/src/distro-info-data/0.58%2Bdeb12u7/ubuntu.csv/";
 
 fn date(field: &str, value: &str, line: usize) -> Result<Option<Timestamp>, String> {
     let value = value.trim();

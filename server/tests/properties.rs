@@ -435,8 +435,9 @@ async fn open_plans(app: &TestApp, dist: &str) -> Vec<(String, String, bool, Str
     out
 }
 
-/// Re-importing a corrected upstream table (distro-info-data 0.60, then
-/// Debian's current 0.58+deb12u7 with moved dates and new releases)
+/// Re-importing a corrected upstream table (distro-info-data 0.60, kept in
+/// `tests/data/`, then Debian's current 0.58+deb12u7 in `data/`, with
+/// moved dates and new releases)
 /// leaves the log saying what the new table says at every instant, as a
 /// fresh import of the new table does: superseded transitions are
 /// retracted (kept, with a reason naming old, new and the file), future
@@ -444,11 +445,7 @@ async fn open_plans(app: &TestApp, dist: &str) -> Vec<(String, String, bool, Str
 /// is never retracted by an import.
 async fn reimport_reconciles(db_old_then_new: TestDb, db_new: TestDb) {
     let now = app::model::parse_at("2026-12-01T00:00:00Z").unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let shared = repo.join("../shared/data");
-    if !shared.exists() {
-        panic!("the current tables are not at {}", shared.display());
-    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let a = TestApp::start(&db_old_then_new).await;
     let b = TestApp::start(&db_new).await;
     let run = |app: &TestApp, dist: &'static str, file: std::path::PathBuf| {
@@ -459,8 +456,8 @@ async fn reimport_reconciles(db_old_then_new: TestDb, db_new: TestDb) {
         }
     };
     for dist in ["debian", "ubuntu"] {
-        let old = repo.join(format!("data/{dist}.csv"));
-        let new = shared.join(format!("{dist}-0.58+deb12u7.csv"));
+        let old = manifest.join(format!("tests/data/distro-info-0.60/{dist}.csv"));
+        let new = manifest.join(format!("../data/{dist}.csv"));
         let first = run(&a, dist, old.clone()).await;
         assert!(first.added > 50 && first.retracted == 0, "{dist}: {first:?}");
         let second = run(&a, dist, new.clone()).await;
@@ -499,7 +496,7 @@ async fn reimport_reconciles(db_old_then_new: TestDb, db_new: TestDb) {
         .find_map(|e| e["retraction"]["reason"].as_str().map(str::to_owned))
         .expect("the superseded end of Bookworm's stable stay is retracted");
     assert!(
-        reason.contains("2026-06-10") && reason.contains("2026-07-11") && reason.contains("debian-0.58+deb12u7.csv"),
+        reason.contains("2026-06-10") && reason.contains("2026-07-11") && reason.contains("Superseded by debian.csv"),
         "{reason}"
     );
     // Duke (15) is only a plan: its creation lies ahead.
@@ -524,7 +521,7 @@ async fn reimport_reconciles(db_old_then_new: TestDb, db_new: TestDb) {
         json!({"dist": "debian", "release": "2.2", "state": "eol", "reached": true, "at": "2003-06-29T00:00:00Z"});
     let r = a.post_json("/api/v1/events", Some(&t), &fix.to_string()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let rerun = run(&a, "debian", shared.join("debian-0.58+deb12u7.csv")).await;
+    let rerun = run(&a, "debian", manifest.join("../data/debian.csv")).await;
     assert_eq!((rerun.added, rerun.retracted), (0, 0), "{rerun:?}");
     assert_eq!(rerun.disagreements.len(), 1, "{rerun:?}");
     assert!(rerun.disagreements[0].contains("2.2 entered eol on 2003-06-30"), "{rerun:?}");
