@@ -117,6 +117,20 @@ pub struct CalendarPage<'a> {
     pub year_view: bool,
 }
 
+/// `/calendar?view=lifecycle&from=&to=&dist=`: the lifecycle chart of the
+/// years `from` to `to`.
+pub fn lifecycle(dist: Option<&Dist>, from: i32, to: i32) -> String {
+    let (from, to) = (from.to_string(), to.to_string());
+    let pairs = [Some(("view", "lifecycle")), Some(("from", from.as_str())), Some(("to", to.as_str())), dist.map(|d| ("dist", d.as_str()))];
+    with_query(calendar_now(), pairs.into_iter().flatten())
+}
+
+/// `/calendar?view=lifecycle`: the lifecycle chart around today (five
+/// years back, two ahead).
+pub fn lifecycle_now() -> String {
+    "/calendar?view=lifecycle".to_owned()
+}
+
 /// `/calendar`: this month, every dist.
 pub fn calendar_now() -> String {
     "/calendar".to_owned()

@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <a class="brand" href=links::home()>"releasetracker"</a>
                     <a href=links::home()>"State matrix"</a>
                     <a href=links::calendar_now()>"Calendar"</a>
+                    <a href=links::lifecycle_now()>"Lifecycles"</a>
                     <a href=links::events()>"Event log"</a>
                 </nav>
                 <account::AccountNav/>

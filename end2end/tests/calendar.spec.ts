@@ -124,4 +124,29 @@ test.describe('calendar', () => {
     await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04 entered stable' })).toBeVisible();
     await expect(calendar.day('2021-04-27').getByRole('link', { name: 'Fedora 34 entered stable' })).toBeVisible();
   });
+
+  test('the lifecycle chart scrolls sideways at phone width, by keyboard too, with its labels kept readable', async ({ page }) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto('/calendar?view=lifecycle&dist=fedora');
+    const region = page.getByRole('region', { name: /Lifecycle chart/ });
+    await expect(region).toBeVisible();
+    const size = await region.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(size.scroll, 'the chart is wider than the phone').toBeGreaterThan(size.client);
+    // Labels keep their size instead of shrinking with the chart.
+    const label = page.locator('.lifecycle-chart .row-label').first();
+    const height = await label.evaluate((el) => el.getBoundingClientRect().height);
+    expect(height).toBeGreaterThanOrEqual(11);
+    // Planned stretches are there, apart from facts, and the page has no horizontal overflow outside the region.
+    await expect(page.locator('.lifecycle-chart rect[data-planned="true"]').first()).toBeAttached();
+    await expect(page.locator('.lifecycle-chart rect[data-planned="false"]').first()).toBeAttached();
+    const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(pageWidth).toBeLessThanOrEqual(390);
+    // The keyboard scrolls the focused region.
+    await region.focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => region.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    // Each release name leads to its page.
+    await page.getByRole('link', { name: 'Fedora 43' }).first().click();
+    await expect(page).toHaveURL(/\/dists\/fedora\/releases\/43$/);
+  });
 });

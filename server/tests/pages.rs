@@ -343,3 +343,54 @@ async fn pages_without_server_data_answer_a_readable_500() {
         assert!(html.contains(&format!("The server did not provide {missing}.")), "{path}: {html}");
     }
 }
+
+/// The lifecycle chart over the real history: a row per release with
+/// facts solid and plans (the table's announced EOLs, a release that is
+/// only planned) apart, a line for today, a chosen range, escaped names,
+/// and readable errors for a range it cannot draw.
+#[tokio::test]
+async fn lifecycle_chart_shows_facts_plans_and_today() {
+    let (_db, app) = app_with_history().await;
+    let token = app.token("releng").await;
+    let plan = serde_json::json!({"dist": "fedora", "release": "<i>46</i>", "state": "branched", "reached": true,
+        "at": (Utc::now() + chrono::Duration::days(300)).to_rfc3339()});
+    assert_eq!(app.post_json("/api/v1/plans", Some(&token), &plan.to_string()).await.status, StatusCode::CREATED);
+
+    let r = app.get("/calendar?view=lifecycle&dist=fedora").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    let year = Utc::now().format("%Y").to_string().parse::<i32>().unwrap();
+    assert!(html.contains(&format!("Release lifecycles {}–{}", year - 5, year + 2)), "default range");
+    assert!(html.contains("class=\"today\""), "a line for today");
+    // Fedora 43: stable until now as a fact, then to its announced EOL as a plan.
+    let row = |release: &str| {
+        let start = html.find(&format!("<g data-release=\"{release}\"")).unwrap_or_else(|| panic!("row {release}: {}", &html[html.find("lifecycle-chart").unwrap_or(0)..][..3000]));
+        html[start..].split("</g>").next().unwrap().to_owned()
+    };
+    let f43 = row("43");
+    assert!(f43.contains("data-state=\"stable\" data-planned=\"false\""), "{f43}");
+    assert!(f43.contains("data-state=\"stable\" data-planned=\"true\""), "{f43}");
+    assert!(f43.contains("→ 2026-12-09 (planned)"), "{f43}");
+    assert!(f43.contains("href=\"/dists/fedora/releases/43\""));
+    // A release with plans only has a row; its name is escaped.
+    let planned = row("&lt;i&gt;46&lt;/i&gt;");
+    assert!(planned.contains("data-planned=\"true\"") && !planned.contains("data-planned=\"false\""), "{planned}");
+    assert!(!html.contains("<i>46</i>"));
+    // A chosen range: 2005–2006 has Fedora 4 and 5, not 43.
+    let old = app.get("/calendar?view=lifecycle&dist=fedora&from=2005&to=2006").await.text();
+    assert!(old.contains("data-release=\"4\"") && !old.contains("data-release=\"43\""));
+    assert!(!old.contains("class=\"today\""), "today is outside the range");
+    assert!(old.contains("href=\"/calendar?view=lifecycle&amp;from=2004&amp;to=2005&amp;dist=fedora\""), "pager");
+    // Ranges it cannot draw are refused in words.
+    for (query, words) in [
+        ("from=2030&to=2020", "from: must not be after to"),
+        ("from=abc", "from: must be a year between 1900 and 2200"),
+        ("from=1950&to=2100", "to: at most 40 years"),
+    ] {
+        let r = app.get(&format!("/calendar?view=lifecycle&{query}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(r.text().contains(words), "{query}");
+    }
+    // Linked from the main navigation and the calendar.
+    assert!(app.get("/").await.text().contains("href=\"/calendar?view=lifecycle\""));
+}

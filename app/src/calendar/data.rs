@@ -1,6 +1,7 @@
 //! The release calendar: a month grid with each event on its day (and each
-//! unmet plan on its planned day, apart from the facts), and a year of
-//! stays in states as bars. Pure; built from the `EventLog`.
+//! unmet plan on its planned day, apart from the facts), a year of stays
+//! in states as bars, and the lifecycle of each release across years with
+//! its planned stretches. Pure; built from the `EventLog`.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
 
@@ -162,6 +163,129 @@ pub fn year_rows(log: &EventLog, dist: Option<&Dist>, from: Timestamp, to: Times
     rows
 }
 
+/// A stretch of one state on the lifecycle chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// Start, clipped to the chart.
+    pub from: Timestamp,
+    /// End, clipped to the chart (an open stay ends now).
+    pub to: Timestamp,
+    /// Planned, not a fact: from an unmet plan (upcoming or overdue).
+    pub planned: bool,
+    /// It goes on past `to` (an open stay, or a plan with no planned end).
+    pub open: bool,
+}
+
+/// One state of a release on the lifecycle chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane {
+    /// The state.
+    pub state: State,
+    /// Its stretches, in time order.
+    pub spans: Vec<Span>,
+}
+
+/// One release on the lifecycle chart: a lane per state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRow {
+    /// Dist.
+    pub dist: Dist,
+    /// Release.
+    pub release: Release,
+    /// Lanes, by when each state was first entered (or planned).
+    pub lanes: Vec<Lane>,
+}
+
+/// The lifecycle of each release overlapping `[from, to)` as of `now`:
+/// its actual stays (an open one ends now), and where plans say more is
+/// ahead, planned stretches — from now to a planned leaving of a state it
+/// is in, or from a planned entering to the planned leaving (open when
+/// none is planned). Newest releases first, per dist.
+pub fn lifecycle_rows(
+    log: &EventLog,
+    dist: Option<&Dist>,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+    grace: Duration,
+) -> Vec<LifecycleRow> {
+    use std::collections::BTreeMap;
+    let clip = |a: Timestamp, b: Timestamp, planned: bool, open: bool| {
+        (a < to && b > from && a < b).then(|| Span { from: a.max(from), to: b.min(to), planned, open: open || b > to })
+    };
+    let mut dists: Vec<Dist> = log.dists().into_iter().map(|d| d.dist).collect();
+    for key in log.plans().keys() {
+        if !dists.contains(&key.dist) {
+            dists.push(key.dist.clone());
+        }
+    }
+    dists.sort();
+    let mut rows = Vec::new();
+    for d in dists.into_iter().filter(|d| dist.is_none_or(|x| x == d)) {
+        // Per release and state: actual stays, and the unmet plans.
+        let mut releases: BTreeMap<Release, BTreeMap<State, (Vec<Span>, Option<Timestamp>)>> = BTreeMap::new();
+        let mut inside: BTreeMap<(Release, State), bool> = BTreeMap::new();
+        for (release, states) in log.detailed(&d, now).unwrap_or_default() {
+            for (state, detail) in states {
+                let spans: Vec<Span> = detail
+                    .history
+                    .iter()
+                    .filter_map(|i| clip(i.entered, i.left.unwrap_or(now), false, i.left.is_none()))
+                    .collect();
+                let first = detail.history.first().map(|i| i.entered);
+                inside.insert((release.clone(), state.clone()), detail.is_in);
+                releases.entry(release.clone()).or_default().insert(state, (spans, first));
+            }
+        }
+        let query = PlanQuery { dist: Some(d.clone()), ..PlanQuery::default() };
+        let mut enter: BTreeMap<(Release, State), Timestamp> = BTreeMap::new();
+        let mut leave: BTreeMap<(Release, State), Timestamp> = BTreeMap::new();
+        for v in plans::list(log, &query, now, grace) {
+            if !matches!(v.status, PlanStatus::Upcoming | PlanStatus::Overdue) {
+                continue;
+            }
+            let key = (v.plan.release.clone(), v.plan.state.clone());
+            if v.plan.reached { enter.insert(key, v.plan.at) } else { leave.insert(key, v.plan.at) };
+        }
+        let keys: std::collections::BTreeSet<(Release, State)> = enter.keys().chain(leave.keys()).cloned().collect();
+        for key in keys {
+            let is_in = inside.get(&key).copied().unwrap_or(false);
+            let end = leave.get(&key).copied();
+            let span = match (is_in, enter.get(&key)) {
+                // In it now: planned from now to the planned leaving.
+                (true, _) => end.filter(|e| *e > now).and_then(|e| clip(now, e, true, false)),
+                (false, Some(start)) => clip(*start, end.unwrap_or(to), true, end.is_none()),
+                (false, None) => None,
+            };
+            let entry = releases.entry(key.0.clone()).or_default().entry(key.1.clone()).or_default();
+            if entry.1.is_none() {
+                entry.1 = enter.get(&key).copied();
+            }
+            entry.0.extend(span);
+        }
+        for (release, states) in releases.into_iter().rev() {
+            let mut lanes: Vec<(Option<Timestamp>, Lane)> = states
+                .into_iter()
+                .filter(|(_, (spans, _))| !spans.is_empty())
+                .map(|(state, (mut spans, first))| {
+                    spans.sort_by_key(|s| s.from);
+                    (first, Lane { state, spans })
+                })
+                .collect();
+            if lanes.is_empty() {
+                continue;
+            }
+            lanes.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.state.cmp(&b.1.state)));
+            rows.push(LifecycleRow {
+                dist: d.clone(),
+                release,
+                lanes: lanes.into_iter().map(|(_, lane)| lane).collect(),
+            });
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +351,74 @@ mod tests {
             previous_month(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
             NaiveDate::from_ymd_opt(2025, 12, 1).unwrap()
         );
+    }
+
+    #[test]
+    fn lifecycle_rows_draw_facts_and_plans_apart() {
+        let mut log = log();
+        let plan = |id, release: &str, state: &str, reached, at: &str| crate::model::plans::Plan {
+            id,
+            key: crate::model::plans::TransitionKey {
+                dist: Dist::parse("fedora").unwrap(),
+                release: Release::parse(release).unwrap(),
+                state: State::parse(state).unwrap(),
+                reached,
+            },
+            at: t(at),
+            cancelled: false,
+            note: None,
+            link: None,
+            recorded_at: t("2026-01-01T00:00:00Z"),
+            recorded_by: std::sync::Arc::from("releng"),
+            source: std::sync::Arc::from("api"),
+        };
+        // 43 leaves stable on 2026-12-09 (planned), 45 is only planned,
+        // and a plan already met (44 entering stable) adds nothing.
+        for p in [
+            plan(1, "43", "stable", false, "2026-12-09T00:00:00Z"),
+            plan(2, "45", "branched", true, "2027-02-09T00:00:00Z"),
+            plan(3, "45", "branched", false, "2027-04-20T00:00:00Z"),
+            plan(4, "44", "stable", true, "2026-04-21T00:00:00Z"),
+        ] {
+            log.apply_plan(p).unwrap();
+        }
+        let now = t("2026-11-22T00:00:00Z");
+        let rows = lifecycle_rows(
+            &log,
+            None,
+            t("2021-01-01T00:00:00Z"),
+            t("2029-01-01T00:00:00Z"),
+            now,
+            crate::model::plans::DEFAULT_GRACE,
+        );
+        let labels: Vec<&str> = rows.iter().map(|r| r.release.as_str()).collect();
+        assert_eq!(labels, ["45", "44", "43"]);
+        let lane = |row: &LifecycleRow, state: &str| row.lanes.iter().find(|l| l.state.as_str() == state).cloned().unwrap();
+        let planned = lane(&rows[0], "branched");
+        assert_eq!(
+            planned.spans,
+            [Span { from: t("2027-02-09T00:00:00Z"), to: t("2027-04-20T00:00:00Z"), planned: true, open: false }]
+        );
+        assert_eq!(rows[1].lanes.iter().map(|l| l.state.as_str()).collect::<Vec<_>>(), ["branched", "stable"]);
+        assert!(lane(&rows[1], "stable").spans.iter().all(|s| !s.planned), "a met plan draws nothing");
+        let stable43 = lane(&rows[2], "stable");
+        assert_eq!(
+            stable43.spans,
+            [
+                Span { from: t("2025-10-28T00:00:00Z"), to: now, planned: false, open: true },
+                Span { from: now, to: t("2026-12-09T00:00:00Z"), planned: true, open: false },
+            ]
+        );
+        // A narrower range clips, and drops releases outside it.
+        let rows = lifecycle_rows(
+            &log,
+            None,
+            t("2027-01-01T00:00:00Z"),
+            t("2028-01-01T00:00:00Z"),
+            now,
+            crate::model::plans::DEFAULT_GRACE,
+        );
+        assert_eq!(rows.iter().map(|r| r.release.as_str()).collect::<Vec<_>>(), ["45"]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The release calendar (`/calendar`): a month grid of events with
-//! previous/next month and a dist filter, and a year view that draws each
-//! release's stays in states as bars (SVG rendered on the server).
+//! previous/next month and a dist filter, a year view that draws each
+//! release's stays in states as bars, and the lifecycle chart: every
+//! release across a range of years, facts and plans apart, with a line for
+//! today (SVG rendered on the server, readable without JavaScript).
 
 pub mod data;
 
@@ -12,7 +14,7 @@ use crate::links::{self, CalendarPage as CalendarLink};
 use crate::model::Dist;
 use crate::ui::format::{day, dist_title, release_title, verb, when};
 use crate::ui::{query, set_status, ErrorPage, InputError};
-use data::{month_grid, next_month, previous_month, year_rows, MonthGrid, YearRow};
+use data::{lifecycle_rows, month_grid, next_month, previous_month, year_rows, LifecycleRow, MonthGrid, YearRow};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -36,6 +38,24 @@ struct CalendarQuery {
     month: u32,
     dist: Option<Dist>,
     year_view: bool,
+    /// `view=lifecycle`: the years from and to (inclusive).
+    lifecycle: Option<(i32, i32)>,
+}
+
+/// The widest range the lifecycle chart draws, in years.
+const MAX_LIFECYCLE_YEARS: i32 = 40;
+
+/// A year of the query, within what the calendar shows.
+fn year_param(name: &str, default: i32) -> Result<i32, String> {
+    match query(name) {
+        None => Ok(default),
+        Some(v) if v.is_empty() => Ok(default),
+        Some(v) => v
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1900..=2200).contains(y))
+            .ok_or_else(|| format!("{name}: must be a year between 1900 and 2200")),
+    }
 }
 
 fn read_query(today: NaiveDate) -> Result<CalendarQuery, String> {
@@ -50,12 +70,23 @@ fn read_query(today: NaiveDate) -> Result<CalendarQuery, String> {
         Some(v) => v.parse::<u32>().ok().filter(|m| (1..=12).contains(m)).ok_or("month: must be between 1 and 12")?,
     };
     let dist = query("dist").map(|d| Dist::parse(&d)).transpose().map_err(|e| e.to_string())?;
-    let year_view = match query("view").as_deref() {
-        None | Some("month") => false,
-        Some("year") => true,
-        Some(_) => return Err("view: must be month or year".to_owned()),
+    let (year_view, lifecycle) = match query("view").as_deref() {
+        None | Some("month") => (false, None),
+        Some("year") => (true, None),
+        Some("lifecycle") => {
+            let from = year_param("from", today.year() - 5)?;
+            let to = year_param("to", today.year() + 2)?;
+            if from > to {
+                return Err("from: must not be after to".to_owned());
+            }
+            if to - from >= MAX_LIFECYCLE_YEARS {
+                return Err(format!("to: at most {MAX_LIFECYCLE_YEARS} years from from"));
+            }
+            (false, Some((from, to)))
+        }
+        Some(_) => return Err("view: must be month, year or lifecycle".to_owned()),
     };
-    Ok(CalendarQuery { year, month, dist, year_view })
+    Ok(CalendarQuery { year, month, dist, year_view, lifecycle })
 }
 
 /// A page of the calendar.
@@ -72,7 +103,8 @@ pub fn CalendarPage() -> impl IntoView {
         Ok(q) => (q, None),
         Err(e) => {
             set_status(400);
-            (CalendarQuery { year: today.year(), month: today.month(), dist: None, year_view: false }, Some(e))
+            let q = CalendarQuery { year: today.year(), month: today.month(), dist: None, year_view: false, lifecycle: None };
+            (q, Some(e))
         }
     };
     let log = match crate::server_data::log() {
@@ -81,7 +113,26 @@ pub fn CalendarPage() -> impl IntoView {
     };
     let dists: Vec<Dist> = log.read().dists().into_iter().map(|d| d.dist).collect();
     let first = NaiveDate::from_ymd_opt(q.year, q.month, 1).unwrap_or(today);
-    let body = if q.year_view {
+    let body = if let Some((from, to)) = q.lifecycle {
+        let start = NaiveDate::from_ymd_opt(from, 1, 1).unwrap_or(first).and_time(NaiveTime::MIN).and_utc();
+        let end = NaiveDate::from_ymd_opt(to + 1, 1, 1).unwrap_or(first).and_time(NaiveTime::MIN).and_utc();
+        let rows = {
+            let log = log.read();
+            lifecycle_rows(&log, q.dist.as_ref(), start, end, now, crate::server_data::plan_grace())
+        };
+        let shift = |by: i32| links::lifecycle(q.dist.as_ref(), from + by, to + by);
+        view! {
+            <nav class="pager" aria-label="Years">
+                <a href=shift(-1) rel="prev">{format!("← {}–{}", from - 1, to - 1)}</a>
+                <a href=shift(1) rel="next">{format!("{}–{} →", from + 1, to + 1)}</a>
+                <a href=links::lifecycle(q.dist.as_ref(), today.year() - 5, today.year() + 2)>"Around today"</a>
+                <a href=href(today.year(), Some(today.month()), q.dist.as_ref(), false)>"Month view"</a>
+            </nav>
+            <h2>{format!("Lifecycles {from}–{to}")}</h2>
+            <LifecycleChart rows from=start to=end now/>
+        }
+        .into_any()
+    } else if q.year_view {
         let start = NaiveDate::from_ymd_opt(q.year, 1, 1).unwrap_or(first);
         let end = NaiveDate::from_ymd_opt(q.year + 1, 1, 1).unwrap_or(first);
         let rows = {
@@ -105,6 +156,7 @@ pub fn CalendarPage() -> impl IntoView {
                 <a href=href(q.year - 1, None, q.dist.as_ref(), true) rel="prev">{format!("← {}", q.year - 1)}</a>
                 <a href=href(q.year + 1, None, q.dist.as_ref(), true) rel="next">{format!("{} →", q.year + 1)}</a>
                 <a href=href(q.year, Some(q.month), q.dist.as_ref(), false)>"Month view"</a>
+                <a href=links::lifecycle(q.dist.as_ref(), today.year() - 5, today.year() + 2)>"Lifecycle chart"</a>
             </nav>
             <h2>{q.year}</h2>
             <YearChart rows=changed year=q.year start=start id="year-chart"/>
@@ -128,6 +180,7 @@ pub fn CalendarPage() -> impl IntoView {
                 <a href=href(next.year(), Some(next.month()), q.dist.as_ref(), false) rel="next">"Next month →"</a>
                 <a href=href(today.year(), Some(today.month()), q.dist.as_ref(), false)>"Today"</a>
                 <a href=href(q.year, None, q.dist.as_ref(), true)>"Year view"</a>
+                <a href=links::lifecycle(q.dist.as_ref(), today.year() - 5, today.year() + 2)>"Lifecycle chart"</a>
             </nav>
             <MonthTable grid today/>
         }
@@ -148,6 +201,11 @@ pub fn CalendarPage() -> impl IntoView {
             <input type="hidden" name="year" value=q.year/>
             {(!q.year_view).then(|| view! { <input type="hidden" name="month" value=q.month/> })}
             {q.year_view.then(|| view! { <input type="hidden" name="view" value="year"/> })}
+            {q.lifecycle.map(|(from, to)| view! {
+                <input type="hidden" name="view" value="lifecycle"/>
+                <label>"From "<input type="number" name="from" min="1900" max="2200" value=from inputmode="numeric"/></label>
+                <label>"to "<input type="number" name="to" min="1900" max="2200" value=to inputmode="numeric"/></label>
+            })}
             <label>"Dist "
                 <select name="dist">
                     <option value="">"all"</option>
@@ -290,4 +348,124 @@ fn YearChart(rows: Vec<YearRow>, year: i32, start: NaiveDate, id: &'static str) 
 /// A CSS class fragment for a state name (only letters, digits and dashes).
 fn state_class(state: &str) -> String {
     state.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}
+
+/// Width of one year on the lifecycle chart, in pixels: wide enough for
+/// its label, so at phone width the chart scrolls instead of shrinking
+/// its text.
+const YEAR_WIDTH: f64 = 96.0;
+const LIFE_LABEL_WIDTH: f64 = 140.0;
+const LANE_HEIGHT: f64 = 9.0;
+const ROW_GAP: f64 = 10.0;
+
+/// The lifecycle chart: a row per release, a lane per state, actual stays
+/// solid and planned stretches hatched, a line for today.
+#[component]
+fn LifecycleChart(
+    rows: Vec<LifecycleRow>,
+    from: chrono::DateTime<Utc>,
+    to: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No release was in any state, or planned to be, in these years."</p> }
+            .into_any();
+    }
+    let years: Vec<i32> = (from.year()..to.year()).collect();
+    let chart_width = YEAR_WIDTH * years.len() as f64;
+    let span = (to - from).num_seconds().max(1) as f64;
+    let x = move |t: chrono::DateTime<Utc>| LIFE_LABEL_WIDTH + (t - from).num_seconds() as f64 / span * chart_width;
+    let mut y = TOP;
+    let placed: Vec<(f64, LifecycleRow)> = rows
+        .into_iter()
+        .map(|row| {
+            let top = y;
+            y += LANE_HEIGHT * row.lanes.len().max(2) as f64 + ROW_GAP;
+            (top, row)
+        })
+        .collect();
+    let height = y + 4.0;
+    let width = LIFE_LABEL_WIDTH + chart_width + 10.0;
+    let today = (now >= from && now < to).then(|| {
+        let px = x(now);
+        view! {
+            <line class="today" x1=px y1=TOP - 14.0 x2=px y2=height/>
+            <text class="today-label" x=px + 3.0 y=TOP - 14.0>{format!("today, {}", day(&now))}</text>
+        }
+    });
+    let title = format!("Release lifecycles {}–{}", from.year(), to.year() - 1);
+    view! {
+        <figure class="lifecycle-chart">
+            <div class="chart-scroll" tabindex="0" role="region" aria-label="Lifecycle chart, scrolls sideways">
+                <svg
+                    width=width
+                    height=height
+                    viewBox=format!("0 0 {width} {height}")
+                    role="img"
+                    aria-labelledby="lifecycle-title"
+                >
+                    <title id="lifecycle-title">{title}</title>
+                    {years.iter().map(|&year| {
+                        let px = x(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default().and_time(NaiveTime::MIN).and_utc());
+                        view! {
+                            <line class="tick" x1=px y1=TOP - 4.0 x2=px y2=height/>
+                            <text class="year-label" x=px + 3.0 y=TOP - 2.0>{year}</text>
+                        }
+                    }).collect_view()}
+                    {placed.into_iter().map(|(top, row)| {
+                        let label = release_title(&row.dist, &row.release);
+                        let href = links::release(&row.dist, &row.release);
+                        view! {
+                            <g class="release" data-release=row.release.to_string()>
+                                <a href=href>
+                                    <text class="row-label" x="4" y=top + 12.0>{label.clone()}</text>
+                                </a>
+                                {row.lanes.into_iter().enumerate().map(|(i, lane)| {
+                                    let lane_y = top + 3.0 + LANE_HEIGHT * i as f64;
+                                    let state = lane.state.to_string();
+                                    let class = state_class(&state);
+                                    lane.spans.into_iter().map(|s| {
+                                        let (x1, x2) = (x(s.from), x(s.to));
+                                        let end = match (s.open, s.planned) {
+                                            (true, false) => "now".to_owned(),
+                                            (true, true) => "no planned end".to_owned(),
+                                            (false, _) => day(&s.to),
+                                        };
+                                        let tip = format!(
+                                            "{label} {state}: {} → {end}{}",
+                                            day(&s.from),
+                                            if s.planned { " (planned)" } else { "" }
+                                        );
+                                        let kind = if s.planned { "planned" } else { "actual" };
+                                        view! {
+                                            <rect
+                                                class=format!("span {kind} state-{class}")
+                                                data-state=state.clone()
+                                                data-planned=s.planned.to_string()
+                                                x=x1
+                                                y=lane_y
+                                                width=(x2 - x1).max(2.0)
+                                                height=LANE_HEIGHT - 2.0
+                                                rx="2"
+                                            >
+                                                <title>{tip}</title>
+                                            </rect>
+                                        }
+                                    }).collect_view()
+                                }).collect_view()}
+                            </g>
+                        }
+                    }).collect_view()}
+                    {today}
+                </svg>
+            </div>
+            <figcaption>
+                "One row per release, one lane per state (hover or focus a bar for its dates). "
+                <span class="legend actual">"Solid: what happened"</span>" · "
+                <span class="legend planned">"light, dashed outline: what is planned"</span>" · "
+                "the vertical line is today. Each release's name leads to its page."
+            </figcaption>
+        </figure>
+    }
+    .into_any()
 }
