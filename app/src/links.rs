@@ -121,7 +121,12 @@ pub struct CalendarPage<'a> {
 /// years `from` to `to`.
 pub fn lifecycle(dist: Option<&Dist>, from: i32, to: i32) -> String {
     let (from, to) = (from.to_string(), to.to_string());
-    let pairs = [Some(("view", "lifecycle")), Some(("from", from.as_str())), Some(("to", to.as_str())), dist.map(|d| ("dist", d.as_str()))];
+    let pairs = [
+        Some(("view", "lifecycle")),
+        Some(("from", from.as_str())),
+        Some(("to", to.as_str())),
+        dist.map(|d| ("dist", d.as_str())),
+    ];
     with_query(calendar_now(), pairs.into_iter().flatten())
 }
 

@@ -364,7 +364,9 @@ async fn lifecycle_chart_shows_facts_plans_and_today() {
     assert!(html.contains("class=\"today\""), "a line for today");
     // Fedora 43: stable until now as a fact, then to its announced EOL as a plan.
     let row = |release: &str| {
-        let start = html.find(&format!("<g data-release=\"{release}\"")).unwrap_or_else(|| panic!("row {release}: {}", &html[html.find("lifecycle-chart").unwrap_or(0)..][..3000]));
+        let start = html
+            .find(&format!("<g data-release=\"{release}\""))
+            .unwrap_or_else(|| panic!("row {release}: {}", &html[html.find("lifecycle-chart").unwrap_or(0)..][..3000]));
         html[start..].split("</g>").next().unwrap().to_owned()
     };
     let f43 = row("43");

@@ -245,7 +245,11 @@ pub fn lifecycle_rows(
                 continue;
             }
             let key = (v.plan.release.clone(), v.plan.state.clone());
-            if v.plan.reached { enter.insert(key, v.plan.at) } else { leave.insert(key, v.plan.at) };
+            if v.plan.reached {
+                enter.insert(key, v.plan.at)
+            } else {
+                leave.insert(key, v.plan.at)
+            };
         }
         let keys: std::collections::BTreeSet<(Release, State)> = enter.keys().chain(leave.keys()).cloned().collect();
         for key in keys {
@@ -393,7 +397,8 @@ mod tests {
         );
         let labels: Vec<&str> = rows.iter().map(|r| r.release.as_str()).collect();
         assert_eq!(labels, ["45", "44", "43"]);
-        let lane = |row: &LifecycleRow, state: &str| row.lanes.iter().find(|l| l.state.as_str() == state).cloned().unwrap();
+        let lane =
+            |row: &LifecycleRow, state: &str| row.lanes.iter().find(|l| l.state.as_str() == state).cloned().unwrap();
         let planned = lane(&rows[0], "branched");
         assert_eq!(
             planned.spans,

@@ -103,7 +103,13 @@ pub fn CalendarPage() -> impl IntoView {
         Ok(q) => (q, None),
         Err(e) => {
             set_status(400);
-            let q = CalendarQuery { year: today.year(), month: today.month(), dist: None, year_view: false, lifecycle: None };
+            let q = CalendarQuery {
+                year: today.year(),
+                month: today.month(),
+                dist: None,
+                year_view: false,
+                lifecycle: None,
+            };
             (q, Some(e))
         }
     };
