@@ -231,7 +231,7 @@ struct Reconciled {
     events: Vec<Fact>,
     /// Event ids to retract, with the reason.
     retractions: Vec<(i64, String)>,
-    /// New revisions: the key, its date, cancelled, note.
+    /// New revisions: the key, its date, cancelled, note, link.
     plans: Vec<(Key, Timestamp, bool, String, &'static str)>,
     present: usize,
     planned: usize,

@@ -218,19 +218,13 @@ async fn two_instances_on_one_postgres_see_each_others_properties() {
 }
 
 /// The source rows of a distro-info-data table: release id → the six
-/// columns, dates that lie in the future blanked (they are not imported).
+/// columns (dates ahead included: the export writes them from plans).
 fn source_rows(text: &str) -> BTreeMap<String, Vec<String>> {
-    let today = Utc::now().format("%Y-%m-%d").to_string();
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut out = BTreeMap::new();
     for record in reader.records() {
         let record = record.unwrap();
-        let mut cells: Vec<String> = (0..6).map(|i| record.get(i).unwrap_or("").to_owned()).collect();
-        for date in &mut cells[3..] {
-            if *date > today {
-                date.clear();
-            }
-        }
+        let cells: Vec<String> = (0..6).map(|i| record.get(i).unwrap_or("").to_owned()).collect();
         let version = cells[0].trim_end_matches(" LTS");
         let id = if version.is_empty() { cells[2].clone() } else { version.to_owned() };
         out.insert(id, cells);

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::log::EventLog;
 use super::name::{Dist, Release, State, ValidationError};
+use super::plans::TransitionKey;
 use super::time::Timestamp;
 
 /// The header of the export, in distro-info-data's order.
@@ -81,7 +82,8 @@ pub struct DistroInfoRow {
     pub codename: String,
     /// The `series` property.
     pub series: String,
-    /// First entry into the `created` state, `YYYY-MM-DD` (UTC).
+    /// First entry into the `created` state, `YYYY-MM-DD` (UTC); while it
+    /// lies ahead, the planned day.
     pub created: String,
     /// First entry into the `release` state.
     pub release: String,
@@ -123,10 +125,22 @@ impl EventLog {
         if let Some(index) = index {
             releases.extend(index.iter().filter(|(_, s)| s.values().any(|tl| tl.known_at(at))).map(|(r, _)| r));
         }
+        // The day it first entered the state; else, as distro-info-data
+        // itself fills dates ahead, the day a plan (as recorded by `at`,
+        // not cancelled) expects it.
         let first_entered = |release: &Release, state: &State| -> String {
-            self.timeline(dist, release, state)
-                .and_then(|tl| tl.intervals(at).first().map(|i| i.entered.format("%Y-%m-%d").to_string()))
-                .unwrap_or_default()
+            let actual = self.timeline(dist, release, state).and_then(|tl| tl.intervals(at).first().map(|i| i.entered));
+            let planned = || {
+                let key = TransitionKey { dist: dist.clone(), release: release.clone(), state: state.clone(), reached: true };
+                self.plans()
+                    .history(&key)
+                    .into_iter()
+                    .filter(|r| r.recorded_at <= at)
+                    .next_back()
+                    .filter(|r| !r.cancelled)
+                    .map(|r| r.at)
+            };
+            actual.or_else(planned).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
         };
         let rows = releases
             .into_iter()
