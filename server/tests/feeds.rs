@@ -674,4 +674,41 @@ async fn calendar_carries_plans_that_move_with_their_slips() {
     // Filters apply to plans too.
     let only_45 = parse(&python, "ics", &app.get("/calendar.ics?release=45").await.bytes);
     assert_eq!(only_45["events"].as_array().unwrap().len(), 2);
+
+    // The Atom feed has an entry per revision, in words, newest first.
+    let atom = parse(&python, "atom", &app.get("/feed.atom?dist=fedora").await.bytes);
+    assert_eq!(atom["bozo"], false, "{atom}");
+    let entries = atom["entries"].as_array().unwrap();
+    let entry = |id: &Value| {
+        entries
+            .iter()
+            .find(|e| e["id"].as_str().unwrap().ends_with(&format!(":plan/{id}")))
+            .unwrap_or_else(|| panic!("no entry for plan {id}: {atom}"))
+    };
+    assert_eq!(entry(&first["id"])["title"], "Planned: Fedora 45 enters branched on 2026-08-11");
+    let second_id = first["id"].as_i64().unwrap() + 1;
+    let slipped = entry(&json!(second_id));
+    assert_eq!(slipped["title"], "Plan moved: Fedora 45 enters branched on 2026-08-18 (was 2026-08-11)");
+    assert_eq!(slipped["content"][0], "slipped a week");
+    assert!(slipped["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["href"] == format!("{PUBLIC}dists/fedora/releases/45")));
+    let hostile = entry(&final_plan["id"]);
+    assert_eq!(
+        hostile["content"][0],
+        "a\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil".replace("\r\n", "\n"),
+        "read back as text"
+    );
+    let cancelled_id = gone["id"].as_i64().unwrap() + 1;
+    let cancelled = entry(&json!(cancelled_id));
+    assert_eq!(cancelled["title"], "Plan cancelled: Fedora 46 enters branched (was planned for 2027-02-01)");
+    assert_eq!(cancelled["content"][0], "no 46");
+    assert!(entries[0]["id"].as_str().unwrap().ends_with(&format!(":plan/{cancelled_id}")), "newest first");
+    // Filtered like the events: release 45 has its three revisions.
+    let only_45 = parse(&python, "atom", &app.get("/feed.atom?release=45").await.bytes);
+    let plan_entries =
+        only_45["entries"].as_array().unwrap().iter().filter(|e| e["id"].as_str().unwrap().contains(":plan/")).count();
+    assert_eq!(plan_entries, 3, "{only_45}");
 }

@@ -223,7 +223,9 @@ pub fn lifecycle_rows(
     let mut rows = Vec::new();
     for d in dists.into_iter().filter(|d| dist.is_none_or(|x| x == d)) {
         // Per release and state: actual stays, and the unmet plans.
-        let mut releases: BTreeMap<Release, BTreeMap<State, (Vec<Span>, Option<Timestamp>)>> = BTreeMap::new();
+        // Per state: its stretches, and when it was first entered (or planned).
+        type Lanes = BTreeMap<State, (Vec<Span>, Option<Timestamp>)>;
+        let mut releases: BTreeMap<Release, Lanes> = BTreeMap::new();
         let mut inside: BTreeMap<(Release, State), bool> = BTreeMap::new();
         for (release, states) in log.detailed(&d, now).unwrap_or_default() {
             for (state, detail) in states {

@@ -1,12 +1,15 @@
-//! Events in words, for people: "Fedora 44 entered branched — it was not
-//! in branched before". The one place these sentences are written, so the
-//! pages, the forms, the Atom feed and the calendar say the same thing.
+//! Events and plans in words, for people: "Fedora 44 entered branched — it
+//! was not in branched before", "Plan moved: Fedora 45 enters branched on
+//! 2026-08-18 (was 2026-08-11)". The one place these sentences are
+//! written, so the pages, the forms, the Atom feed and the calendar say the
+//! same thing.
 //! Pure text; no Leptos and no HTML (callers escape).
 
 use chrono::{NaiveTime, Timelike};
 
 use super::event::EventRecord;
-use super::{Dist, Release, Timestamp};
+use super::plans::PlanRecord;
+use super::{Dist, Release, State, Timestamp};
 
 /// How an event names its release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +126,23 @@ pub fn event_in_full(e: &EventRecord) -> String {
 /// entered branched".
 pub fn retraction(e: &EventRecord, names: Names) -> String {
     format!("Retracted: {} {} {}", subject(e, names), verb(e.reached), e.state)
+}
+
+/// A planned transition: "Fedora 45 enters branched".
+pub fn planned(dist: &Dist, release: &Release, state: &State, reached: bool) -> String {
+    format!("{} {} {state}", release_title(dist, release), if reached { "enters" } else { "leaves" })
+}
+
+/// A plan revision as a headline: "Planned: Fedora 45 enters branched on
+/// 2026-08-11", "Plan moved: … on 2026-08-18 (was 2026-08-11)", "Plan
+/// cancelled: Fedora 45 enters branched (was planned for 2026-08-18)".
+pub fn plan_revision(r: &PlanRecord) -> String {
+    let what = planned(&r.dist, &r.release, &r.state, r.reached);
+    match (r.cancelled, r.previous_at) {
+        (true, _) => format!("Plan cancelled: {what} (was planned for {})", when(&r.at)),
+        (false, Some(previous)) => format!("Plan moved: {what} on {} (was {})", when(&r.at), when(&previous)),
+        (false, None) => format!("Planned: {what} on {}", when(&r.at)),
+    }
 }
 
 #[cfg(test)]

@@ -131,12 +131,12 @@ impl EventLog {
         let first_entered = |release: &Release, state: &State| -> String {
             let actual = self.timeline(dist, release, state).and_then(|tl| tl.intervals(at).first().map(|i| i.entered));
             let planned = || {
-                let key = TransitionKey { dist: dist.clone(), release: release.clone(), state: state.clone(), reached: true };
+                let key =
+                    TransitionKey { dist: dist.clone(), release: release.clone(), state: state.clone(), reached: true };
                 self.plans()
                     .history(&key)
                     .into_iter()
-                    .filter(|r| r.recorded_at <= at)
-                    .next_back()
+                    .rfind(|r| r.recorded_at <= at)
                     .filter(|r| !r.cancelled)
                     .map(|r| r.at)
             };

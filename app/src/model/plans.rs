@@ -337,6 +337,12 @@ impl PlanLog {
         self.history(&plan.key).into_iter().find(|r| r.id == id)
     }
 
+    /// The newest `limit` revisions that `keep` selects, newest recorded
+    /// first, as the API shows them.
+    pub fn newest(&self, limit: usize, keep: impl Fn(&Plan) -> bool) -> Vec<PlanRecord> {
+        self.plans.iter().rev().filter(|p| keep(p)).take(limit).filter_map(|p| self.record(p.id)).collect()
+    }
+
     /// Every key with a plan, in key order.
     pub fn keys(&self) -> impl Iterator<Item = &TransitionKey> {
         self.by_key.keys()

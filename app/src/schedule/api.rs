@@ -30,9 +30,8 @@ pub struct Planned {
 
 #[cfg(feature = "ssr")]
 fn summary(record: &crate::model::plans::PlanRecord) -> Planned {
-    use crate::model::describe::{release_title, when};
-    let verb = if record.reached { "enters" } else { "leaves" };
-    let what = format!("{} {verb} {}", release_title(&record.dist, &record.release), record.state);
+    use crate::model::describe::{planned, when};
+    let what = planned(&record.dist, &record.release, &record.state, record.reached);
     let summary = if record.cancelled {
         format!("Cancelled the plan: {what}")
     } else {

@@ -1,12 +1,14 @@
-//! The Atom 1.0 feed (RFC 4287): one entry per event and per retraction,
-//! newest recorded first, built with `atom_syndication` (which escapes
-//! every value). Entries never change once written: a correction is a new
-//! entry (the retraction), so readers that keep old entries stay right.
+//! The Atom 1.0 feed (RFC 4287): one entry per event, per retraction and
+//! per plan revision, newest recorded first, built with `atom_syndication`
+//! (which escapes every value). Entries never change once written: a
+//! correction is a new entry (the retraction), a slip a new revision, so
+//! readers that keep old entries stay right.
 
 use app::links;
 use app::model::describe::{self, when, Names};
 use app::model::event::{EventRecord, RetractionRecord};
-use app::model::{Activity, Timestamp};
+use app::model::plans::{Plan, PlanRecord};
+use app::model::{Activity, LogQuery, Timestamp};
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
 use chrono::TimeZone;
 
@@ -111,18 +113,70 @@ fn retraction_entry(state: &AppState, r: &RetractionRecord, e: &EventRecord) -> 
     }
 }
 
+/// The entry of a plan revision: a new plan, a moved date or a
+/// cancellation, linking the release page (where the schedule is).
+fn plan_entry(state: &AppState, r: &PlanRecord) -> Entry {
+    let mut links =
+        vec![link(absolute(state, &links::release(&r.dist, &r.release)), "alternate", Some("text/html"), None)];
+    if let Some(href) = &r.link {
+        links.push(link(xml_text(href), "related", None, None));
+    }
+    let headline = describe::plan_revision(r);
+    let summary = format!(
+        "{headline}. Revision {} of this plan, recorded by {} ({}); a plan is not a fact.",
+        r.revision, r.recorded_by, r.source
+    );
+    let mut entry = Entry {
+        id: state.feed_authority.tag(&format!("plan/{}", r.id)),
+        title: plain(headline),
+        updated: fixed(&r.recorded_at),
+        published: Some(fixed(&r.recorded_at)),
+        authors: vec![person(&r.recorded_by)],
+        links,
+        summary: Some(plain(summary)),
+        ..Entry::default()
+    };
+    if let Some(note) = &r.note {
+        entry.content =
+            Some(Content { value: Some(xml_text(note)), content_type: Some("text".to_owned()), ..Content::default() });
+    }
+    entry
+}
+
+/// Whether a plan revision passes the feed's filters (`since`/`until` on
+/// its planned date, as `GET /api/v1/plans` reads them).
+fn plan_matches(q: &LogQuery, p: &Plan) -> bool {
+    q.dist.as_ref().is_none_or(|d| &p.key.dist == d)
+        && q.release.as_ref().is_none_or(|r| &p.key.release == r)
+        && q.state.as_ref().is_none_or(|s| &p.key.state == s)
+        && q.since.is_none_or(|s| p.at >= s)
+        && q.until.is_none_or(|u| p.at <= u)
+}
+
 /// The feed of `selection`, served at `self_path` (path and query, for
 /// its self link).
 pub fn feed(state: &AppState, selection: &Selection, self_path: &str) -> Result<Document, ApiError> {
-    let activity = state.projection.read().activity(&selection.log_query());
-    let updated = activity.iter().map(Activity::recorded_at).max().unwrap_or_else(empty_feed_updated);
-    let entries: Vec<Entry> = activity
+    let query = selection.log_query();
+    let (activity, plans) = {
+        let log = state.projection.read();
+        (log.activity(&query), log.plans().newest(query.limit, |p| plan_matches(&query, p)))
+    };
+    let mut dated: Vec<(Timestamp, Entry)> = activity
         .iter()
-        .map(|a| match a {
-            Activity::Event(e) => event_entry(state, e),
-            Activity::Retraction { retraction, event } => retraction_entry(state, retraction, event),
+        .map(|a| {
+            let entry = match a {
+                Activity::Event(e) => event_entry(state, e),
+                Activity::Retraction { retraction, event } => retraction_entry(state, retraction, event),
+            };
+            (a.recorded_at(), entry)
         })
+        .chain(plans.iter().map(|r| (r.recorded_at, plan_entry(state, r))))
         .collect();
+    // Newest recorded first (stable: the log's own order among equals).
+    dated.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    dated.truncate(query.limit);
+    let updated = dated.iter().map(|(t, _)| *t).max().unwrap_or_else(empty_feed_updated);
+    let entries: Vec<Entry> = dated.into_iter().map(|(_, e)| e).collect();
     let filters = selection.filters_query();
     let title = match selection.describe() {
         Some(what) => format!("releasetracker: {what}"),
@@ -132,7 +186,7 @@ pub fn feed(state: &AppState, selection: &Selection, self_path: &str) -> Result<
         // One id per set of filters, whichever URL serves it.
         id: state.feed_authority.tag(&with_query("feed", &filters)),
         title: plain(title),
-        subtitle: Some(plain("Release-cycle events and their retractions, newest first.".to_owned())),
+        subtitle: Some(plain("Release-cycle events, their retractions and plan revisions, newest first.".to_owned())),
         updated: fixed(&updated),
         authors: vec![person("releasetracker")],
         links: vec![

@@ -102,8 +102,7 @@ fn vevent(state: &AppState, e: &EventRecord) -> Event {
 /// revision's id, which never changes for the key.
 fn planned_vevent(state: &AppState, v: &PlanView, first_id: i64) -> Event {
     let p = &v.plan;
-    let verb = if p.reached { "enters" } else { "leaves" };
-    let what = format!("{} {verb} {}", describe::release_title(&p.dist, &p.release), p.state);
+    let what = describe::planned(&p.dist, &p.release, &p.state, p.reached);
     let mut event = Event::new();
     let (summary, start, status, bump) = match (v.status, v.actual) {
         (PlanStatus::Met, Some(actual)) => {

@@ -256,7 +256,7 @@ impl Document {
     operation_id = "atom_feed",
     params(FeedQuery),
     responses(
-        (status = 200, description = "An Atom feed (RFC 4287) of the newest events and retractions that pass the filters, newest first; entry ids `tag:AUTHORITY,2026:event/N` never change", content_type = "application/atom+xml", body = String),
+        (status = 200, description = "An Atom feed (RFC 4287) of the newest events, retractions and plan revisions that pass the filters, newest first; entry ids (`tag:AUTHORITY,2026:event/N`, `.../retraction/N`, `.../plan/N`) never change", content_type = "application/atom+xml", body = String),
         (status = 304, description = answers::NOT_MODIFIED_SINCE),
         (status = 422, description = "A filter or `limit` is invalid, or an unknown parameter was given", body = ErrorBody),
     )
