@@ -37,6 +37,9 @@ pub struct Fact {
     pub link: &'static str,
     /// A line for the event's note.
     pub note: String,
+    /// The table announces this date rather than reports it (Fedora's
+    /// EOLs not marked actual): a plan until someone confirms it.
+    pub announced: bool,
 }
 
 const FEDORA_GA: &str = "https://endoflife.date/fedora";
@@ -79,6 +82,7 @@ fn lifecycle(
             at,
             link,
             note: format!("Imported from {file}: {what}."),
+            announced: false,
         });
     };
     if let Some(at) = created {
@@ -116,7 +120,16 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Fact>, String> {
             let ga = date("release_date", get("release_date"), line)?;
             let eol = date("eol_date", get("eol_date"), line)?;
             let eol_link = if get("eol_source").contains("docs.fedoraproject.org") { FEDORA_EOL } else { FEDORA_GA };
+            let first = out.len();
             lifecycle(&mut out, &release, None, ga, eol, (FEDORA_GA, eol_link), file);
+            // Only the docs' table reports EOLs that happened ("(actual)");
+            // endoflife.date's are announced.
+            if !get("eol_source").contains("(actual)") {
+                for fact in out[first..].iter_mut().filter(|f| Some(f.at) == eol && f.link == eol_link) {
+                    fact.announced = true;
+                    fact.note = fact.note.replace("end of life.", "end of life as announced, not yet confirmed.");
+                }
+            }
         } else {
             // "22.04 LTS" is release 22.04; unnumbered streams (sid) go by series.
             let version = get("version").trim_end_matches(" LTS");
@@ -248,10 +261,13 @@ struct Reconciled {
 fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file: &str) -> Reconciled {
     let mut out = Reconciled::default();
     let horizon = now + FUTURE_TOLERANCE;
-    // What the table says, per transition.
-    let mut said: BTreeMap<Key, Vec<Timestamp>> = BTreeMap::new();
+    // A date ahead, or one the table only announces, is a plan.
+    let plan_only = |f: &Fact| f.at > horizon || f.announced;
+    // What the table says, per transition: its dates, and whether each is
+    // only a plan.
+    let mut said: BTreeMap<Key, Vec<(Timestamp, bool)>> = BTreeMap::new();
     for f in &facts {
-        said.entry((f.release.clone(), f.state.clone(), f.reached)).or_default().push(f.at);
+        said.entry((f.release.clone(), f.state.clone(), f.reached)).or_default().push((f.at, plan_only(f)));
     }
     // What the log holds, live, per transition.
     let mut live: BTreeMap<Key, Vec<&Event>> = BTreeMap::new();
@@ -262,11 +278,16 @@ fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file
     for fact in facts {
         let key: Key = (fact.release.clone(), fact.state.clone(), fact.reached);
         let events = live.get(&key).map(Vec::as_slice).unwrap_or_default();
-        if fact.at > horizon {
+        if plan_only(&fact) {
             out.planned += 1;
             let transition =
                 TransitionKey { dist: dist.clone(), release: key.0.clone(), state: key.1.clone(), reached: key.2 };
             let people: Vec<&&Event> = events.iter().filter(|e| !imported(&e.recorded_by, &e.source)).collect();
+            if people.iter().any(|e| e.at == fact.at) {
+                // Someone confirmed the announced date.
+                out.present += 1;
+                continue;
+            }
             if !people.is_empty() {
                 out.disagreements.push(format!(
                     "{file} plans {} for {}, but it was recorded on {}; left as recorded",
@@ -317,16 +338,18 @@ fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file
     // Imported events the table no longer says.
     for (key, events) in &live {
         let now_said = said.get(key).map(Vec::as_slice).unwrap_or_default();
+        let facts: Vec<Timestamp> = now_said.iter().filter(|(_, plan)| !plan).map(|(at, _)| *at).collect();
+        let plans: Vec<Timestamp> = now_said.iter().filter(|(_, plan)| *plan).map(|(at, _)| *at).collect();
         for e in events.iter().filter(|e| imported(&e.recorded_by, &e.source)) {
-            if now_said.iter().any(|at| *at == e.at && *at <= horizon) {
+            if facts.contains(&e.at) {
                 continue;
             }
-            let instead = if now_said.is_empty() {
-                "it no longer gives a date".to_owned()
-            } else if now_said.iter().all(|at| *at > horizon) {
-                format!("it now plans {}", dates(now_said))
+            let instead = if !facts.is_empty() {
+                format!("it now says {}", dates(&facts))
+            } else if !plans.is_empty() {
+                format!("it now only plans {} (announced or ahead, not a fact yet)", dates(&plans))
             } else {
-                format!("it now says {}", dates(now_said))
+                "it no longer gives a date".to_owned()
             };
             out.retractions
                 .push((e.id, format!("Superseded by {file}: {} on {} — {instead}.", words(key), e.at.date_naive())));
@@ -339,9 +362,7 @@ fn reconcile(log: &EventLog, dist: &Dist, facts: Vec<Fact>, now: Timestamp, file
             continue;
         }
         let key: Key = (plan.key.release.clone(), plan.key.state.clone(), plan.key.reached);
-        let ahead = said.get(&key).is_some_and(|at| at.iter().any(|t| *t > horizon));
-        let recorded_now = said.get(&key).is_some_and(|at| at.iter().any(|t| *t <= horizon));
-        if !ahead && !recorded_now {
+        if !said.contains_key(&key) {
             let reason = format!("{file} no longer dates {} (it planned {})", words(&key), plan.at.date_naive());
             out.plans.push((key, plan.at, true, reason, ""));
         }
@@ -505,6 +526,14 @@ mod tests {
         );
         assert_eq!(facts[0].link, FEDORA_GA);
         assert_eq!(facts[2].link, FEDORA_EOL);
+        assert!(facts.iter().all(|f| !f.announced), "the docs' table reports what happened");
+        // endoflife.date's EOLs are announced: plans until confirmed.
+        let text = "release,name,codename,release_date,eol_date,eol_source,maintained_for_days\n\
+                    42,Fedora Linux 42,Adams,2025-04-15,2026-05-27,\"endoflife.date eol (release newer than the docs EOL-table snapshot)\",\n";
+        let facts = parse(text, "fedora-releases.csv").unwrap();
+        let announced: Vec<(&str, bool)> = facts.iter().map(|f| (f.state.as_str(), f.announced)).collect();
+        assert_eq!(announced, [("stable", false), ("stable", true), ("eol", true)]);
+        assert!(facts[2].note.contains("as announced, not yet confirmed"));
     }
 
     #[test]

@@ -535,3 +535,47 @@ async fn reimport_reconciles_on_postgres() {
         _ => eprintln!("SKIPPED reimport_reconciles_on_postgres: no PostgreSQL"),
     }
 }
+
+/// Fedora's table reports the EOLs that happened (the docs' table, marked
+/// actual) and announces the others (endoflife.date's): an announced EOL
+/// is a plan until an editor confirms it, even once its day has passed —
+/// then it is overdue — and a re-run after the confirmation is quiet.
+#[tokio::test]
+async fn fedora_announced_eols_are_plans_until_confirmed() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let now = app::model::parse_at("2026-12-01T00:00:00Z").unwrap();
+    let fedora = app::model::Dist::parse("fedora").unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/fedora-releases.csv");
+    let first = server::history::import(&app.state.writer, &fedora, &file, now).await.unwrap();
+    assert_eq!(first.planned, 6, "42–44 leave stable and enter eol as announced: {first:?}");
+    let plans = app.get("/api/v1/plans?dist=fedora&release=42").await.json();
+    let got: Vec<(String, bool, String)> = plans
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["state"].as_str().unwrap().to_owned(),
+                p["reached"].as_bool().unwrap(),
+                p["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("stable".into(), false, "overdue".into()), ("eol".into(), true, "overdue".into())]);
+    let view = app.get("/api/v1/views/fedora/states-by-release?at=2026-06-01").await.json();
+    assert_eq!(view["42"], json!(["stable"]), "an announced EOL is not a fact");
+    assert_eq!(view["41"], json!(["eol"]), "41's EOL is the docs' actual one");
+
+    // An editor confirms 42's EOL on the announced day.
+    let t = app.token("releng").await;
+    for (state, reached) in [("stable", false), ("eol", true)] {
+        let body = json!({"dist": "fedora", "release": "42", "state": state, "reached": reached, "at": "2026-05-27T00:00:00Z"});
+        assert_eq!(app.post_json("/api/v1/events", Some(&t), &body.to_string()).await.status, StatusCode::CREATED);
+    }
+    let met = app.get("/api/v1/plans?dist=fedora&release=42&status=met").await.json();
+    assert_eq!(met.as_array().unwrap().len(), 2, "{met}");
+    let again = server::history::import(&app.state.writer, &fedora, &file, now).await.unwrap();
+    assert_eq!((again.added, again.retracted, again.plans), (0, 0, 0), "{again:?}");
+    assert!(again.disagreements.is_empty(), "{again:?}");
+}
