@@ -54,3 +54,11 @@ ensure_node_packages() {
 ensure_chromium() {
   command -v chromium >/dev/null || apt_install chromium
 }
+
+# Debian's own distro-info library (the code behind debian-distro-info and
+# ubuntu-distro-info), for the test that compares its answers from our
+# export with its answers from the source tables. It is a Debian package
+# for the system Python, not on PyPI.
+ensure_distro_info() {
+  [ -f /usr/lib/python3/dist-packages/distro_info.py ] || apt_install python3-distro-info
+}

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use app::model::distro_info::PHASE_COLUMNS;
 use app::model::event::{Retraction, FUTURE_TOLERANCE};
 use app::model::plans::{Plan, TransitionKey};
 use app::model::properties::{check_value, PropertyLog};
@@ -145,6 +146,20 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Fact>, String> {
                 (link, link),
                 file,
             );
+            // The later support phases, each a state of the column's name.
+            for column in PHASE_COLUMNS {
+                if let Some(at) = date(column, get(column), line)? {
+                    out.push(Fact {
+                        release: release.clone(),
+                        state: state(column),
+                        reached: true,
+                        at,
+                        link,
+                        note: format!("Imported from {file}: {column}."),
+                        announced: false,
+                    });
+                }
+            }
         }
     }
     Ok(out)
@@ -537,15 +552,18 @@ mod tests {
     }
 
     #[test]
-    fn distro_info_rows_have_development_and_lts_is_dropped() {
+    fn distro_info_rows_have_development_and_their_later_phases() {
         let text = "version,codename,series,created,release,eol,eol-server,eol-esm\n\
                     6.06 LTS,Dapper Drake,dapper,2005-10-12,2006-06-01,2009-07-14,2011-06-01\n\
                     ,Sid,sid,1993-08-16\n";
         let facts = parse(text, "ubuntu.csv").unwrap();
         assert_eq!(facts[0].release.as_str(), "6.06");
-        assert_eq!(facts.len(), 5 + 1);
-        assert_eq!(facts[5].release.as_str(), "sid");
-        assert_eq!(facts[5].state.as_str(), "development");
+        assert_eq!(facts.len(), 5 + 1 + 1);
+        let server = &facts[5];
+        assert_eq!((server.state.as_str(), server.reached), ("eol-server", true));
+        assert_eq!(app::model::time::format(&server.at), "2011-06-01T00:00:00Z");
+        assert_eq!(facts[6].release.as_str(), "sid");
+        assert_eq!(facts[6].state.as_str(), "development");
         assert!(facts.iter().all(|f| f.link == UBUNTU));
     }
 

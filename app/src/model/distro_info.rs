@@ -13,6 +13,13 @@ use super::time::Timestamp;
 /// The header of the export, in distro-info-data's order.
 pub const COLUMNS: [&str; 6] = ["version", "codename", "series", "created", "release", "eol"];
 
+/// The later support phases distro-info-data knows (Debian: `eol-lts`,
+/// `eol-elts`; Ubuntu: `eol-server`, `eol-esm`, `eol-legacy`), in the
+/// order they follow `eol`. Each is recorded as entering a state of the
+/// same name (`import-history`) and exported as the column of that name
+/// when some release of the dist has it.
+pub const PHASE_COLUMNS: [&str; 5] = ["eol-lts", "eol-elts", "eol-server", "eol-esm", "eol-legacy"];
+
 /// Which state each date column reports: the date a release first
 /// entered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,12 +96,38 @@ pub struct DistroInfoRow {
     pub release: String,
     /// First entry into the `eol` state.
     pub eol: String,
+    /// The later phases ([`PHASE_COLUMNS`] the dist has), in order.
+    pub phases: Vec<String>,
 }
 
 impl DistroInfoRow {
     /// The six cells, in [`COLUMNS`] order.
     pub fn cells(&self) -> [&str; 6] {
         [&self.version, &self.codename, &self.series, &self.created, &self.release, &self.eol]
+    }
+
+    /// Every cell (the six, then the phases), without the empty ones at
+    /// the end, as distro-info-data writes its rows.
+    pub fn written_cells(&self) -> Vec<&str> {
+        let mut cells: Vec<&str> = self.cells().into_iter().chain(self.phases.iter().map(String::as_str)).collect();
+        while cells.last().is_some_and(|c| c.is_empty()) {
+            cells.pop();
+        }
+        cells
+    }
+}
+
+/// Where a release's row goes: numbered releases in natural order (what
+/// the source tables do), then Debian's unnumbered `sid` and
+/// `experimental`, in that order, as distro-info expects (it reads the
+/// second-to-last row of the development releases as `devel`), then any
+/// other unnumbered ones.
+fn row_rank(release: &Release) -> u8 {
+    match release.as_str() {
+        r if r.starts_with(|c: char| c.is_ascii_digit()) => 0,
+        "sid" => 1,
+        "experimental" => 2,
+        _ => 3,
     }
 }
 
@@ -112,9 +145,24 @@ pub fn inert_cell(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl EventLog {
+    /// The later-phase columns ([`PHASE_COLUMNS`]) that some release of
+    /// `dist` has: a state of that name, entered or planned.
+    pub fn distro_info_phases(&self, dist: &Dist) -> Vec<&'static str> {
+        let index = self.dists.get(dist);
+        PHASE_COLUMNS
+            .into_iter()
+            .filter(|column| {
+                let Ok(state) = State::parse(column) else { return false };
+                index.is_some_and(|releases| releases.values().any(|states| states.contains_key(&state)))
+                    || self.plans().keys().any(|k| &k.dist == dist && k.state == state)
+            })
+            .collect()
+    }
+
     /// The distro-info rows of `dist` as of `at`: one per release that had
-    /// an event or a property by then, in natural release order. `None`
-    /// when the dist has neither events nor properties.
+    /// an event or a property by then, numbered ones in natural order,
+    /// then `sid`, `experimental` (see `row_rank`). `None` when the dist
+    /// has neither events nor properties.
     pub fn distro_info(&self, dist: &Dist, at: Timestamp, states: &DateStates) -> Option<Vec<DistroInfoRow>> {
         let index = self.dists.get(dist);
         let properties = self.properties();
@@ -142,6 +190,9 @@ impl EventLog {
             };
             actual.or_else(planned).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
         };
+        let phases = self.distro_info_phases(dist);
+        let mut releases: Vec<&Release> = releases.into_iter().collect();
+        releases.sort_by_key(|r| row_rank(r));
         let rows = releases
             .into_iter()
             .filter_map(|release| {
@@ -153,6 +204,10 @@ impl EventLog {
                     created: first_entered(release, &states.created),
                     release: first_entered(release, &states.release),
                     eol: first_entered(release, &states.eol),
+                    phases: phases
+                        .iter()
+                        .map(|c| State::parse(c).map(|s| first_entered(release, &s)).unwrap_or_default())
+                        .collect(),
                 };
                 // A release known only by properties set later than `at`.
                 (row.cells().iter().any(|c| !c.is_empty())).then_some(row)

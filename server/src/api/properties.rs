@@ -297,9 +297,9 @@ pub async fn release_history(
         AtParam,
     ),
     responses(
-        (status = 200, description = "The header `version,codename,series,created,release,eol` and one row per release, lines ending in LF",
+        (status = 200, description = "The header `version,codename,series,created,release,eol` plus the later phases the dist has (`eol-lts`, `eol-elts`, `eol-server`, `eol-esm`, `eol-legacy`), and one row per release in distro-info's order, empty cells at a row's end left out, lines ending in LF",
             content_type = "text/csv", body = String,
-            example = "version,codename,series,created,release,eol\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-06-10\n"),
+            example = "version,codename,series,created,release,eol,eol-lts,eol-elts\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-07-11,2028-06-30,2033-06-30\n"),
         (status = 404, description = "The dist has neither events nor properties, or the name does not end in `.csv`", body = ErrorBody),
         (status = 422, description = "`at` or the dist is unreadable, or an unknown parameter", body = ErrorBody),
     )
@@ -315,17 +315,21 @@ pub async fn distro_info_csv(
     let dist = Dist::parse(name)?;
     let at = query.instant()?;
     let columns = state.distro_info.states(&dist);
-    let rows = state
-        .projection
-        .read()
-        .distro_info(&dist, at, &columns)
-        .ok_or_else(|| ApiError::NotFound(format!("nothing recorded for dist `{dist}`")))?;
-    // distro-info-data ends lines with `\n`, not the CRLF of RFC 4180.
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let (phases, rows) = {
+        let log = state.projection.read();
+        let rows = log
+            .distro_info(&dist, at, &columns)
+            .ok_or_else(|| ApiError::NotFound(format!("nothing recorded for dist `{dist}`")))?;
+        (log.distro_info_phases(&dist), rows)
+    };
+    // distro-info-data ends lines with `\n`, not the CRLF of RFC 4180,
+    // and leaves out the empty cells at the end of a row.
+    let mut writer =
+        csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).flexible(true).from_writer(Vec::new());
     let internal = |e: csv::Error| ApiError::Internal(Box::new(e));
-    writer.write_record(COLUMNS).map_err(internal)?;
+    writer.write_record(COLUMNS.iter().chain(phases.iter())).map_err(internal)?;
     for row in &rows {
-        writer.write_record(row.cells().map(|c| inert_cell(c).into_owned())).map_err(internal)?;
+        writer.write_record(row.written_cells().into_iter().map(|c| inert_cell(c).into_owned())).map_err(internal)?;
     }
     let body = writer.into_inner().map_err(|e| ApiError::Internal(e.to_string().into()))?;
     Ok((
