@@ -113,6 +113,8 @@ pub struct ServeArgs {
     /// report, as `DIST.COLUMN=STATE` entries separated by commas (COLUMN:
     /// `created`, `release`, `eol`), e.g. `debian.release=released`.
     /// Unset columns keep the defaults `development`, `stable`, `eol`.
+    /// `DIST.last=REL+REL` names the unnumbered releases that end the table,
+    /// in order (default `sid+experimental`).
     #[arg(long, env = "DISTRO_INFO_STATES", default_value = "")]
     pub distro_info_states: String,
 

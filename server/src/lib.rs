@@ -99,6 +99,9 @@ pub fn router(state: AppState) -> Router {
     let editing = app::server_data::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     let limits = state.limits.clone();
+    // What the last API write found of the database: the outage check
+    // answers from it, and the rate limits skip token lookups while down.
+    let health = std::sync::Arc::<api::outage::DatabaseHealth>::default();
     let context = move || {
         leptos::context::provide_context(log.clone());
         leptos::context::provide_context(status.clone());
@@ -122,10 +125,7 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         // Outside the session layer: an API write during a database outage
         // is answered before anything else waits for the database.
-        .layer(middleware::from_fn_with_state(
-            (state.store.clone(), std::sync::Arc::<api::outage::DatabaseHealth>::default()),
-            api::outage::fail_fast,
-        ))
+        .layer(middleware::from_fn_with_state((state.store.clone(), health.clone()), api::outage::fail_fast))
         .layer(DefaultBodyLimit::max(api::extract::BODY_LIMIT))
         // Every route, server functions and /logout included.
         .layer(middleware::from_fn(limits::limit_body));
@@ -150,7 +150,7 @@ pub fn router(state: AppState) -> Router {
         ),
         None => router,
     };
-    let router = match limits::RateLimits::new(&limits, state.store.clone()) {
+    let router = match limits::RateLimits::new(&limits, state.store.clone(), health) {
         Some(rates) => router.layer(middleware::from_fn_with_state(rates, limits::rate_limit)),
         None => router,
     };

@@ -26,6 +26,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::api::error::error_response;
 use crate::api::extract::BODY_LIMIT;
+use crate::api::outage::{DatabaseHealth, PROBE_TIMEOUT};
 use crate::route_class::{classify, RouteClass};
 use crate::settings::{
     Limits, Rate, DEFAULT_LOGIN_BURST, DEFAULT_LOGIN_RATE, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_PER_CLIENT,
@@ -170,6 +171,9 @@ struct RateLimitsInner {
     trusted_proxies: Vec<IpAddr>,
     /// Where API tokens are looked up, to key their writes by identity.
     store: Store,
+    /// Whether the database is known to be down: then tokens are not
+    /// looked up (the write is refused inside anyway, and must not wait).
+    health: Arc<DatabaseHealth>,
     checks: AtomicU64,
 }
 
@@ -177,9 +181,9 @@ struct RateLimitsInner {
 const SWEEP_EVERY: u64 = 4096;
 
 impl RateLimits {
-    /// Limiters for `limits`, looking API tokens up in `store`; `None`
-    /// when every rate is off.
-    pub fn new(limits: &Limits, store: Store) -> Option<Self> {
+    /// Limiters for `limits`, looking API tokens up in `store` while
+    /// `health` does not say it is down; `None` when every rate is off.
+    pub fn new(limits: &Limits, store: Store, health: Arc<DatabaseHealth>) -> Option<Self> {
         let writes = limits.writes.quota().map(DefaultKeyedRateLimiter::keyed);
         let token_writes = limits.token_writes.quota().map(DefaultKeyedRateLimiter::keyed);
         let logins = limits.logins.quota().map(DefaultKeyedRateLimiter::keyed);
@@ -192,6 +196,7 @@ impl RateLimits {
             logins,
             trusted_proxies: limits.trusted_proxies.clone(),
             store,
+            health,
             checks: AtomicU64::new(0),
         })))
     }
@@ -341,7 +346,18 @@ pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next
     let budget = if classify(request.method(), path) == RouteClass::Login {
         inner.logins.as_ref().map(|l| (l, "too many requests from your address"))
     } else if is_write(request.method()) {
-        match crate::auth::token_identity(request.headers(), &inner.store).await {
+        // A database that is down (or slow to hand out a connection) must
+        // not make every write wait here first: then the write is limited
+        // per address, and refused inside by the outage check.
+        let identity = if inner.health.is_down() {
+            None
+        } else {
+            tokio::time::timeout(PROBE_TIMEOUT, crate::auth::token_identity(request.headers(), &inner.store))
+                .await
+                .ok()
+                .flatten()
+        };
+        match identity {
             Some(identity) => match &inner.token_writes {
                 Some(limiter) => {
                     return limited(&limits, Budget::Identity(limiter, identity), request, next).await;
@@ -496,8 +512,9 @@ mod tests {
         .limits();
         assert_eq!(off, Limits::off());
         let store = crate::store::Store::Sqlite(sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap());
-        assert!(RateLimits::new(&off, store.clone()).is_none());
-        assert!(RateLimits::new(&Limits { token_writes: Rate::new(1, 1), ..Limits::off() }, store).is_some());
+        let health = Arc::<DatabaseHealth>::default();
+        assert!(RateLimits::new(&off, store.clone(), health.clone()).is_none());
+        assert!(RateLimits::new(&Limits { token_writes: Rate::new(1, 1), ..Limits::off() }, store, health).is_some());
         assert!(ClientSlots::new(&off).is_none());
         let proxies = T::try_parse_from(["t", "--trusted-proxies", "127.0.0.1,::1"]).unwrap().l.limits();
         assert_eq!(proxies.trusted_proxies.len(), 2);

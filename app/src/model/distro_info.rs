@@ -30,6 +30,10 @@ pub struct DateStates {
     pub release: State,
     /// `eol`: default `eol`.
     pub eol: State,
+    /// The unnumbered releases that end the table, in this order (default
+    /// `sid`, `experimental`, as distro-info expects). Numbered releases
+    /// come first in natural order, other unnumbered ones between.
+    pub last: Vec<Release>,
 }
 
 fn state(name: &str) -> State {
@@ -40,7 +44,13 @@ impl Default for DateStates {
     /// The states `import-history` produces from distro-info-data, so an
     /// import followed by an export gives the source dates back.
     fn default() -> Self {
-        Self { created: state("development"), release: state("stable"), eol: state("eol") }
+        let release = |name: &str| Release::parse(name).unwrap_or_else(|_| unreachable!("constant names are valid"));
+        Self {
+            created: state("development"),
+            release: state("stable"),
+            eol: state("eol"),
+            last: vec![release("sid"), release("experimental")],
+        }
     }
 }
 
@@ -53,7 +63,9 @@ pub struct DistroInfoConfig {
 impl DistroInfoConfig {
     /// Parses `DIST.COLUMN=STATE` entries separated by commas, e.g.
     /// `debian.release=released,ubuntu.eol=end-of-life`; an empty text
-    /// keeps the defaults. COLUMN is `created`, `release` or `eol`.
+    /// keeps the defaults. COLUMN is `created`, `release` or `eol`; and
+    /// `DIST.last=REL+REL` sets the unnumbered releases that end the table
+    /// (`debian.last=sid+experimental`, the default; empty: none).
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
         let field = "distro_info_states";
         let mut out = Self::default();
@@ -62,13 +74,19 @@ impl DistroInfoConfig {
             let (target, state_name) = entry.split_once('=').ok_or_else(|| bad("expected DIST.COLUMN=STATE"))?;
             let (dist, column) = target.rsplit_once('.').ok_or_else(|| bad("expected DIST.COLUMN=STATE"))?;
             let dist = Dist::parse(dist).map_err(|e| bad(&e.to_string()))?;
+            if column == "last" {
+                let releases = state_name.split('+').filter(|r| !r.is_empty()).map(Release::parse);
+                let last = releases.collect::<Result<Vec<_>, _>>().map_err(|e| bad(&e.to_string()))?;
+                out.per_dist.entry(dist).or_default().last = last;
+                continue;
+            }
             let state_name = State::parse(state_name).map_err(|e| bad(&e.to_string()))?;
             let states = out.per_dist.entry(dist).or_default();
             match column {
                 "created" => states.created = state_name,
                 "release" => states.release = state_name,
                 "eol" => states.eol = state_name,
-                _ => return Err(bad("the column must be created, release or eol")),
+                _ => return Err(bad("the column must be created, release, eol or last")),
             }
         }
         Ok(out)
@@ -118,16 +136,14 @@ impl DistroInfoRow {
 }
 
 /// Where a release's row goes: numbered releases in natural order (what
-/// the source tables do), then Debian's unnumbered `sid` and
-/// `experimental`, in that order, as distro-info expects (it reads the
-/// second-to-last row of the development releases as `devel`), then any
-/// other unnumbered ones.
-fn row_rank(release: &Release) -> u8 {
-    match release.as_str() {
-        r if r.starts_with(|c: char| c.is_ascii_digit()) => 0,
-        "sid" => 1,
-        "experimental" => 2,
-        _ => 3,
+/// the source tables do), then other unnumbered ones, then `last` in its
+/// order — by default Debian's `sid` and `experimental`, as distro-info
+/// expects (it reads the second-to-last development row as `devel`).
+fn row_rank(release: &Release, last: &[Release]) -> usize {
+    match last.iter().position(|l| l == release) {
+        Some(i) => 2 + i,
+        None if release.as_str().starts_with(|c: char| c.is_ascii_digit()) => 0,
+        None => 1,
     }
 }
 
@@ -192,7 +208,7 @@ impl EventLog {
         };
         let phases = self.distro_info_phases(dist);
         let mut releases: Vec<&Release> = releases.into_iter().collect();
-        releases.sort_by_key(|r| row_rank(r));
+        releases.sort_by_key(|r| row_rank(r, &states.last));
         let rows = releases
             .into_iter()
             .filter_map(|release| {
@@ -245,7 +261,14 @@ mod tests {
         assert_eq!(config.states(&Dist::parse("my.dist").unwrap()).eol.as_str(), "gone");
         assert_eq!(config.states(&Dist::parse("ubuntu").unwrap()), DateStates::default());
         assert_eq!(DistroInfoConfig::parse("").unwrap(), DistroInfoConfig::default());
-        for bad in ["debian", "debian=stable", "debian.ga=stable", "debian.eol= x", ".eol=x"] {
+        let order = DistroInfoConfig::parse("debian.last=experimental+sid,ubuntu.last=").unwrap();
+        let names = |dist: &str| -> Vec<String> {
+            order.states(&Dist::parse(dist).unwrap()).last.iter().map(ToString::to_string).collect()
+        };
+        assert_eq!(names("debian"), ["experimental", "sid"]);
+        assert!(names("ubuntu").is_empty());
+        assert_eq!(names("fedora"), ["sid", "experimental"], "the default");
+        for bad in ["debian", "debian=stable", "debian.ga=stable", "debian.eol= x", ".eol=x", "debian.last=sid+ x"] {
             assert_eq!(DistroInfoConfig::parse(bad).unwrap_err().field, "distro_info_states", "{bad}");
         }
     }
@@ -287,5 +310,34 @@ mod tests {
         assert!(log
             .distro_info(&Dist::parse("debian").unwrap(), at("2030-01-01T00:00:00Z"), &DateStates::default())
             .is_none());
+    }
+
+    #[test]
+    fn rows_end_with_the_configured_unnumbered_releases() {
+        // Each release's creation day tells its row.
+        let log = fedora_log(&[
+            ("experimental", "development", true, "1993-08-17T00:00:00Z"),
+            ("sid", "development", true, "1993-08-16T00:00:00Z"),
+            ("rawhide-next", "development", true, "1993-08-18T00:00:00Z"),
+            ("10", "development", true, "2019-01-01T00:00:00Z"),
+            ("9", "development", true, "2017-05-01T00:00:00Z"),
+        ]);
+        let fedora = Dist::parse("fedora").unwrap();
+        let at = parse_timestamp("at", "2030-01-01T00:00:00Z").unwrap();
+        let order = |states: &DateStates| -> Vec<String> {
+            log.distro_info(&fedora, at, states).unwrap().iter().map(|r| r.created.clone()).collect()
+        };
+        // Natural order would put experimental before sid.
+        assert_eq!(
+            order(&DateStates::default()),
+            ["2017-05-01", "2019-01-01", "1993-08-18", "1993-08-16", "1993-08-17"],
+            "9, 10, rawhide-next, sid, experimental"
+        );
+        let config = DistroInfoConfig::parse("fedora.last=experimental+sid").unwrap();
+        assert_eq!(
+            order(&config.states(&fedora)),
+            ["2017-05-01", "2019-01-01", "1993-08-18", "1993-08-17", "1993-08-16"],
+            "9, 10, rawhide-next, experimental, sid"
+        );
     }
 }

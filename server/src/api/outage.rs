@@ -31,6 +31,14 @@ pub struct DatabaseHealth {
     down: AtomicBool,
 }
 
+impl DatabaseHealth {
+    /// Whether the last write found the database unavailable (the next
+    /// one probes it again).
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+}
+
 /// Middleware state: the store to probe and what the last write found.
 pub type FailFastState = (Store, Arc<DatabaseHealth>);
 
