@@ -116,7 +116,7 @@ fn failures_exit_non_zero_with_one_line() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     let last = err.trim().lines().last().unwrap_or_default();
-    assert!(last.contains("invalid --distro-info-states") && last.contains("created, release or eol"), "{err}");
+    assert!(last.contains("invalid --distro-info-states") && last.contains("created, release, eol or last"), "{err}");
 }
 
 #[test]
