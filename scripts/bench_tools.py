@@ -40,6 +40,29 @@ def _event_line(i, dist, release, state, reached, at):
     )
 
 
+def _plan_line(dist, release, state, at, revision):
+    # As `releasetracker export` writes a plan revision (ids assigned on import).
+    return (
+        '{"type":"plan","dist":"%s","release":"%s","state":"%s","reached":true,"at":"%s",'
+        '"cancelled":false,"note":"revision %d","link":null,"recorded_at":"2026-01-01T00:00:00Z",'
+        '"recorded_by":"bench","source":"import"}' % (dist, release, state, at, revision)
+    )
+
+
+def _plans(dist, releases, states, first, spacing_hours, revisions=5):
+    """`revisions` revisions per (release, state) key, each a week later than
+    the last (a slipping schedule), keys `spacing_hours` apart from `first`."""
+    import datetime
+    lines = []
+    for r in releases:
+        for k, s in enumerate(states):
+            at = first + datetime.timedelta(hours=spacing_hours * ((int(r) - 1) * len(states) + k))
+            for rev in range(1, revisions + 1):
+                when = at + datetime.timedelta(days=7 * (rev - 1))
+                lines.append(_plan_line(dist, r, s, when.strftime("%Y-%m-%dT%H:%M:%SZ"), rev))
+    return lines
+
+
 def gen_seed(path):
     """Fedora-like history: releases 1..50, each walking through the cycle
     development -> branched -> beta -> active -> eol, about 9 events each."""
@@ -99,6 +122,9 @@ def gen_big(n, path):
         inside[key] = reached
         at = fmt(epoch + i * step).strftime("%Y-%m-%dT%H:%M:%SZ")
         out.append(_event_line(i, "fedora", str(r), s, reached, at))
+    # The schedule beside the facts: 200 releases x 10 states x 5 revisions.
+    first = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
+    out += _plans("fedora", [str(r) for r in range(1, n_releases + 1)], STATES, first, 30)
     with open(path, "w") as f:
         f.write("\n".join(out))
         f.write("\n")
@@ -123,6 +149,11 @@ def gen_pages(path):
                     n += 1
                     left = at + datetime.timedelta(days=30)
                     f.write(_event_line(n, "pages", str(r), "state-%02d" % s, False, left.strftime("%Y-%m-%dT%H:%M:%SZ")) + "\n")
+        # Plans for the same 50 x 20 keys, 5 revisions each (5,000 revisions):
+        # each met by its event above after slipping a week per revision.
+        states = ["state-%02d" % s for s in range(20)]
+        for line in _plans("pages", [str(r) for r in range(1, 51)], states, base, 6):
+            f.write(line + "\n")
     print(n)
 
 
@@ -253,7 +284,10 @@ def report(results, doc):
         if p99 is not None:
             targets.append(("time travel < 1 ms (%s, p99)" % label, p99 < 1.0, "p99 %s" % _lat(r, key + "_p99")))
 
-    for key, label in (("page_matrix", "state matrix (50 releases x 20 states)"), ("page_month", "calendar month")):
+    for key, label in (("page_matrix", "state matrix (50 releases x 20 states)"), ("page_month", "calendar month"),
+                       ("page_schedule", "schedule view, 1,000 keys x 5 revisions"),
+                       ("page_release", "release page with its schedule"),
+                       ("page_lifecycle", "lifecycle chart, 50 releases")):
         p50 = _num(r, key + "_p50")
         if p50 is not None:
             targets.append(("page render < 5 ms (%s, p50)" % label, p50 < 5.0, "p50 %s, p99 %s" % (_lat(r, key + "_p50"), _lat(r, key + "_p99"))))
@@ -292,6 +326,14 @@ def report(results, doc):
          "%s req/s, %s bytes" % (_f(r, "page_matrix_rps"), r.get("page_matrix_bytes", "?"))),
         ("(e) page /calendar month, 1 conn, %ss" % dur_t,
          "p50 " + _lat(r, "page_month_p50"), "p99 " + _lat(r, "page_month_p99"), "%s req/s" % _f(r, "page_month_rps")),
+        ("(e) GET /api/v1/views/pages/schedule (1,000 keys x 5 revisions), 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "page_schedule_p50"), "p99 " + _lat(r, "page_schedule_p99"),
+         "%s req/s, %s bytes" % (_f(r, "page_schedule_rps"), r.get("page_schedule_bytes", "?"))),
+        ("(e) page /dists/pages/releases/25 (schedule table, 20 keys), 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "page_release_p50"), "p99 " + _lat(r, "page_release_p99"), "%s req/s" % _f(r, "page_release_rps")),
+        ("(e) page /calendar?view=lifecycle (50 releases x 20 states), 1 conn, %ss" % dur_t,
+         "p50 " + _lat(r, "page_lifecycle_p50"), "p99 " + _lat(r, "page_lifecycle_p99"),
+         "%s req/s, %s bytes" % (_f(r, "page_lifecycle_rps"), r.get("page_lifecycle_bytes", "?"))),
         ("(e) wasm shipped (release, wasm-opt)", "%s KB" % _f(r, "wasm_bytes", "%.1f") if False else "%.1f KB" % ((_num(r, "wasm_bytes") or 0) / 1024),
          "gzip %.1f KB" % ((_num(r, "wasm_gz") or 0) / 1024), ""),
         ("(e) JS shipped", "%.1f KB" % ((_num(r, "js_bytes") or 0) / 1024),

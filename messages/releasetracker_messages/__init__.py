@@ -3,9 +3,14 @@
 releasetracker publishes one message per recorded event (topics
 ``{prefix}.releasetracker.event.reached`` and ``.left``, schema
 ``releasetracker.event.v1``) and one per retraction (``.retracted``,
-``releasetracker.retraction.v1``). The body is the event (or the
-retraction with its event) exactly as releasetracker's JSON API returns
-it; see ``docs/messages.md`` in the releasetracker repository.
+``releasetracker.retraction.v1``); one per plan revision
+(``{prefix}.releasetracker.plan.changed``, ``releasetracker.plan.v1``),
+one when a plan becomes overdue (``.plan.overdue``,
+``releasetracker.plan_overdue.v1``) and one per new disagreement with
+Bodhi (``{prefix}.releasetracker.audit.drift``,
+``releasetracker.audit_drift.v1``). Each body is what releasetracker's
+JSON API answers for the same thing; see ``docs/messages.md`` in the
+releasetracker repository.
 """
 
 import json
@@ -13,7 +18,14 @@ from importlib import resources
 
 from fedora_messaging import message
 
-__all__ = ["EventMessage", "RetractionMessage", "SCHEMA"]
+__all__ = [
+    "AuditDriftMessage",
+    "EventMessage",
+    "PlanMessage",
+    "PlanOverdueMessage",
+    "RetractionMessage",
+    "SCHEMA",
+]
 
 #: The JSON Schema of every body (draft 4), shipped with the package.
 SCHEMA = json.loads(resources.files(__name__).joinpath("schema.json").read_text(encoding="utf-8"))
@@ -42,6 +54,24 @@ def _headline(event):
     """``Fedora 44 entered branched``."""
     verb = "entered" if event["reached"] else "left"
     return "{} {} {}".format(_release_title(event["dist"], event["release"]), verb, event["state"])
+
+
+def _when(timestamp):
+    """``2026-08-11`` at midnight UTC, else ``2026-08-11 14:00 UTC`` (or
+    with seconds when they matter), as releasetracker's pages write it."""
+    date, _, time = timestamp.rstrip("Z").partition("T")
+    time = time.split(".")[0]
+    if time in ("", "00:00:00") and "." not in timestamp:
+        return date
+    if time.endswith(":00") and "." not in timestamp:
+        return "{} {} UTC".format(date, time[:5])
+    return "{} {} UTC".format(date, time)
+
+
+def _planned(plan):
+    """``Fedora 45 enters branched``."""
+    verb = "enters" if plan["reached"] else "leaves"
+    return "{} {} {}".format(_release_title(plan["dist"], plan["release"]), verb, plan["state"])
 
 
 def _person(recorded_by, source):
@@ -146,3 +176,93 @@ class RetractionMessage(_ReleasetrackerMessage):
             if person and person not in names:
                 names.append(person)
         return names
+
+
+class PlanMessage(_ReleasetrackerMessage):
+    """A plan was made, moved or cancelled (``releasetracker.plan.v1``).
+
+    A plan is not a fact: it says when a transition is expected.
+    """
+
+    body_schema = _schema("plan")
+
+    @property
+    def summary(self):
+        p = self.body
+        what = _planned(p)
+        if p["cancelled"]:
+            return "Plan cancelled: {} (was planned for {})".format(what, _when(p["at"]))
+        if p.get("previous_at"):
+            return "Plan moved: {} on {} (was {})".format(what, _when(p["at"]), _when(p["previous_at"]))
+        return "Planned: {} on {}".format(what, _when(p["at"]))
+
+    def __str__(self):
+        p = self.body
+        lines = [
+            "{} (revision {}).".format(self.summary, p["revision"]),
+            "Recorded by {} ({}) at {}.".format(p["recorded_by"], p["source"], p["recorded_at"]),
+        ]
+        if p.get("note"):
+            lines.append("{}: {}".format("Reason" if p["cancelled"] else "Note", p["note"]))
+        if p.get("link"):
+            lines.append("Link: {}".format(p["link"]))
+        if self.url:
+            lines.append(self.url)
+        return "\n".join(lines)
+
+    @property
+    def usernames(self):
+        person = _person(self.body["recorded_by"], self.body["source"])
+        return [person] if person else []
+
+
+class PlanOverdueMessage(PlanMessage):
+    """A planned transition is overdue: its date (plus the grace period)
+    has passed and no event made it (``releasetracker.plan_overdue.v1``)."""
+
+    body_schema = _schema("plan_overdue")
+
+    @property
+    def summary(self):
+        return "Overdue: {} was planned for {}".format(_planned(self.body), _when(self.body["at"]))
+
+    def __str__(self):
+        p = self.body
+        lines = [
+            "{}; no event has recorded it.".format(self.summary),
+            "First planned for {}; {} revision(s), {} day(s) of slip so far.".format(
+                _when(p["first_at"]), p["revisions"], p["slip_days"]
+            ),
+        ]
+        if self.url:
+            lines.append(self.url)
+        return "\n".join(lines)
+
+
+class AuditDriftMessage(_ReleasetrackerMessage):
+    """Bodhi and releasetracker disagree about a release
+    (``releasetracker.audit_drift.v1``). Nothing is changed by the audit:
+    an editor decides which side is right."""
+
+    body_schema = _schema("audit_drift")
+
+    @property
+    def summary(self):
+        return "Bodhi disagrees: {}".format(self.body["message"])
+
+    def __str__(self):
+        f = self.body
+        lines = [
+            self.summary,
+            "Bodhi ({}) says {}; releasetracker says {}.".format(
+                f["bodhi_name"], f["bodhi"] or "nothing", f["ours"] or "nothing"
+            ),
+            "Found by the audit of {} at {}.".format(f["bodhi_url"], f["checked_at"]),
+        ]
+        if self.url:
+            lines.append(self.url)
+        return "\n".join(lines)
+
+    @property
+    def usernames(self):
+        return []

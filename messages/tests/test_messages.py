@@ -11,7 +11,14 @@ import pika
 import pytest
 from fedora_messaging import message as fm
 
-from releasetracker_messages import SCHEMA, EventMessage, RetractionMessage
+from releasetracker_messages import (
+    SCHEMA,
+    AuditDriftMessage,
+    EventMessage,
+    PlanMessage,
+    PlanOverdueMessage,
+    RetractionMessage,
+)
 
 HERE = pathlib.Path(__file__).parent
 SAMPLES = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((HERE / "samples").glob("*.json"))}
@@ -37,12 +44,20 @@ def test_every_sample_is_here():
         "event-rawhide-by-service",
         "event-repeated-import",
         "retraction",
+        "plan-new",
+        "plan-moved",
+        "plan-cancelled",
+        "plan-overdue",
+        "audit-drift",
     }
 
 
 def test_the_registry_knows_both_schemas_and_the_package():
     assert fm.get_class("releasetracker.event.v1") is EventMessage
     assert fm.get_class("releasetracker.retraction.v1") is RetractionMessage
+    assert fm.get_class("releasetracker.plan.v1") is PlanMessage
+    assert fm.get_class("releasetracker.plan_overdue.v1") is PlanOverdueMessage
+    assert fm.get_class("releasetracker.audit_drift.v1") is AuditDriftMessage
     # The header the publisher sends names this distribution.
     assert fm._schema_name_to_package["releasetracker.event.v1"] == SAMPLES["retraction"]["headers"][
         "fedora_messaging_schema_package"
@@ -138,3 +153,46 @@ def test_a_retraction_without_its_event_is_refused():
     body = {k: v for k, v in sample["body"].items() if k != "event"}
     with pytest.raises(fm.ValidationError):
         deliver(sample, body)
+
+
+def test_plan_revisions():
+    new, moved, cancelled = (deliver(SAMPLES[n]) for n in ("plan-new", "plan-moved", "plan-cancelled"))
+    for m in (new, moved, cancelled):
+        assert type(m) is PlanMessage
+        m.validate()
+    assert new.topic == "org.fedoraproject.prod.releasetracker.plan.changed"
+    assert new.summary == "Planned: Fedora 45 enters branched on 2026-08-11"
+    assert new.usernames == ["alice"] and new.agent_name == "alice"
+    assert new.url == "https://releasetracker.fedoraproject.org/dists/fedora/releases/45"
+    assert "Link: https://fedorapeople.org/groups/schedule/f-45/f-45-key-tasks.html" in str(new)
+    assert moved.summary == "Plan moved: Fedora 45 enters branched on 2026-08-18 (was 2026-08-11)"
+    assert "(revision 2)" in str(moved) and "Note: Mass rebuild ran late." in str(moved)
+    assert cancelled.summary == "Plan cancelled: Fedora 44 enters beta (was planned for 2026-03-10 14:00 UTC)"
+    assert "Reason: No Beta this cycle." in str(cancelled)
+
+
+def test_an_overdue_plan():
+    sample = SAMPLES["plan-overdue"]
+    m = deliver(sample)
+    assert type(m) is PlanOverdueMessage
+    m.validate()
+    assert m.topic == "org.fedoraproject.prod.releasetracker.plan.overdue"
+    assert m.summary == "Overdue: Fedora 43 enters eol was planned for 2026-12-09"
+    assert m.usernames == []  # planned by the importer
+    assert "no event has recorded it" in str(m)
+    with pytest.raises(fm.ValidationError):
+        deliver(sample, dict(sample["body"], status="met"))
+
+
+def test_audit_drift():
+    sample = SAMPLES["audit-drift"]
+    m = deliver(sample)
+    assert type(m) is AuditDriftMessage
+    m.validate()
+    assert m.topic == "org.fedoraproject.prod.releasetracker.audit.drift"
+    assert m.summary.startswith("Bodhi disagrees: Bodhi's end of life for F42 is 2026-05-13")
+    assert m.url == "https://releasetracker.fedoraproject.org/audit"
+    assert m.usernames == [] and m.agent_name is None
+    assert "Bodhi (F42) says 2026-05-13; releasetracker says 2026-05-20." in str(m)
+    with pytest.raises(fm.ValidationError):
+        deliver(sample, {k: v for k, v in sample["body"].items() if k != "checked_at"})

@@ -2,8 +2,8 @@
 //! and compares it with the log (`app::model::audit`) — once
 //! (`releasetracker audit`, printing the findings) or periodically in
 //! `serve` (`--audit-bodhi-url`), keeping the last report for `/audit`,
-//! `GET /api/v1/audit` and `/status`. It reads only: an audit never
-//! writes the log.
+//! `GET /api/v1/audit` and `/status`, and announcing new drift on the bus
+//! (`audit.drift`). An audit never writes the log: no event, no plan.
 
 use std::sync::RwLock;
 use std::time::Duration;
@@ -146,6 +146,15 @@ pub async fn run_once(state: &AppState) -> Result<usize, String> {
         } else {
             tracing::warn!(kind = ?f.kind, dist = %f.dist, release = %f.release, "audit: {}", f.message);
         }
+    }
+    // Drift goes on the bus (`audit.drift`); Bodhi lagging in the branch
+    // window is expected and would only be noise there.
+    let drift: Vec<Finding> = new.iter().filter(|f| !f.expected_lag).cloned().collect();
+    let checked_at = state.audit.report().checked_at.unwrap_or_else(Utc::now);
+    if let Err(e) = state.writer.announce_findings(&drift, source.as_str(), checked_at).await {
+        // The findings stay on /audit; only their message is missing, and
+        // it is not retried (the next run sees nothing new).
+        tracing::warn!(error = %crate::log::with_cause(&e), "could not announce the audit's new findings on the bus");
     }
     Ok(new.len())
 }

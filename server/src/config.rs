@@ -123,6 +123,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PLAN_GRACE", default_value = "1d", value_parser = humantime::parse_duration)]
     pub plan_grace: std::time::Duration,
 
+    /// How often `serve` looks for plans that became overdue to announce
+    /// them on the bus (`plan.overdue`, once per key and revision).
+    #[arg(long, env = "OVERDUE_CHECK_INTERVAL", default_value = "1m", value_parser = positive_duration)]
+    pub overdue_check_interval: std::time::Duration,
+
     /// Bodhi's base URL for the periodic audit (`/audit`, `GET
     /// /api/v1/audit`), e.g. `https://bodhi.fedoraproject.org/`; unset: off.
     #[arg(long, env = "AUDIT_BODHI_URL")]
@@ -198,6 +203,15 @@ pub enum UserCommand {
         /// Their nickname.
         nickname: String,
     },
+}
+
+/// A duration above zero (a zero interval would spin).
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if d.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(d)
 }
 
 /// An audit interval: a duration of at least a minute, so that the audit

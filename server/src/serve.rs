@@ -77,6 +77,12 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let stop = CancellationToken::new();
     let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
     tokio::spawn(crate::bus::track_backlog(store.clone(), state.bus.clone(), args.poll_interval() * 4, stop.clone()));
+    tokio::spawn(crate::log::follow_overdue(
+        state.writer.clone(),
+        state.plan_grace,
+        args.overdue_check_interval,
+        stop.clone(),
+    ));
     if state.audit.source().is_some() {
         tokio::spawn(crate::audit::follow(state.clone(), args.audit_interval, stop.clone()));
     }

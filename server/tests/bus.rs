@@ -930,12 +930,12 @@ arguments = {{}}
 [[bindings]]
 queue = "{queue}"
 exchange = "amq.topic"
-routing_keys = ["{prefix}.releasetracker.event.*"]
+routing_keys = ["{prefix}.releasetracker.event.*", "{prefix}.releasetracker.plan.*"]
 "#
         ),
     )
     .unwrap();
-    let expected_count = 4;
+    let expected_count = 6;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fedora_messaging_consume.py");
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/message-schema.json");
     // The script stops itself after 60 s, so waiting for it cannot hang.
@@ -979,6 +979,14 @@ routing_keys = ["{prefix}.releasetracker.event.*"]
         wait_outbox(&app, "the message to go out", |o| o["pending"] == 0).await;
     }
     expected.push(retract(&app, &token, expected[1]["id"].as_i64().unwrap()).await);
+    // A plan and its cancellation (`plan.changed`).
+    let plan = json!({"dist": "fedora", "release": "45", "state": "branched", "reached": true,
+                      "at": "2026-08-11T00:00:00Z", "note": "from the schedule"});
+    let r = app.post_json("/api/v1/plans", Some(&token), &plan.to_string()).await;
+    assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.text());
+    expected.push(r.json());
+    let cancel = json!({"dist": "fedora", "release": "45", "state": "branched", "reached": true, "reason": "moot"});
+    expected.push(app.post_json("/api/v1/plans/cancel", Some(&token), &cancel.to_string()).await.json());
 
     let consumer = consumer.take();
     let out = tokio::task::spawn_blocking(move || consumer.wait_with_output()).await.unwrap().unwrap();
@@ -994,20 +1002,35 @@ routing_keys = ["{prefix}.releasetracker.event.*"]
         .collect();
     assert_eq!(lines.len(), expected_count, "{lines:?}");
     let rows = app.store.outbox_after(0, 100).await.unwrap();
+    assert_eq!(rows.len(), expected_count);
     for ((got, body), row) in lines.iter().zip(&expected).zip(&rows) {
-        let topic = format!("{prefix}.releasetracker.event.{}", expected_kind(body));
+        let is_plan = body.get("revision").is_some();
+        let topic = if is_plan {
+            format!("{prefix}.releasetracker.plan.changed")
+        } else {
+            format!("{prefix}.releasetracker.event.{}", expected_kind(body))
+        };
         assert_eq!(got["topic"], topic);
         let mut got_body = got["body"].clone();
         let url = got_body.as_object_mut().and_then(|b| b.remove("url")).expect("a url");
-        let event = body.get("event").unwrap_or(body)["id"].as_i64().unwrap();
-        assert!(url.as_str().is_some_and(|u| u.ends_with(&format!("/events/{event}"))), "{url}");
+        let page = if is_plan {
+            "/dists/fedora/releases/45".to_owned()
+        } else {
+            format!("/events/{}", body.get("event").unwrap_or(body)["id"].as_i64().unwrap())
+        };
+        assert!(url.as_str().is_some_and(|u| u.ends_with(&page)), "{url}");
         assert_eq!(&got_body, body);
         assert_eq!(got["severity"], 20);
         assert_eq!(got["id"], row.message_id.as_str());
         let sent_at = got["sent_at"].as_str().expect("sent-at parsed as a string");
         assert_eq!(sent_at, server::bus::message::sent_at(&row.created_at));
-        let schema =
-            if body.get("event").is_some() { "releasetracker.retraction.v1" } else { "releasetracker.event.v1" };
+        let schema = if is_plan {
+            "releasetracker.plan.v1"
+        } else if body.get("event").is_some() {
+            "releasetracker.retraction.v1"
+        } else {
+            "releasetracker.event.v1"
+        };
         assert_eq!(got["schema"], schema);
         assert_eq!(got["priority"], 0);
         assert_eq!(got["headers"]["fedora_messaging_user_releng-bot"], true);

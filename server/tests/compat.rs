@@ -332,6 +332,7 @@ async fn audit_against_bodhi(db: TestDb) {
         assert_eq!(app.post_json("/api/v1/plans", Some(&token), &plan.to_string()).await.status, StatusCode::CREATED);
     }
     let before = app.stored_events().await;
+    let plans_before = app.get("/api/v1/plans").await.json();
     let bodhi = fake_bodhi(&["bodhi-f42-post-branch-window.json"]).await;
     let found = server::audit::findings(&app.store, &bodhi, Some("2025-03-01")).await.expect("audit");
     let summary: Vec<(String, String, Option<String>, Option<String>)> = found
@@ -392,6 +393,28 @@ async fn audit_against_bodhi(db: TestDb) {
     assert!(report["checked_at"].is_string());
     assert_eq!(report["findings"], serde_json::to_value(&expected).unwrap());
     assert_eq!(server::audit::run_once(&live.state).await, Ok(0), "the same findings are not new again");
+    // Drift (not expected lag) is announced on the bus, once per finding,
+    // also by a second instance or after a restart.
+    let drift: Vec<_> = expected.iter().filter(|f| !f.expected_lag).collect();
+    assert!(!drift.is_empty(), "the capture holds drift: {expected:?}");
+    let announced = |store: server::store::Store| async move {
+        let rows = store.outbox_after(0, 10_000).await.expect("outbox");
+        rows.into_iter().filter(|r| r.kind == server::store::OutboxKind::AuditDrift).collect::<Vec<_>>()
+    };
+    let rows = announced(live.store.clone()).await;
+    assert_eq!(rows.len(), drift.len(), "{rows:?}");
+    for (row, finding) in rows.iter().zip(&drift) {
+        let body: Value = serde_json::from_str(row.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["message"], finding.message.as_str());
+        assert_eq!(body["bodhi_url"], bodhi.as_str());
+    }
+    let again = TestApp::start_with(
+        &db,
+        server::settings::Settings { audit_bodhi: Some(bodhi.clone()), ..TestApp::default_settings() },
+    )
+    .await;
+    assert_eq!(server::audit::run_once(&again.state).await, Ok(expected.len()), "new to this instance");
+    assert_eq!(announced(live.store.clone()).await.len(), drift.len(), "but not announced twice");
     let page = live.get("/audit").await.text();
     assert!(page.contains(&format!(r#"data-findings="{}""#, expected.len())), "{page}");
     assert!(page.contains("<td>F41</td>"), "{page}");
@@ -404,7 +427,8 @@ async fn audit_against_bodhi(db: TestDb) {
     assert_eq!(report["findings"], serde_json::to_value(&expected).unwrap(), "the last good findings stay");
     assert!(report["error"].as_str().unwrap().contains("500"));
     assert!(live.get("/audit").await.text().contains("The last run failed"));
-    assert_eq!(app.stored_events().await, before, "an audit writes nothing");
+    assert_eq!(app.stored_events().await, before, "an audit writes no event");
+    assert_eq!(app.get("/api/v1/plans").await.json(), plans_before, "nor a plan");
 }
 
 #[tokio::test]

@@ -200,3 +200,180 @@ async fn plans_on_postgres() {
         None => eprintln!("SKIPPED plans_on_postgres: no PostgreSQL"),
     }
 }
+
+/// A JSON body without its `url`, and that url.
+fn without_url(body: &str) -> (Value, String) {
+    let mut v: Value = serde_json::from_str(body).expect("JSON body");
+    let url = v.as_object_mut().and_then(|o| o.remove("url")).and_then(|u| u.as_str().map(str::to_owned));
+    (v, url.expect("a url"))
+}
+
+async fn outbox(app: &TestApp, kind: server::store::OutboxKind) -> Vec<server::store::OutboxEntry> {
+    let rows = app.store.outbox_after(0, 1000).await.expect("outbox");
+    rows.into_iter().filter(|r| r.kind == kind).collect()
+}
+
+/// What the bus hears of plans and audits (DESIGN.md §7): each plan
+/// revision in its write's transaction with the API's answer as body; an
+/// overdue plan once per key and revision however many instances look
+/// (also at the same moment); an audit finding once.
+async fn announcements(db: TestDb) {
+    use server::store::OutboxKind;
+    let app = TestApp::start(&db).await;
+    let other = TestApp::start(&db).await; // a second instance on the same database
+    let token = app.token("releng").await;
+    let grace = chrono::Duration::days(1);
+
+    let first = app.post_json("/api/v1/plans", Some(&token), &plan("45", "branched", "2026-08-11T00:00:00Z")).await;
+    let moved = app.post_json("/api/v1/plans", Some(&token), &plan("45", "branched", "2026-08-18T00:00:00Z")).await;
+    let cancel = json!({"dist": "fedora", "release": "45", "state": "branched", "reached": true, "reason": "gone"});
+    let cancelled = app.post_json("/api/v1/plans/cancel", Some(&token), &cancel.to_string()).await;
+    assert_eq!(cancelled.status, StatusCode::CREATED, "{}", cancelled.text());
+    // Refused writes leave no message.
+    let refused = app.post_json("/api/v1/plans", Some(&token), &plan("45", "", "2026-08-18T00:00:00Z")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = json!({"dist": "fedora", "release": "99", "state": "x", "reached": true, "reason": "r"});
+    assert_eq!(
+        app.post_json("/api/v1/plans/cancel", Some(&token), &unknown.to_string()).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let rows = outbox(&app, OutboxKind::Plan).await;
+    assert_eq!(rows.len(), 3, "one message per revision: {rows:?}");
+    for (row, answer) in rows.iter().zip([first, moved, cancelled]) {
+        let (body, url) = without_url(row.body.as_deref().expect("stored with its body"));
+        assert_eq!(body, answer.json(), "the body is the API's answer");
+        assert_eq!(row.ref_id, answer.json()["id"].as_i64().unwrap());
+        assert!(url.starts_with("http://") && url.ends_with("/dists/fedora/releases/45"), "{url}");
+    }
+
+    // Nothing overdue yet (the plan was cancelled); then a plan in the past.
+    let mut seen = server::log::OverdueAnnounced::default();
+    let now = chrono::Utc::now();
+    assert_eq!(app.state.writer.announce_overdue(now, grace, &mut seen).await.unwrap(), 0);
+    let late = app.post_json("/api/v1/plans", Some(&token), &plan("44", "stable", "2020-04-20T14:00:00Z")).await.json();
+    other.state.projection.catch_up(&other.store).await.unwrap();
+    // Both instances look at the same moment: one message.
+    let (mut a, mut b) = (Default::default(), Default::default());
+    let (x, y) = tokio::join!(
+        app.state.writer.announce_overdue(now, grace, &mut a),
+        other.state.writer.announce_overdue(now, grace, &mut b)
+    );
+    assert_eq!(x.unwrap() + y.unwrap(), 1, "one plan.overdue per key and revision");
+    // Later rounds, a restarted instance: nothing new.
+    assert_eq!(app.state.writer.announce_overdue(now, grace, &mut a).await.unwrap(), 0);
+    let mut fresh = server::log::OverdueAnnounced::default();
+    assert_eq!(other.state.writer.announce_overdue(now, grace, &mut fresh).await.unwrap(), 0);
+    let rows = outbox(&app, OutboxKind::PlanOverdue).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].ref_id, late["id"].as_i64().unwrap());
+    let (body, url) = without_url(rows[0].body.as_deref().unwrap());
+    let listed = plans(&app, "?status=overdue").await;
+    assert_eq!(body, listed[0], "the body is the plan as GET /api/v1/plans lists it");
+    assert!(url.ends_with("/dists/fedora/releases/44"), "{url}");
+    // A new revision that is overdue too is announced again, once.
+    app.post_json("/api/v1/plans", Some(&token), &plan("44", "stable", "2020-04-27T14:00:00Z")).await;
+    assert_eq!(app.state.writer.announce_overdue(now, grace, &mut a).await.unwrap(), 1);
+    assert_eq!(app.state.writer.announce_overdue(now, grace, &mut a).await.unwrap(), 0);
+    // An event that meets it: nothing more to announce.
+    let met =
+        app.post_json("/api/v1/events", Some(&token), &event_body("44", "stable", true, "2020-04-28T00:00:00Z")).await;
+    assert_eq!(met.status, StatusCode::CREATED);
+    assert_eq!(app.state.writer.announce_overdue(now, grace, &mut fresh).await.unwrap(), 0);
+    assert_eq!(outbox(&app, OutboxKind::PlanOverdue).await.len(), 2);
+
+    // Audit findings: each distinct one once, from whichever instance.
+    let finding = app::model::audit::Finding {
+        kind: app::model::audit::FindingKind::State,
+        dist: "fedora".into(),
+        release: "44".into(),
+        bodhi_name: "F44".into(),
+        bodhi: Some("current".into()),
+        ours: Some("branched".into()),
+        expected_lag: false,
+        message: "Bodhi says F44 is current, the tracker says fedora 44 is branched".into(),
+    };
+    let bodhi = "https://bodhi.example.org/";
+    assert_eq!(app.state.writer.announce_findings(std::slice::from_ref(&finding), bodhi, now).await.unwrap(), 1);
+    assert_eq!(other.state.writer.announce_findings(std::slice::from_ref(&finding), bodhi, now).await.unwrap(), 0);
+    let rows = outbox(&app, OutboxKind::AuditDrift).await;
+    assert_eq!(rows.len(), 1);
+    let (body, url) = without_url(rows[0].body.as_deref().unwrap());
+    assert_eq!(body["message"], finding.message);
+    assert_eq!(body["bodhi_url"], bodhi);
+    assert!(url.starts_with("http://") && url.ends_with("/audit"), "{url}");
+
+    // None of it is a fact.
+    let facts = app.get("/api/v1/views/fedora/states-by-release").await.json();
+    assert_eq!(facts, json!({"44": ["stable"]}));
+}
+
+#[tokio::test]
+async fn announcements_on_sqlite() {
+    announcements(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn announcements_on_postgres() {
+    match postgres_db().await {
+        Some(db) => announcements(db).await,
+        None => eprintln!("SKIPPED announcements_on_postgres: no PostgreSQL"),
+    }
+}
+
+/// Migration 0009 rebuilds SQLite's outbox to allow the new kinds: rows
+/// written before it keep their ids, message ids, state and bodies, and
+/// later rows continue the ids.
+#[tokio::test]
+async fn the_outbox_rebuild_keeps_its_rows() {
+    use sqlx::Row;
+    let db = sqlite_db();
+    let options: sqlx::sqlite::SqliteConnectOptions =
+        db.url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let migrator = sqlx::migrate!("../migrations/sqlite");
+    for m in migrator.iter().filter(|m| m.version < 9) {
+        sqlx::raw_sql(&m.sql).execute(&pool).await.unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO outbox (kind, ref_id, message_id, created_at, sent_at, attempts, last_error, body) VALUES \
+         ('event', 1, 'm-1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 1, NULL, '{\"id\":1}'), \
+         ('retraction', 1, 'm-2', '2026-01-01T00:00:00Z', NULL, 3, 'broker down', NULL)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let nine = migrator.iter().find(|m| m.version == 9).expect("migration 0009");
+    sqlx::raw_sql(&nine.sql).execute(&pool).await.unwrap();
+    let rows = sqlx::query("SELECT id, kind, message_id, sent_at, attempts, last_error, body FROM outbox ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    /// id, kind, message_id, sent_at, attempts, last_error, body
+    type Columns = (i64, String, String, Option<String>, i64, Option<String>, Option<String>);
+    let read: Vec<Columns> =
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6))).collect();
+    assert_eq!(
+        read,
+        vec![
+            (1, "event".into(), "m-1".into(), Some("2026-01-01T00:00:01Z".into()), 1, None, Some("{\"id\":1}".into())),
+            (2, "retraction".into(), "m-2".into(), None, 3, Some("broker down".into()), None),
+        ]
+    );
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO outbox (kind, ref_id, message_id, created_at) VALUES ('plan_overdue', 5, 'm-3', 'x') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(id, 3);
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&pool).await.unwrap();
+    assert_eq!(pending, 2);
+    assert!(sqlx::query(
+        "INSERT INTO outbox (kind, ref_id, message_id, created_at) VALUES ('nonsense', 1, 'm-4', 'x')"
+    )
+    .execute(&pool)
+    .await
+    .is_err());
+}

@@ -1,9 +1,11 @@
 //! What goes on the wire for one outbox row: routing key, JSON body and
 //! AMQP properties, exactly as fedora-messaging's `Message` sets them
-//! (DESIGN.md §3, docs/messages.md), so its consumers accept our messages.
-//! Pure: reads the in-memory log, never the network.
+//! (DESIGN.md §3 and §7, docs/messages.md), so its consumers accept our
+//! messages. Pure: reads the in-memory log, never the network.
 
+use app::model::audit::Finding;
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::plans::{PlanRecord, PlanView};
 use app::model::{EventLog, Timestamp};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
@@ -16,6 +18,12 @@ use crate::store::{OutboxEntry, OutboxKind, RenderBody};
 pub const EVENT_SCHEMA: &str = "releasetracker.event.v1";
 /// `fedora_messaging_schema` of retraction messages (topic `.retracted`).
 pub const RETRACTION_SCHEMA: &str = "releasetracker.retraction.v1";
+/// `fedora_messaging_schema` of plan revisions (topic `plan.changed`).
+pub const PLAN_SCHEMA: &str = "releasetracker.plan.v1";
+/// `fedora_messaging_schema` of overdue plans (topic `plan.overdue`).
+pub const PLAN_OVERDUE_SCHEMA: &str = "releasetracker.plan_overdue.v1";
+/// `fedora_messaging_schema` of audit findings (topic `audit.drift`).
+pub const AUDIT_DRIFT_SCHEMA: &str = "releasetracker.audit_drift.v1";
 /// The Python package that defines our schemas for fedora-messaging
 /// (`messages/` in this repository), named as fedora-messaging names a
 /// distribution: consumers without it are told what to install.
@@ -28,7 +36,7 @@ const PERSISTENT: u8 = 2;
 /// Header prefix fedora-messaging uses for the users a message concerns.
 const USER_HEADER: &str = "fedora_messaging_user_";
 
-/// The three routing keys, built once from the configured prefix.
+/// The routing keys, built once from the configured prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topics {
     prefix: String,
@@ -38,18 +46,29 @@ pub struct Topics {
     pub left: ShortString,
     /// A retraction.
     pub retracted: ShortString,
+    /// A plan revision: new, moved or cancelled.
+    pub plan_changed: ShortString,
+    /// A plan that became overdue.
+    pub plan_overdue: ShortString,
+    /// A new disagreement with Bodhi.
+    pub audit_drift: ShortString,
 }
 
 impl Topics {
-    /// `{prefix}.releasetracker.event.{reached,left,retracted}`; `None` if
-    /// a key would exceed AMQP's 255 bytes.
+    /// `{prefix}.releasetracker.event.{reached,left,retracted}`,
+    /// `{prefix}.releasetracker.plan.{changed,overdue}` and
+    /// `{prefix}.releasetracker.audit.drift`; `None` if a key would exceed
+    /// AMQP's 255 bytes.
     pub fn new(prefix: &str) -> Option<Self> {
-        let key = |suffix: &str| ShortString::try_new(format!("{prefix}.releasetracker.event.{suffix}")).ok();
+        let key = |suffix: &str| ShortString::try_new(format!("{prefix}.releasetracker.{suffix}")).ok();
         Some(Self {
             prefix: prefix.to_owned(),
-            reached: key("reached")?,
-            left: key("left")?,
-            retracted: key("retracted")?,
+            reached: key("event.reached")?,
+            left: key("event.left")?,
+            retracted: key("event.retracted")?,
+            plan_changed: key("plan.changed")?,
+            plan_overdue: key("plan.overdue")?,
+            audit_drift: key("audit.drift")?,
         })
     }
 
@@ -74,10 +93,11 @@ pub struct OutgoingMessage {
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
     /// The event or retraction is not in the in-memory log: the projection
-    /// is behind, or the database holds an outbox row without its record.
+    /// is behind, or the database holds an outbox row without its record
+    /// (or, for the kinds that always store one, without its body).
     #[error("{kind} {id} is not in the log")]
     Missing {
-        /// `event` or `retraction`.
+        /// `event`, `retraction`, or the outbox kind of a row without body.
         kind: &'static str,
         /// Its id.
         id: i64,
@@ -121,9 +141,26 @@ impl Bodies {
     }
 
     fn url(&self, event: i64) -> Option<String> {
-        let base = self.public_url.as_ref()?;
-        Some(format!("{}{}", base.as_str().trim_end_matches('/'), app::links::event(event)))
+        self.page(&app::links::event(event))
     }
+
+    /// The absolute address of a page of the site (`href` from
+    /// `app::links`).
+    fn page(&self, href: &str) -> Option<String> {
+        let base = self.public_url.as_ref()?;
+        Some(format!("{}{}", base.as_str().trim_end_matches('/'), href))
+    }
+}
+
+/// The body of an `audit.drift` message: the finding as `GET
+/// /api/v1/audit` lists it, the Bodhi audited and when.
+#[derive(Serialize)]
+struct DriftBody<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    bodhi_url: &'a str,
+    #[serde(with = "app::model::time::wire")]
+    checked_at: Timestamp,
 }
 
 impl RenderBody for Bodies {
@@ -135,6 +172,23 @@ impl RenderBody for Bodies {
         let result = RetractionResult { retraction: retraction.clone(), event: event.clone() };
         serde_json::to_string(&WithUrl { answer: &result, url: self.url(event.id) })
     }
+
+    fn plan(&self, plan: &PlanRecord) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&WithUrl {
+            answer: plan,
+            url: self.page(&app::links::release(&plan.dist, &plan.release)),
+        })
+    }
+
+    fn plan_overdue(&self, plan: &PlanView) -> Result<String, serde_json::Error> {
+        let url = self.page(&app::links::release(&plan.plan.dist, &plan.plan.release));
+        serde_json::to_string(&WithUrl { answer: plan, url })
+    }
+
+    fn audit_drift(&self, finding: &Finding, bodhi: &str, checked_at: Timestamp) -> Result<String, serde_json::Error> {
+        let body = DriftBody { finding, bodhi_url: bodhi, checked_at };
+        serde_json::to_string(&WithUrl { answer: &body, url: self.page(&app::links::audit()) })
+    }
 }
 
 /// What the envelope needs from a stored body: the topic and the people
@@ -143,7 +197,8 @@ impl RenderBody for Bodies {
 #[derive(Deserialize)]
 struct Envelope {
     reached: Option<bool>,
-    recorded_by: String,
+    /// Absent from audit findings: no one recorded them.
+    recorded_by: Option<String>,
     event: Option<EnvelopeEvent>,
 }
 
@@ -170,13 +225,16 @@ pub fn build(
         OutboxKind::Event if envelope.reached == Some(false) => (&topics.left, EVENT_SCHEMA),
         OutboxKind::Event => (&topics.reached, EVENT_SCHEMA),
         OutboxKind::Retraction => (&topics.retracted, RETRACTION_SCHEMA),
+        OutboxKind::Plan => (&topics.plan_changed, PLAN_SCHEMA),
+        OutboxKind::PlanOverdue => (&topics.plan_overdue, PLAN_OVERDUE_SCHEMA),
+        OutboxKind::AuditDrift => (&topics.audit_drift, AUDIT_DRIFT_SCHEMA),
     };
     // For a retraction both the editor who retracted and the one whose
     // event it was are concerned; fedora-messaging filters notifications
     // on them.
-    let mut users = vec![envelope.recorded_by];
+    let mut users: Vec<String> = envelope.recorded_by.into_iter().collect();
     if let Some(event) = envelope.event {
-        if event.recorded_by != users[0] {
+        if !users.contains(&event.recorded_by) {
             users.push(event.recorded_by);
         }
     }
@@ -202,6 +260,10 @@ fn render_from_log(entry: &OutboxEntry, log: &EventLog, bodies: &Bodies) -> Resu
                 .event_record(retraction.event_id)
                 .ok_or(MessageError::Missing { kind: "event", id: retraction.event_id })?;
             bodies.retraction(&RetractionRecord::from(retraction), &event)?
+        }
+        // Written with their body from the start (migration 0009).
+        kind @ (OutboxKind::Plan | OutboxKind::PlanOverdue | OutboxKind::AuditDrift) => {
+            return Err(MessageError::Missing { kind: kind.as_str(), id: entry.ref_id })
         }
     };
     Ok(text.into_bytes())

@@ -22,6 +22,7 @@ use tokio::sync::Mutex;
 pub use error::{with_cause, Cause, WriteError};
 pub use events::Recorded;
 pub use import::Import;
+pub use plans::{follow_overdue, OverdueAnnounced};
 pub use retractions::RetractionResult;
 
 use crate::bus::Bus;

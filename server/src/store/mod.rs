@@ -230,7 +230,7 @@ mod properties;
 
 pub use accounts::{Disabled, SessionBackend, UserKey, UserListing, UserLogin, UserStanding};
 
-pub use outbox::{OutboxClaim, OutboxEntry, OutboxKind, RenderBody};
+pub use outbox::{finding_ref, OutboxClaim, OutboxEntry, OutboxKind, RenderBody};
 pub use plans::PlanWrite;
 
 /// Who recorded a write and through what (`api`, `web`, `import`).

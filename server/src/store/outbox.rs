@@ -1,9 +1,13 @@
 //! The outbox of the message bus, as SQL: rows written in the same
-//! transaction as each event and retraction (see `Store::insert_event`),
+//! transaction as each event, retraction and plan revision (see
+//! `Store::insert_events`), rows announcing an overdue plan or an audit
+//! finding written at most once per key ([`Store::announce_once`]),
 //! claimed in id order by the publisher and marked sent after the broker's
 //! confirm. Nothing here knows AMQP; that lives in `crate::bus`.
 
+use app::model::audit::Finding;
 use app::model::event::{EventRecord, RetractionRecord};
+use app::model::plans::{PlanRecord, PlanView};
 use app::model::Timestamp;
 use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
@@ -32,6 +36,14 @@ pub trait RenderBody: Send + Sync + std::fmt::Debug {
     /// The body of a retraction's message; `event` is the retracted event
     /// as it reads with the retraction.
     fn retraction(&self, retraction: &RetractionRecord, event: &EventRecord) -> Result<String, serde_json::Error>;
+    /// The body of a new plan revision's message.
+    fn plan(&self, plan: &PlanRecord) -> Result<String, serde_json::Error>;
+    /// The body of an overdue plan's message: the key's plan as
+    /// `GET /api/v1/plans` shows it.
+    fn plan_overdue(&self, plan: &PlanView) -> Result<String, serde_json::Error>;
+    /// The body of a new audit finding's message; `bodhi` is the audited
+    /// source and `checked_at` the run that found it.
+    fn audit_drift(&self, finding: &Finding, bodhi: &str, checked_at: Timestamp) -> Result<String, serde_json::Error>;
 }
 
 /// A body that cannot be rendered fails its write (nothing is stored).
@@ -52,6 +64,14 @@ pub enum OutboxKind {
     Event,
     /// A retraction; `ref_id` is the retraction id.
     Retraction,
+    /// A plan revision (new, moved or cancelled); `ref_id` is its id.
+    Plan,
+    /// A plan found overdue; `ref_id` is the id of the revision that is
+    /// overdue, so each key and revision is announced once.
+    PlanOverdue,
+    /// A new disagreement with Bodhi; `ref_id` identifies the finding
+    /// ([`finding_ref`]), so each is announced once.
+    AuditDrift,
 }
 
 impl OutboxKind {
@@ -60,6 +80,9 @@ impl OutboxKind {
         match self {
             OutboxKind::Event => "event",
             OutboxKind::Retraction => "retraction",
+            OutboxKind::Plan => "plan",
+            OutboxKind::PlanOverdue => "plan_overdue",
+            OutboxKind::AuditDrift => "audit_drift",
         }
     }
 
@@ -67,6 +90,9 @@ impl OutboxKind {
         match value {
             "event" => Ok(OutboxKind::Event),
             "retraction" => Ok(OutboxKind::Retraction),
+            "plan" => Ok(OutboxKind::Plan),
+            "plan_overdue" => Ok(OutboxKind::PlanOverdue),
+            "audit_drift" => Ok(OutboxKind::AuditDrift),
             other => Err(StoreError::Corrupt(format!("unknown outbox kind `{other}`"))),
         }
     }
@@ -203,7 +229,55 @@ impl OutboxClaim {
     }
 }
 
+/// The outbox `ref_id` of an audit finding: the first eight bytes of the
+/// SHA-256 of what identifies it (kind, dist, release, Bodhi's name, both
+/// values), as a non-negative integer. Every instance computes the same
+/// one, so a finding seen by several is announced once; the same
+/// disagreement found again after it went away is not announced again.
+pub fn finding_ref(finding: &Finding) -> i64 {
+    use sha2::{Digest, Sha256};
+    let identity = serde_json::json!([
+        finding.kind,
+        finding.dist,
+        finding.release,
+        finding.bodhi_name,
+        finding.bodhi,
+        finding.ours
+    ]);
+    let digest = Sha256::digest(identity.to_string().as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) >> 1) as i64
+}
+
 impl Store {
+    /// Adds an outbox row of `kind` for `ref_id` unless one exists (from
+    /// this instance or another): answers whether it did. For
+    /// announcements that no write carries — an overdue plan, an audit
+    /// finding — and that must go out once however many instances notice.
+    pub async fn announce_once(
+        &self,
+        kind: OutboxKind,
+        ref_id: i64,
+        body: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO outbox (kind, ref_id, message_id, created_at, body) VALUES ($1, $2, $3, $4, $5) \
+                   ON CONFLICT (kind, ref_id) DO NOTHING";
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(kind.as_str())
+                .bind(ref_id)
+                .bind(new_message_id())
+                .bind(at)
+                .bind(body)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
     /// Claims up to `limit` pending rows, oldest first. On PostgreSQL the
     /// rows stay locked (`FOR UPDATE SKIP LOCKED`) until the claim is
     /// settled or dropped, and an instance that finds another one

@@ -1,13 +1,15 @@
 //! SQL of the plans (migration 0008): append-only revisions per transition
 //! key, like the events. A cancellation is a revision too; it keeps the
 //! date it cancels, so it is written in a transaction that reads the key's
-//! current revision under the write lock.
+//! current revision under the write lock. Each revision gets its outbox
+//! row (`plan.changed`) in that transaction.
 
 use std::sync::Arc;
 
-use app::model::plans::{NewPlan, Plan, TransitionKey};
+use app::model::plans::{NewPlan, Plan, PlanRecord, TransitionKey};
 use app::model::{Dist, Release, State, Timestamp};
 
+use super::outbox::{self, OutboxKind, RenderBody, INSERT_OUTBOX};
 use super::{Actor, Store, StoreError, WRITE_LOCK_KEY};
 
 const SELECT_PLANS_AFTER: &str = "SELECT id, dist_name, release_name, state_name, reached, planned_at, \
@@ -67,10 +69,16 @@ pub enum PlanWrite {
 }
 
 impl Store {
-    /// Stores one revision and returns its id. A cancellation of a key
-    /// that has no plan is [`StoreError::NotFound`]; it keeps the date of
-    /// the revision it cancels.
-    pub async fn insert_plan(&self, write: &PlanWrite, actor: &Actor, now: Timestamp) -> Result<i64, StoreError> {
+    /// Stores one revision with its outbox row and returns its id. A
+    /// cancellation of a key that has no plan is [`StoreError::NotFound`];
+    /// it keeps the date of the revision it cancels.
+    pub async fn insert_plan(
+        &self,
+        write: &PlanWrite,
+        actor: &Actor,
+        now: Timestamp,
+        bodies: &dyn RenderBody,
+    ) -> Result<i64, StoreError> {
         // Reads before it writes: take the write lock first (see
         // `insert_retraction`).
         let begin = if matches!(self, Store::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
@@ -79,21 +87,26 @@ impl Store {
             if matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
-            let (plan, cancelled) = match write {
-                PlanWrite::Plan(plan) => (plan.clone(), false),
+            let key = match write {
+                PlanWrite::Plan(plan) => &plan.key,
+                PlanWrite::Cancel(key, _) => key,
+            };
+            let (revisions, previous_at): (i64, Option<Timestamp>) = sqlx::query_as(
+                "SELECT COUNT(*), (SELECT planned_at FROM plans WHERE dist_name = $1 AND release_name = $2 \
+                 AND state_name = $3 AND reached = $4 ORDER BY id DESC LIMIT 1) \
+                 FROM plans WHERE dist_name = $1 AND release_name = $2 AND state_name = $3 AND reached = $4",
+            )
+            .bind(key.dist.as_str())
+            .bind(key.release.as_str())
+            .bind(key.state.as_str())
+            .bind(key.reached)
+            .fetch_one(&mut *tx)
+            .await?;
+            let plan = match write {
+                PlanWrite::Plan(plan) => NewPlan { cancelled: false, ..plan.clone() },
                 PlanWrite::Cancel(key, reason) => {
-                    let at: Option<Timestamp> = sqlx::query_scalar(
-                        "SELECT planned_at FROM plans WHERE dist_name = $1 AND release_name = $2 \
-                         AND state_name = $3 AND reached = $4 ORDER BY id DESC LIMIT 1",
-                    )
-                    .bind(key.dist.as_str())
-                    .bind(key.release.as_str())
-                    .bind(key.state.as_str())
-                    .bind(key.reached)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some(at) = at else { return Err(StoreError::NotFound) };
-                    (NewPlan { key: key.clone(), at, cancelled: true, note: Some(reason.clone()), link: None }, true)
+                    let Some(at) = previous_at else { return Err(StoreError::NotFound) };
+                    NewPlan { key: key.clone(), at, cancelled: true, note: Some(reason.clone()), link: None }
                 }
             };
             let id: i64 = sqlx::query_scalar(INSERT_PLAN)
@@ -102,13 +115,38 @@ impl Store {
                 .bind(plan.key.state.as_str())
                 .bind(plan.key.reached)
                 .bind(plan.at)
-                .bind(cancelled)
+                .bind(plan.cancelled)
                 .bind(plan.note.as_deref())
                 .bind(plan.link.as_deref())
                 .bind(now)
                 .bind(&actor.name)
                 .bind(&actor.source)
                 .fetch_one(&mut *tx)
+                .await?;
+            let record = PlanRecord {
+                id,
+                dist: plan.key.dist.clone(),
+                release: plan.key.release.clone(),
+                state: plan.key.state.clone(),
+                reached: plan.key.reached,
+                at: plan.at,
+                revision: u32::try_from(revisions + 1).unwrap_or(u32::MAX),
+                previous_at,
+                cancelled: plan.cancelled,
+                recorded_at: now,
+                recorded_by: Arc::from(actor.name.as_str()),
+                source: Arc::from(actor.source.as_str()),
+                note: plan.note.clone(),
+                link: plan.link.clone(),
+            };
+            let body = bodies.plan(&record).map_err(outbox::unrenderable)?;
+            sqlx::query(INSERT_OUTBOX)
+                .bind(OutboxKind::Plan.as_str())
+                .bind(id)
+                .bind(outbox::new_message_id())
+                .bind(now)
+                .bind(body)
+                .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             id
