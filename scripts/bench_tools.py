@@ -265,6 +265,10 @@ def report(results, doc):
     if rt is not None and ng:
         targets.append(("views at least as fast as nginx's static file", rt >= ng,
                         "%.0f vs %.0f req/s (%.0f%%)" % (rt, ng, 100 * rt / ng)))
+    vm = _num(r, "view_metrics_rps")
+    if rt and vm is not None:
+        targets.append(("metrics cost the read path at most a few percent (≤ 5 %)", vm >= 0.95 * rt,
+                        "%.0f vs %.0f req/s (%+.1f%%)" % (vm, rt, 100 * (vm - rt) / rt)))
     for db, label in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
         if r.get(db + "_skipped"):
             targets.append(("≥ 2,000 writes/s on " + label, None, "skipped: " + r[db + "_skipped"]))
@@ -301,6 +305,8 @@ def report(results, doc):
          "%s bytes" % r.get("view_bytes", "?")),
         ("(a) same bytes, nginx static file", "%s req/s" % _f(r, "nginx_rps"),
          "p99 " + _lat(r, "nginx_p99"), ""),
+        ("(a') the view with metrics on (--metrics-bind)", "%s req/s" % _f(r, "view_metrics_rps"),
+         "p99 " + _lat(r, "view_metrics_p99"), ""),
     ]
     for db, label in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
         if r.get(db + "_skipped"):

@@ -59,6 +59,24 @@ ensure_chromium() {
 # ubuntu-distro-info), for the test that compares its answers from our
 # export with its answers from the source tables. It is a Debian package
 # for the system Python, not on PyPI.
+# promtool, for the alert rules' tests: Debian's prometheus package
+# unpacked under target/tools, never installed (installing it would start a
+# Prometheus server).
+ensure_promtool() {
+  command -v promtool >/dev/null && return 0
+  local dir="$ROOT/target/tools/prometheus"
+  [ -x "$dir/usr/bin/promtool" ] && return 0
+  say "fetching promtool (Debian's prometheus package, unpacked under target/tools)"
+  local tmp
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+    as_root apt-get update >/dev/null
+    (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) || { rm -rf "$tmp"; return 1; }
+  fi
+  mkdir -p "$dir" && dpkg -x "$tmp"/prometheus_*.deb "$dir"
+  rm -rf "$tmp"
+}
+
 ensure_distro_info() {
   [ -f /usr/lib/python3/dist-packages/distro_info.py ] || apt_install python3-distro-info
 }

@@ -137,6 +137,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, String> {
     let failed = outcome.as_ref().err().cloned();
     let new = state.audit.record(outcome);
     if let Some(error) = failed {
+        crate::metrics::audit_failed();
         tracing::warn!(%error, bodhi = %source, "the audit against Bodhi failed; the last report stays");
         return Err(error);
     }
@@ -150,6 +151,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, String> {
     // Drift goes on the bus (`audit.drift`); Bodhi lagging in the branch
     // window is expected and would only be noise there.
     let drift: Vec<Finding> = new.iter().filter(|f| !f.expected_lag).cloned().collect();
+    crate::metrics::audit_found(drift.len(), new.len() - drift.len());
     let checked_at = state.audit.report().checked_at.unwrap_or_else(Utc::now);
     if let Err(e) = state.writer.announce_findings(&drift, source.as_str(), checked_at).await {
         // The findings stay on /audit; only their message is missing, and

@@ -92,6 +92,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
 
+    /// Address of the Prometheus metrics (`GET /metrics`), apart from the
+    /// public one so that only the monitoring network reaches it, e.g.
+    /// `127.0.0.1:9464`. Unset: no metrics are recorded or served.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Directory with the built site (wasm, JS, CSS), as cargo-leptos writes it.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

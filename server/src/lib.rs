@@ -16,6 +16,7 @@ pub mod jsonl;
 pub mod limits;
 pub mod listen;
 pub mod log;
+pub mod metrics;
 pub mod projection;
 pub mod route_class;
 pub mod security_headers;
@@ -161,10 +162,10 @@ pub fn router(state: AppState) -> Router {
         None => router,
     };
     let headers = security_headers::SecurityHeaders { https: state.auth.public_url.scheme() == "https" };
-    router
-        // Outside every limit: their refusals carry the headers too.
-        .layer(middleware::from_fn_with_state(headers, security_headers::add))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    // Outside every limit: their refusals carry the headers too.
+    let router = router.layer(middleware::from_fn_with_state(headers, security_headers::add));
+    // Outside every limit too, so that refusals are counted; only when
+    // metrics are on, so that they cost nothing otherwise.
+    let router = if metrics::enabled() { router.layer(middleware::from_fn(metrics::track)) } else { router };
+    router.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()).with_state(state)
 }

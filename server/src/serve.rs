@@ -41,6 +41,17 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
 
     let listener =
         tokio::net::TcpListener::bind(args.bind).await.map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    // Before the router is built: it counts requests only when metrics are on.
+    let metrics = match args.metrics_bind {
+        Some(addr) => {
+            let handle = crate::metrics::install()?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (--metrics-bind): {e}"))?;
+            Some((listener, handle))
+        }
+        None => None,
+    };
     let auth = AuthSettings::from_args(&args.auth, args.bind).map_err(|e| format!("invalid login settings: {e}"))?;
     let login_line = match &auth.oidc {
         Some(oidc) => format!("login via {} (editors: {})", oidc.issuer, auth.editor_groups.join(", ")),
@@ -104,11 +115,26 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         bus_line,
         login_line
     );
+    let metrics_server = metrics.map(|(listener, handle)| {
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!("metrics on http://{addr}/metrics");
+        let app = crate::metrics::router(state.clone(), handle);
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "the metrics listener stopped");
+            }
+        })
+    });
     let header_read_timeout = state.limits.header_read_timeout;
     let app = crate::router(state);
     crate::listen::serve(listener, app, header_read_timeout, shutdown_signal()).await;
     stop.cancel();
     sweeper.abort();
+    if let Some(metrics) = metrics_server {
+        let _ = metrics.await;
+    }
     let _ = follower.await;
     if let Some(mut publisher) = publisher {
         // It finishes the round in flight; a round stuck on an unanswering

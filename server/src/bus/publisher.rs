@@ -368,6 +368,7 @@ impl Publisher {
     /// (broker addresses, TLS details) goes only to the log.
     fn record_failure(&self, e: &PublishError) {
         tracing::debug!(error = %e, "publish failure recorded");
+        metrics::counter!("releasetracker_bus_errors_total", "kind" => e.label()).increment(1);
         self.bus.set_error(e.class().to_owned(), now());
     }
 
@@ -385,6 +386,19 @@ impl Publisher {
 }
 
 impl PublishError {
+    /// A one-word name of the kind of failure, for the metrics' labels.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PublishError::Connect(_) => "connect",
+            PublishError::Timeout(_) => "timeout",
+            PublishError::Amqp(_) => "amqp",
+            PublishError::Nacked => "nacked",
+            PublishError::Disconnected => "disconnected",
+            PublishError::Store(_) => "store",
+            PublishError::Message { .. } => "message",
+        }
+    }
+
     /// What kind of failure this is, in words fit for a public status
     /// page: never the underlying error's text.
     pub fn class(&self) -> &'static str {

@@ -140,8 +140,14 @@ async fn run(store: Store, projection: Arc<Projection>, bus: Arc<Bus>, mut jobs:
             tracing::debug!(events = batch.len(), "group commit");
         }
         let (rows, replies): (Vec<EventToAppend>, Vec<Reply>) = batch.drain(..).map(|j| (j.row, j.reply)).unzip();
+        let started = std::time::Instant::now();
         match store.insert_events(&rows, now(), bus.bodies()).await {
-            Ok(appended) => committed(&store, &projection, &bus, appended, replies).await,
+            Ok(appended) => {
+                let stored = appended.iter().filter(|a| matches!(a, Appended::Stored(_))).count();
+                crate::metrics::batch(rows.len());
+                crate::metrics::committed(crate::metrics::WriteKind::Event, stored, started.elapsed());
+                committed(&store, &projection, &bus, appended, replies).await
+            }
             // Settled aside, so that the batches behind it are not held up
             // (while the database is away they fail at once anyway).
             Err(doubt @ StoreError::InDoubt { .. }) => {

@@ -34,6 +34,7 @@ impl LogWriter {
 
     async fn write_plan(&self, write: PlanWrite, actor: Actor) -> Result<PlanRecord, WriteError> {
         let shared = &self.0;
+        let started = std::time::Instant::now();
         let id = shared.store.insert_plan(&write, &actor, now(), shared.bus.bodies()).await.map_err(|e| {
             match (e, &write) {
                 (StoreError::NotFound, PlanWrite::Cancel(key, _)) => WriteError::NotFound(format!(
@@ -46,6 +47,7 @@ impl LogWriter {
                 (other, _) => other.into(),
             }
         })?;
+        crate::metrics::committed(crate::metrics::WriteKind::Plan, 1, started.elapsed());
         let caught_up = shared.projection.catch_up(&shared.store).await;
         shared.bus.wake();
         caught_up?;

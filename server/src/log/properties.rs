@@ -21,8 +21,10 @@ impl LogWriter {
     ) -> Result<PropertySet, WriteError> {
         let wanted = validate_set(wanted)?;
         let shared = &self.0;
+        let started = std::time::Instant::now();
         let stored = shared.store.replace_properties(dist, release, &wanted, &actor, now()).await?;
         if stored > 0 {
+            crate::metrics::committed(crate::metrics::WriteKind::Property, stored, started.elapsed());
             let caught_up = shared.projection.catch_up(&shared.store).await;
             shared.bus.wake();
             caught_up?;

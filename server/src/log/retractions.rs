@@ -55,6 +55,7 @@ impl LogWriter {
     ) -> Result<(RetractionResult, Option<EventRecord>), WriteError> {
         let shared = &self.0;
         let _serialised = shared.retractions.lock().await;
+        let started = std::time::Instant::now();
         let stored = match shared
             .store
             .insert_retraction(event_id, &retraction.reason, &actor, now(), fixed, shared.bus.bodies())
@@ -73,6 +74,7 @@ impl LogWriter {
             StoreError::NotFound => WriteError::NotFound(format!("no event {event_id}")),
             other => other.into(),
         })?;
+        crate::metrics::committed(crate::metrics::WriteKind::Retraction, 1, started.elapsed());
         let caught_up = shared.projection.catch_up(&shared.store).await;
         shared.bus.wake();
         caught_up?;

@@ -283,6 +283,27 @@ impl Store {
         Ok(store)
     }
 
+    /// Connections of the pool: (open, idle, most allowed).
+    pub fn pool_use(&self) -> (u32, u32, u32) {
+        match self {
+            Store::Sqlite(pool) => (pool.size(), pool.num_idle() as u32, pool.options().get_max_connections()),
+            Store::Postgres(pool) => (pool.size(), pool.num_idle() as u32, pool.options().get_max_connections()),
+        }
+    }
+
+    /// When the oldest event with an id above `after` was recorded (`None`
+    /// when there is none): how long an instance whose projection stops at
+    /// `after` has been behind the database.
+    pub async fn first_recorded_after(&self, after: i64) -> Result<Option<Timestamp>, StoreError> {
+        let at: Option<Timestamp> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT recorded_at FROM events WHERE id > $1 ORDER BY id LIMIT 1")
+                .bind(after)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(at)
+    }
+
     /// Says which database this is, without secrets: for start-up logs.
     pub fn describe(&self) -> String {
         match self {

@@ -335,3 +335,16 @@ async fn claim_postgres(pool: &PgPool, limit: i64) -> Result<OutboxClaim, StoreE
     };
     Ok(OutboxClaim { entries: entries(rows)?, hold: Hold::Postgres(tx) })
 }
+
+impl Store {
+    /// When the oldest message still waiting for the broker was written
+    /// (`None` when none waits): how far the bus is behind.
+    pub async fn oldest_pending_outbox(&self) -> Result<Option<Timestamp>, StoreError> {
+        let at: Option<Timestamp> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1")
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(at)
+    }
+}
