@@ -74,6 +74,13 @@ def _planned(plan):
     return "{} {} {}".format(_release_title(plan["dist"], plan["release"]), verb, plan["state"])
 
 
+def _recorder(record):
+    """The person who recorded an event or a plan, as a list (empty for
+    services and imports)."""
+    person = _person(record["recorded_by"], record["source"])
+    return [person] if person else []
+
+
 def _person(recorded_by, source):
     """The person behind ``recorded_by``, or None for services.
 
@@ -137,8 +144,7 @@ class EventMessage(_ReleasetrackerMessage):
 
     @property
     def usernames(self):
-        person = _person(self.body["recorded_by"], self.body["source"])
-        return [person] if person else []
+        return _recorder(self.body)
 
 
 class RetractionMessage(_ReleasetrackerMessage):
@@ -212,8 +218,7 @@ class PlanMessage(_ReleasetrackerMessage):
 
     @property
     def usernames(self):
-        person = _person(self.body["recorded_by"], self.body["source"])
-        return [person] if person else []
+        return _recorder(self.body)
 
 
 class PlanOverdueMessage(PlanMessage):

@@ -163,16 +163,9 @@ pub async fn run_once(state: &AppState) -> Result<usize, String> {
 
 /// The periodic audit: a run now, then one every `interval`, until `stop`.
 pub async fn follow(state: AppState, interval: Duration, stop: CancellationToken) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = run_once(&state) => {}
-        }
-    }
+    crate::periodic::every(interval, stop, || async {
+        // A failure is logged by `run_once` and kept for the report.
+        let _ = run_once(&state).await;
+    })
+    .await;
 }

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod listen;
 pub mod log;
 pub mod metrics;
+pub mod periodic;
 pub mod projection;
 pub mod route_class;
 pub mod security_headers;

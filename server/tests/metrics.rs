@@ -148,6 +148,7 @@ async fn a_scrape_reads_every_documented_metric_and_counters_move() {
         .args(["--database", &db, "--log-level", "warn", "serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}"), "--poll-interval-ms", "100"])
         .args(["--write-rate-limit", "0", "--amqp-topic-prefix", "org.example.metrics"])
+        .args(["--overdue-check-interval", "300ms"])
         .env("AMQP_URL", proxy.url(&amqp))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -184,7 +185,7 @@ async fn a_scrape_reads_every_documented_metric_and_counters_move() {
     assert_eq!(status, 422);
 
     let after = wait_for(&python, metrics_port, "the writes", |s| {
-        value(s, "releasetracker_bus_messages_sent_total", &[]) >= 4.0
+        value(s, "releasetracker_bus_messages_sent_total", &[]) >= 5.0
             && value(s, "releasetracker_plans_overdue", &[]) == 1.0
     })
     .await;
@@ -204,12 +205,14 @@ async fn a_scrape_reads_every_documented_metric_and_counters_move() {
     assert_eq!(value(&after, "releasetracker_projection_events", &[]), 2.0);
     assert_eq!(value(&after, "releasetracker_projection_lag_events", &[]), 0.0);
     assert_eq!(value(&after, "releasetracker_ready", &[]), 1.0);
-    assert_eq!(moved("releasetracker_bus_messages_sent_total", &[]), 4.0, "2 events, a retraction, a plan");
+    assert_eq!(
+        moved("releasetracker_bus_messages_sent_total", &[]),
+        5.0,
+        "2 events, a retraction, a plan and (from the overdue check of serve) its plan.overdue, once"
+    );
     assert!(value(&after, "releasetracker_plans_overdue_oldest_seconds", &[]) > 86_400.0 * 365.0);
     assert!(value(&after, "process_resident_memory_bytes", &[]) > 1_000_000.0);
     assert!(value(&after, "releasetracker_db_pool_max_connections", &[]) >= 1.0);
-    // A plan.overdue message follows (the overdue check runs every minute;
-    // its first round is at start, before the plan existed).
 
     // A broker outage: messages wait, failures count, nothing is lost.
     proxy.cut().await;
@@ -233,7 +236,7 @@ async fn a_scrape_reads_every_documented_metric_and_counters_move() {
     })
     .await;
     assert_eq!(value(&back, "releasetracker_outbox_oldest_pending_age_seconds", &[]), 0.0);
-    assert!(value(&back, "releasetracker_bus_messages_sent_total", &[]) >= 5.0);
+    assert_eq!(value(&back, "releasetracker_bus_messages_sent_total", &[]), 6.0, "nothing lost, nothing twice");
 }
 
 /// Debian's promtool: on the PATH, or unpacked by `scripts/test` under

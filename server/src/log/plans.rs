@@ -131,16 +131,12 @@ pub async fn follow_overdue(
     interval: std::time::Duration,
     stop: tokio_util::sync::CancellationToken,
 ) {
-    let mut seen = OverdueAnnounced::default();
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
+    let seen = tokio::sync::Mutex::new(OverdueAnnounced::default());
+    crate::periodic::every(interval, stop, || async {
+        let mut seen = seen.lock().await;
         if let Err(e) = writer.announce_overdue(now(), grace, &mut seen).await {
             tracing::warn!(error = %with_cause(&e), "could not announce overdue plans; trying again later");
         }
-    }
+    })
+    .await;
 }
