@@ -18,6 +18,7 @@ pub mod listen;
 pub mod log;
 pub mod projection;
 pub mod route_class;
+pub mod schedule;
 pub mod security_headers;
 pub mod serve;
 pub mod settings;
