@@ -171,6 +171,42 @@ fn clip(text: &str) -> String {
     }
 }
 
+/// Checks the shape the parser needs, so that a broken file is refused
+/// with the line at fault (the parser's own errors count the lines of the
+/// unfolded text and name where the component began, not the bad line):
+/// every content line is `NAME[;PARAM=...]:VALUE`, and BEGIN/END nest.
+fn check_lines(lines: &[&str]) -> Result<(), String> {
+    let mut open: Vec<(String, usize)> = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let n = index + 1;
+        // Folded continuations and blank lines carry no name.
+        if line.starts_with([' ', '\t']) || line.trim().is_empty() {
+            continue;
+        }
+        let name_end = line.find([':', ';']).unwrap_or(line.len());
+        let name = &line[..name_end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !line.contains(':') {
+            return Err(format!("line {n}: not an iCalendar content line (NAME:VALUE): `{}`", clip(line)));
+        }
+        let value = line.split_once(':').map_or("", |(_, v)| v).trim().to_ascii_uppercase();
+        if name.eq_ignore_ascii_case("BEGIN") {
+            open.push((value, n));
+        } else if name.eq_ignore_ascii_case("END") {
+            match open.pop() {
+                Some((begun, _)) if begun == value => {}
+                Some((begun, at)) => {
+                    return Err(format!("line {n}: END:{value} inside BEGIN:{begun} (line {at})"));
+                }
+                None => return Err(format!("line {n}: END:{value} without BEGIN")),
+            }
+        }
+    }
+    match open.last() {
+        Some((begun, at)) => Err(format!("the file ends inside BEGIN:{begun} (line {at})")),
+        None => Ok(()),
+    }
+}
+
 /// Reads the VEVENTs of an iCalendar file (folded lines, DATE and DATE-TIME
 /// values, TZID and UTC). VEVENTs without SUMMARY come back with an empty
 /// one (reported as not mapped). Errors name the line.
@@ -184,6 +220,7 @@ pub fn parse_calendar(text: &str) -> Result<Vec<Milestone>, String> {
         }
         None => return Err("not an iCalendar file: it is empty".into()),
     }
+    check_lines(&lines)?;
     // Where each VEVENT begins, in file order, for the messages.
     let starts: Vec<usize> = lines
         .iter()
@@ -538,6 +575,16 @@ mod tests {
             ("", "not an iCalendar file: it is empty"),
             ("\nrelease,name\n44,x\n", "line 2: not an iCalendar file: expected BEGIN:VCALENDAR, found `release,name`"),
             ("BEGIN:VCALENDAR\nEND:VCALENDAR\n", "no VEVENT"),
+            (
+                "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nthis is not a property\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                "line 3: not an iCalendar content line (NAME:VALUE): `this is not a property`",
+            ),
+            (
+                "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nEND:VCALENDAR\n",
+                "line 4: END:VCALENDAR inside BEGIN:VEVENT (line 2)",
+            ),
+            ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\n", "the file ends inside BEGIN:VEVENT (line 2)"),
+            ("BEGIN:VCALENDAR\nEND:VEVENT\n", "line 2: END:VEVENT inside BEGIN:VCALENDAR (line 1)"),
             ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:X\nEND:VEVENT\nEND:VCALENDAR\n", "line 2: “X” has no DTSTART"),
             (
                 "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:X\nDTSTART:next tuesday\nEND:VEVENT\nEND:VCALENDAR\n",
