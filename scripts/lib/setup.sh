@@ -80,3 +80,9 @@ ensure_promtool() {
 ensure_distro_info() {
   [ -f /usr/lib/python3/dist-packages/distro_info.py ] || apt_install python3-distro-info
 }
+
+# AppStream's own validator (`appstreamcli validate`), which the AppStream
+# export's test runs over our metainfo files.
+ensure_appstream() {
+  command -v appstreamcli >/dev/null || apt_install appstream
+}

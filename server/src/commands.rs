@@ -237,3 +237,42 @@ pub async fn import_history(store: &Store, dist: &str, file: &Path) -> Result<()
     }
     Ok(())
 }
+
+/// Runs `import-schedule`: prints what was planned, moved and left, and
+/// every milestone that was not mapped (not an error).
+pub async fn import_schedule(
+    store: &Store,
+    dist: &str,
+    release: &str,
+    file: &Path,
+    mapping: Option<&Path>,
+) -> Result<(), String> {
+    let dist = app::model::Dist::parse(dist).map_err(|e| format!("invalid dist: {}", e.message))?;
+    let release = app::model::Release::parse(release).map_err(|e| format!("invalid release: {}", e.message))?;
+    let now = app::model::time::to_stored_precision(Utc::now());
+    let writer =
+        LogWriter::open(store.clone()).await.map_err(|e| format!("cannot read the log: {}", with_cause(&e)))?;
+    let summary = crate::schedule::import(&writer, &dist, &release, file, mapping, now).await?;
+    println!(
+        "{}: {} plan revisions for {dist} {release}: {} new, {} moved; {} unchanged; {} milestones not mapped.",
+        file.display(),
+        summary.written(),
+        summary.added.len(),
+        summary.moved.len(),
+        summary.unchanged,
+        summary.not_mapped.len()
+    );
+    for line in &summary.added {
+        println!("new: {line}");
+    }
+    for line in &summary.moved {
+        println!("moved: {line}");
+    }
+    for line in &summary.disagreements {
+        println!("disagreement: {line}");
+    }
+    for line in &summary.not_mapped {
+        println!("not mapped: {line}");
+    }
+    Ok(())
+}

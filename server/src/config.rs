@@ -83,6 +83,23 @@ pub enum Command {
         /// The CSV file, e.g. `data/fedora-releases.csv`.
         file: PathBuf,
     },
+    /// Turn a release's published schedule (an iCalendar file such as
+    /// Fedora's `f-44-key.ics`) into plans, one per milestone the mapping
+    /// names; prints what it did not map. Running it again records a new
+    /// revision only where a date moved. Never changes an event.
+    ImportSchedule {
+        /// The dist, e.g. `fedora` (something must be recorded or planned for it).
+        dist: String,
+        /// The release, e.g. `44`.
+        release: String,
+        /// The iCalendar file.
+        file: PathBuf,
+        /// Milestone names to transitions, one `[enter|leave] STATE =
+        /// PATTERN | PATTERN ...` per line (docs/operations.md); default:
+        /// Fedora's branching, beta, final release and end of life.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
 }
 
 /// Flags of `serve`.

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod periodic;
 pub mod projection;
 pub mod route_class;
+pub mod schedule;
 pub mod security_headers;
 pub mod serve;
 pub mod settings;

@@ -21,6 +21,9 @@ async fn main() -> std::process::ExitCode {
                     Command::Export => commands::export(&store).await,
                     Command::Import { file } => commands::import(&store, &file).await,
                     Command::ImportHistory { dist, file } => commands::import_history(&store, &dist, &file).await,
+                    Command::ImportSchedule { dist, release, file, mapping } => {
+                        commands::import_schedule(&store, &dist, &release, &file, mapping.as_deref()).await
+                    }
                     Command::Audit { bodhi_url, at } => server::audit::run(&store, &bodhi_url, at.as_deref()).await,
                     Command::Serve(_) => Ok(()),
                 };

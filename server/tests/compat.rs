@@ -282,6 +282,215 @@ async fn endoflife_date_matches_endoflife_date_on_postgres() {
     }
 }
 
+/// Fedora's real metainfo file (an old snapshot: Rawhide and F30–F36).
+fn reference_metainfo() -> Option<std::path::PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/reference/fedora-appstream-metadata/org.fedoraproject.fedora.metainfo.xml");
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "Fedora's metainfo file is missing");
+    eprintln!("SKIPPED: Fedora's metainfo file not found at {}", path.display());
+    None
+}
+
+/// What Python's `xml.etree` reads in a metainfo file (`parse_metainfo.py`).
+fn parse_metainfo(path: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parse_metainfo.py");
+    let out = std::process::Command::new("python3").arg(&script).arg(path).output().expect("run python3");
+    assert!(out.status.success(), "xml.etree refused {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("parser JSON")
+}
+
+/// `appstreamcli validate --no-net` on `path`, when AppStream's tool is
+/// installed (Debian's `appstream`; `scripts/test` installs it). Its
+/// output on failure.
+fn appstreamcli_validate(path: &Path) -> Option<Result<(), String>> {
+    match std::process::Command::new("appstreamcli").args(["validate", "--no-net", "--pedantic"]).arg(path).output() {
+        Ok(out) => Some(if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        }),
+        Err(_) => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "appstreamcli is required with CI=true");
+            eprintln!("SKIPPED: appstreamcli validation (install Debian's `appstream`)");
+            None
+        }
+    }
+}
+
+/// Fetches our metainfo at `query` into `dir` under Fedora's file name.
+async fn our_metainfo(app: &TestApp, query: &str, dir: &Path) -> std::path::PathBuf {
+    let r = app.get(&format!("/api/v1/compat/appstream/fedora.metainfo.xml{query}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers[axum::http::header::CONTENT_TYPE], "application/xml; charset=utf-8");
+    let path = dir.join("org.fedoraproject.fedora.metainfo.xml");
+    std::fs::write(&path, &r.bytes).unwrap();
+    path
+}
+
+/// The AppStream export over the real Fedora history against Fedora's own
+/// metainfo file: the same header, the same releases in the same order
+/// with the same types, and the same dates except where the reference
+/// wrote a schedule date that reality then missed (each such case is
+/// listed in `fedora-eol-planned-vs-actual.csv`: ours must be the actual
+/// day, theirs the planned one). Plans fill what is ahead; text is escaped;
+/// appstreamcli accepts the file.
+async fn appstream_matches_fedoras_metainfo(db: TestDb) {
+    let app = app_with_fedora(&db).await;
+    let Some(reference) = reference_metainfo() else { return };
+    let theirs = parse_metainfo(&reference);
+    let dir = tempfile::tempdir().unwrap();
+    // The snapshot: F36 out, F34 not yet at its end of life (2022-06-07).
+    let path = our_metainfo(&app, "?at=2022-05-20", dir.path()).await;
+    let ours = parse_metainfo(&path);
+    for key in ["tag", "type", "id", "name", "summary", "description", "homepage", "metadata_license", "developer_name"]
+    {
+        assert_eq!(ours[key], theirs[key], "{key}");
+    }
+    // The schedule-vs-actual cases documented beside the reference.
+    let known =
+        std::fs::read_to_string(reference.parent().unwrap().join("../fedora-eol-planned-vs-actual.csv")).unwrap();
+    let slipped = |release: &str, milestone: &str, theirs: &str, ours: &str| {
+        known.lines().any(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f.len() > 4
+                && (f[0], f[1], f[2], f[4]) == (release, milestone, theirs, ours)
+                && f[3].contains("fedora-appstream-metadata")
+        })
+    };
+    let releases = |v: &Value| v["releases"].as_array().unwrap().clone();
+    let (ours_r, theirs_r) = (releases(&ours), releases(&theirs));
+    let versions = |list: &[Value]| list.iter().map(|r| r["version"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let covered: Vec<String> = versions(&theirs_r);
+    // Ours lists every release back to Fedora Core 1. (42–44 have plans
+    // already, their announced EOLs, but nothing dates them in 2022.)
+    assert_eq!(
+        versions(&ours_r),
+        ["Rawhide".to_owned()].into_iter().chain((1..=36).rev().map(|n| n.to_string())).collect::<Vec<_>>()
+    );
+    // The releases both cover, in the same order (newest first, Rawhide on top).
+    let ours_r: Vec<Value> =
+        ours_r.into_iter().filter(|r| covered.iter().any(|v| r["version"] == v.as_str())).collect();
+    assert_eq!(versions(&ours_r), covered);
+    let (mut same, mut explained) = (0, 0);
+    for (o, t) in ours_r.iter().zip(&theirs_r) {
+        let v = t["version"].as_str().unwrap();
+        assert_eq!(o["type"], t["type"], "type of {v}");
+        if v == "Rawhide" {
+            // Fedora writes `date=""`, which appstreamcli refuses; ours is
+            // the day Rawhide began in the log.
+            assert_eq!((t["date"].as_str(), t["date_eol"].as_str()), (Some(""), Some("")));
+            assert_eq!((o["date"].as_str(), &o["date_eol"]), (Some("2003-01-01"), &Value::Null));
+            assert_eq!(o["description"], t["description"], "Rawhide's description");
+            continue;
+        }
+        for (attr, milestone) in [("date", "ga"), ("date_eol", "eol")] {
+            let (their, our) = (t[attr].as_str().unwrap_or_default(), o[attr].as_str().unwrap_or_default());
+            if their == our {
+                same += 1;
+            } else {
+                assert!(
+                    slipped(v, milestone, their, our),
+                    "F{v} {attr}: ours {our:?}, theirs {their:?}, not a known slip"
+                );
+                explained += 1;
+            }
+        }
+    }
+    // F30–F35 release dates and the empty EOLs of F34–F36 agree; F36's
+    // release date and the EOLs of F30–F33 are the schedule's in their file.
+    assert_eq!((same, explained), (6 + 3, 1 + 4));
+    let f = |v: &str| ours_r.iter().find(|r| r["version"] == v).unwrap().clone();
+    assert_eq!((f("36")["date"].as_str(), f("33")["date_eol"].as_str()), (Some("2022-05-10"), Some("2021-11-30")));
+    if let Some(valid) = appstreamcli_validate(&path) {
+        valid.unwrap_or_else(|e| panic!("appstreamcli refuses our file: {e}"));
+    }
+
+    // Later: the announced EOLs are plans and fill date_eol; a planned
+    // release is in development with its planned date.
+    let token = app.token("releng").await;
+    let plan = serde_json::json!({"dist": "fedora", "release": "45", "state": "stable", "reached": true,
+                                  "at": "2027-04-20T00:00:00Z"});
+    assert_eq!(app.post_json("/api/v1/plans", Some(&token), &plan.to_string()).await.status, StatusCode::CREATED);
+    // Header texts from dist properties, escaped.
+    let props = serde_json::json!({"appstream-developer-name": "Fedora <Project> & \"friends\""});
+    let r = app.put_json("/api/v1/dists/fedora/properties", Some(&token), &props.to_string()).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let path = our_metainfo(&app, "?at=2026-11-30", dir.path()).await;
+    let ours = parse_metainfo(&path);
+    let rows: Vec<(String, String, Value, Value)> = ours["releases"].as_array().unwrap()[..5]
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_str().unwrap().into(),
+                r["type"].as_str().unwrap().into(),
+                r["date"].clone(),
+                r["date_eol"].clone(),
+            )
+        })
+        .collect();
+    let row = |v: &str, t: &str, d: Option<&str>, e: Option<&str>| {
+        (v.to_owned(), t.to_owned(), serde_json::json!(d), serde_json::json!(e))
+    };
+    assert_eq!(
+        rows,
+        [
+            row("Rawhide", "development", Some("2003-01-01"), None),
+            row("45", "development", Some("2027-04-20"), None),
+            row("44", "stable", Some("2026-04-28"), Some("2027-06-02")),
+            row("43", "stable", Some("2025-10-28"), Some("2026-12-09")),
+            row("42", "stable", Some("2025-04-15"), Some("2026-05-27")),
+        ]
+    );
+    if let Some(valid) = appstreamcli_validate(&path) {
+        valid.unwrap_or_else(|e| panic!("appstreamcli refuses our file: {e}"));
+    }
+    // The property takes effect when it is recorded: now.
+    assert_eq!(ours["developer_name"], "The Fedora Project");
+    let path = our_metainfo(&app, "", dir.path()).await;
+    let ours = parse_metainfo(&path);
+    assert_eq!(ours["developer_name"], "Fedora <Project> & \"friends\"");
+    let raw = std::fs::read_to_string(&path).unwrap();
+    assert!(raw.contains("<developer_name>Fedora &lt;Project&gt; &amp; &quot;friends&quot;</developer_name>"), "{raw}");
+    if let Some(valid) = appstreamcli_validate(&path) {
+        valid.unwrap_or_else(|e| panic!("appstreamcli refuses our file: {e}"));
+    }
+
+    // Errors in the API's JSON shape; conditional GET.
+    let r = app.get("/api/v1/compat/appstream/nothing.metainfo.xml").await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "not_found".to_owned()));
+    let r = app.get("/api/v1/compat/appstream/fedora.xml").await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "not_found".to_owned()));
+    let r = app.get("/api/v1/compat/appstream/fedora.metainfo.xml?at=soon").await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input".to_owned()));
+    let r = app.get("/api/v1/compat/appstream/fedora.metainfo.xml").await;
+    let etag = r.headers[axum::http::header::ETAG].clone();
+    let again = app
+        .send(
+            axum::http::Request::get("/api/v1/compat/appstream/fedora.metainfo.xml")
+                .header(axum::http::header::IF_NONE_MATCH, etag)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn appstream_matches_fedoras_metainfo_on_sqlite() {
+    appstream_matches_fedoras_metainfo(sqlite_db()).await;
+}
+
+#[tokio::test]
+async fn appstream_matches_fedoras_metainfo_on_postgres() {
+    match postgres_db().await {
+        Some(db) => appstream_matches_fedoras_metainfo(db).await,
+        None => eprintln!("SKIPPED appstream_matches_fedoras_metainfo_on_postgres: no PostgreSQL"),
+    }
+}
+
 /// Serves Bodhi captures on loopback: `/releases/?page=N` answers the N-th
 /// file. Returns the base URL.
 async fn fake_bodhi(pages: &'static [&'static str]) -> url::Url {

@@ -144,7 +144,7 @@ impl Classified {
 
 /// Whether a release id is a version number (`"41"`, `"10.1"`): only those
 /// have Bodhi and pkgdb counterparts (ELN and named streams do not).
-fn is_numeric(release: &Release) -> bool {
+pub fn is_numeric(release: &Release) -> bool {
     let text = release.as_str();
     !text.is_empty() && text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -2,7 +2,8 @@
 //! a dist's release cycles in the shape of endoflife.date's API v1
 //! product answer, so tools written for endoflife.date can point at the
 //! tracker. Dates come from what happened where known and from plans
-//! otherwise (an EOL that is still ahead is a plan). Pure.
+//! otherwise (an EOL that is still ahead is a plan). [`cycles`], the dates
+//! themselves, also feeds the AppStream export (`appstream.rs`). Pure.
 
 use serde::Serialize;
 
@@ -10,6 +11,7 @@ use super::compat::CompatMapping;
 use super::name::{Dist, Release, State};
 use super::order::natural_cmp;
 use super::plans::{self, PlanQuery, PlanStatus};
+use super::properties::PropertySet;
 use super::time::Timestamp;
 use super::EventLog;
 
@@ -79,7 +81,8 @@ pub struct EndOfLifeLatest {
     pub link: Option<String>,
 }
 
-fn day(t: &Timestamp) -> String {
+/// A timestamp's day, `YYYY-MM-DD` (UTC), as both exports write dates.
+pub fn day(t: &Timestamp) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
@@ -112,9 +115,26 @@ fn first_entry(
     (planned, false)
 }
 
-/// The endoflife.date answer for `dist` at `now`; `None` when the dist has
+/// A release cycle's key dates at an instant: what the exports that carry
+/// the future (endoflife.date's shape, AppStream's metainfo) are made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cycle {
+    /// The release.
+    pub release: Release,
+    /// When it first entered a stable state (as the mapping says), actually;
+    /// else the earliest open plan to do so.
+    pub released: Option<Timestamp>,
+    /// When it first entered an end-of-life state, actually; else the
+    /// earliest open plan to do so.
+    pub eol: Option<Timestamp>,
+    /// The release's properties at the instant.
+    pub properties: PropertySet,
+}
+
+/// The cycles of `dist` at `now`, newest release first (natural order):
+/// every release with an event by then or a plan; `None` when the dist has
 /// neither events nor plans.
-pub fn endoflife_date(log: &EventLog, dist: &Dist, mapping: &CompatMapping, now: Timestamp) -> Option<EndOfLifeAnswer> {
+pub fn cycles(log: &EventLog, dist: &Dist, mapping: &CompatMapping, now: Timestamp) -> Option<Vec<Cycle>> {
     let mut releases: Vec<Release> = log.detailed(dist, now).map(|d| d.into_keys().collect()).unwrap_or_default();
     for key in log.plans().keys().filter(|k| &k.dist == dist) {
         if !releases.contains(&key.release) {
@@ -125,12 +145,25 @@ pub fn endoflife_date(log: &EventLog, dist: &Dist, mapping: &CompatMapping, now:
         return None;
     }
     releases.sort_by(|a, b| natural_cmp(b.as_str(), a.as_str()));
-    let out = releases
+    Some(
+        releases
+            .into_iter()
+            .map(|release| {
+                let properties = log.properties().set_at(dist, Some(&release), now);
+                let (released, _) = first_entry(log, dist, &release, &mapping.stable, now);
+                let (eol, _) = first_entry(log, dist, &release, &mapping.eol, now);
+                Cycle { release, released, eol, properties }
+            })
+            .collect(),
+    )
+}
+
+/// The endoflife.date answer for `dist` at `now`; `None` when the dist has
+/// neither events nor plans.
+pub fn endoflife_date(log: &EventLog, dist: &Dist, mapping: &CompatMapping, now: Timestamp) -> Option<EndOfLifeAnswer> {
+    let out = cycles(log, dist, mapping, now)?
         .into_iter()
-        .map(|release| {
-            let properties = log.properties().set_at(dist, Some(&release), now);
-            let (released, _) = first_entry(log, dist, &release, &mapping.stable, now);
-            let (eol, _) = first_entry(log, dist, &release, &mapping.eol, now);
+        .map(|Cycle { release, released, eol, properties }| {
             let is_eol = eol.is_some_and(|t| t <= now);
             let codename = properties.get("codename").cloned();
             let is_lts =

@@ -31,6 +31,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/compat/pkgdb-collections", "Fedora and EPEL releases in the shape of pkgdb's collections (GNOME Software); ?at="),
     ("GET", "/api/v1/compat/endoflife-date/{dist}", "the dist's release cycles in endoflife.date's API v1 shape (actual dates, plans for what is ahead); ?at="),
     ("GET", "/api/v1/compat/distro-info/{dist}.csv", "the dist in Debian's distro-info-data CSV format; ?at="),
+    ("GET", "/api/v1/compat/appstream/{dist}.metainfo.xml", "the dist as an AppStream operating-system component, releases with date and date_eol (GNOME Software); ?at="),
     ("GET", "/feed.atom", "Atom feed of events and retractions for feed readers; dist, release, state, since, until, limit"),
     ("GET", "/dists/{dist}/feed.atom", "the Atom feed of one dist"),
     ("GET", "/calendar.ics", "iCalendar of every event for calendar applications (retracted ones cancelled); dist, release, state, since, until"),

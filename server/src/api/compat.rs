@@ -2,17 +2,28 @@
 //! the projection: `fedora-aliases` (what packit's `fedora-distro-aliases`
 //! derives from Bodhi) and `pkgdb-collections` (the collections list GNOME
 //! Software reads) and `endoflife-date` (endoflife.date's API shape, with
-//! plans for what is still ahead). The mapping itself is pure and lives in
-//! `app::model::compat`; here are its flags and the HTTP handlers.
+//! plans for what is still ahead), and the AppStream metainfo (GNOME
+//! Software's upgrade and end-of-life notices). The mappings themselves are
+//! pure and live in `app::model::{compat, endoflife, appstream}`; here are
+//! the flags, the HTTP handlers and the XML writing.
+//!
+//! The AppStream file is published as
+//! `/api/v1/compat/appstream/{dist}.metainfo.xml`, but axum's router takes
+//! a parameter only as a whole path segment, so it is served at `{file}`
+//! with the suffix stripped here, and [`describe_as_published`] moves its
+//! description to the published path (as for the distro-info CSV).
 
+use app::model::appstream::{metainfo, Metainfo};
 use app::model::compat::{fedora_aliases, pkgdb_collections, CompatMapping, FedoraAliases, PkgdbCollections};
 use app::model::endoflife::{endoflife_date, EndOfLifeAnswer};
 use app::model::{Dist, State};
 use axum::extract::{Path, State as AxumState};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
 
-use super::cache::json_response;
+use super::cache::{etag_of, json_response, matches};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use super::openapi::answers;
@@ -154,6 +165,129 @@ pub async fn endoflife_date_export(
     json_response(&headers, &answer)
 }
 
+/// Where the router serves the AppStream export (`{file}` is
+/// `{dist}.metainfo.xml`).
+const APPSTREAM_SERVED: &str = "/api/v1/compat/appstream/{file}";
+/// Where the AppStream export is published and described.
+pub const APPSTREAM_PUBLISHED: &str = "/api/v1/compat/appstream/{dist}.metainfo.xml";
+/// The file name's ending.
+const METAINFO_SUFFIX: &str = ".metainfo.xml";
+
+/// Moves the AppStream export's description from the path the router
+/// serves to the published one, keeping the order of the paths.
+pub fn describe_as_published(doc: &mut utoipa::openapi::OpenApi) {
+    doc.paths.paths = std::mem::take(&mut doc.paths.paths)
+        .into_iter()
+        .map(
+            |(path, item)| if path == APPSTREAM_SERVED { (APPSTREAM_PUBLISHED.to_owned(), item) } else { (path, item) },
+        )
+        .collect();
+}
+
+/// Writes `m` as a metainfo file, in the layout of Fedora's own (two-space
+/// indent, one `<release>` per release). Every text and attribute goes
+/// through quick-xml's escaping.
+pub fn metainfo_xml(m: &Metainfo) -> std::io::Result<Vec<u8>> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let paragraph = |w: &mut Writer<Vec<u8>>, text: &str| -> std::io::Result<()> {
+        w.create_element("description")
+            .write_inner_content(|w| w.create_element("p").write_text_content(BytesText::new(text)).map(|_| ()))?;
+        Ok(())
+    };
+    w.create_element("component").with_attribute(("type", "operating-system")).write_inner_content(|w| {
+        w.create_element("id").write_text_content(BytesText::new(&m.id))?;
+        w.create_element("name").write_text_content(BytesText::new(&m.name))?;
+        w.create_element("summary").write_text_content(BytesText::new(&m.summary))?;
+        if let Some(text) = &m.description {
+            paragraph(w, text)?;
+        }
+        if let Some(url) = &m.homepage {
+            w.create_element("url").with_attribute(("type", "homepage")).write_text_content(BytesText::new(url))?;
+        }
+        w.create_element("metadata_license").write_text_content(BytesText::new(&m.metadata_license))?;
+        if let Some(name) = &m.developer_name {
+            w.create_element("developer_name").write_text_content(BytesText::new(name))?;
+        }
+        w.create_element("releases").write_inner_content(|w| {
+            for r in &m.releases {
+                let mut release = w
+                    .create_element("release")
+                    .with_attribute(("version", r.version.as_str()))
+                    .with_attribute(("type", r.kind.as_str()))
+                    .with_attribute(("date", r.date.as_str()));
+                if let Some(date) = &r.date_eol {
+                    release = release.with_attribute(("date_eol", date.as_str()));
+                }
+                match &r.description {
+                    Some(text) => release.write_inner_content(|w| paragraph(w, text))?,
+                    None => release.write_empty()?,
+                };
+            }
+            Ok(())
+        })?;
+        Ok(())
+    })?;
+    let mut out = w.into_inner();
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `GET /api/v1/compat/appstream/{dist}.metainfo.xml`: the dist as an
+/// AppStream `operating-system` component, the file GNOME Software reads
+/// for upgrade and end-of-life notices.
+#[utoipa::path(
+    get,
+    path = "/compat/appstream/{file}",
+    tag = "compat",
+    operation_id = "appstream_metainfo",
+    params(
+        ("dist" = String, Path, description = "The dist, e.g. `fedora` (the URL ends in `fedora.metainfo.xml`)", example = "fedora"),
+        AtParam,
+    ),
+    responses(
+        (status = 200, description = "An AppStream `<component type=\"operating-system\">`: `id`, `name`, `summary`, `description`, `url`, `metadata_license`, `developer_name` (Fedora's values for the Fedora dist; `appstream-*` dist properties override them), and `<releases>` newest first (Rawhide, then by version), each `<release version type date date_eol>`: `type` `stable` once it entered a stable state, else `development`; `date` the release date and `date_eol` the end of life, actual where known, planned otherwise (`date_eol` left out when unknown); Rawhide and a release in development whose release is not planned are dated by the day they first entered a state, and a release with no date at all is left out. Only releases named by a version, and Rawhide (release `0`)",
+            content_type = "application/xml", body = String,
+            example = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<component type=\"operating-system\">\n  <id>org.fedoraproject.fedora</id>\n  ...\n  <releases>\n    <release version=\"43\" type=\"stable\" date=\"2025-10-28\" date_eol=\"2026-12-09\"/>\n  </releases>\n</component>\n"),
+        (status = 304, description = answers::NOT_MODIFIED),
+        (status = 404, description = "The dist has neither events nor plans, or the name does not end in `.metainfo.xml`", body = ErrorBody),
+        (status = 422, description = "`at` or the dist is unreadable, or an unknown parameter", body = ErrorBody),
+    )
+)]
+pub async fn appstream_metainfo(
+    AxumState(state): AxumState<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    ApiQuery(params): ApiQuery<AtParam>,
+) -> Result<Response, ApiError> {
+    let Some(name) = file.strip_suffix(METAINFO_SUFFIX) else {
+        return Err(ApiError::NotFound("the export is at /api/v1/compat/appstream/{dist}.metainfo.xml".into()));
+    };
+    let dist = Dist::parse(name)?;
+    let at = params.instant()?;
+    let component = metainfo(&state.projection.read(), &dist, &state.compat, at)
+        .ok_or_else(|| ApiError::NotFound(format!("no events or plans for dist `{dist}`")))?;
+    let body = metainfo_xml(&component).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let etag = etag_of(&body);
+    let cache = HeaderValue::from_static("public, no-cache");
+    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    if matches(&headers, &etag) {
+        return Ok(
+            (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)]).into_response()
+        );
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8")),
+            (header::ETAG, etag_value),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -170,6 +304,71 @@ mod tests {
     fn flag_defaults_are_the_core_defaults() {
         let flags = Flags::try_parse_from(["x"]).unwrap();
         assert_eq!(flags.compat.mapping().unwrap(), CompatMapping::default());
+    }
+
+    #[test]
+    fn metainfo_text_is_escaped_and_unknown_eols_left_out() {
+        use app::model::appstream::{MetainfoRelease, ReleaseType};
+        let m = Metainfo {
+            id: "org.example.<os>".into(),
+            name: "A & B".into(),
+            summary: "\"quoted\" </summary><x>".into(),
+            description: Some("<script>alert(1)</script>".into()),
+            homepage: None,
+            metadata_license: "MIT".into(),
+            developer_name: None,
+            releases: vec![
+                MetainfoRelease {
+                    version: "1\"/><evil a=\"".into(),
+                    kind: ReleaseType::Stable,
+                    date: "2025-01-01".into(),
+                    date_eol: None,
+                    description: Some("Q&A".into()),
+                },
+                MetainfoRelease {
+                    version: "Rawhide".into(),
+                    kind: ReleaseType::Development,
+                    date: "2003-01-01".into(),
+                    date_eol: None,
+                    description: None,
+                },
+            ],
+        };
+        let xml = String::from_utf8(metainfo_xml(&m).unwrap()).unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<component type=\"operating-system\">"));
+        assert!(xml.contains("<id>org.example.&lt;os&gt;</id>"), "{xml}");
+        assert!(xml.contains("<name>A &amp; B</name>"), "{xml}");
+        assert!(!xml.contains("<script>") && !xml.contains("<evil") && !xml.contains("<x>"), "{xml}");
+        assert!(xml.contains("version=\"1&quot;/&gt;&lt;evil a=&quot;\""), "{xml}");
+        assert!(xml.contains("<p>Q&amp;A</p>"), "{xml}");
+        assert!(xml.contains("<release version=\"Rawhide\" type=\"development\" date=\"2003-01-01\"/>"), "{xml}");
+        assert!(!xml.contains("date_eol"), "{xml}");
+        // It reads back: the texts and attributes are the originals.
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        let (mut text, mut versions) = (String::new(), Vec::new());
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Text(t) => text.push_str(&t.decode().unwrap()),
+                // quick-xml hands entity references over apart from the text.
+                Event::GeneralRef(r) => {
+                    text.push_str(&quick_xml::escape::unescape(&format!("&{};", r.decode().unwrap())).unwrap())
+                }
+                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"release" => {
+                    let version = e.try_get_attribute("version").unwrap().unwrap();
+                    versions.push(
+                        version
+                            .decoded_and_normalized_value(quick_xml::XmlVersion::Explicit1_0, reader.decoder())
+                            .unwrap()
+                            .into_owned(),
+                    );
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert!(text.contains("\"quoted\" </summary><x>"), "{text}");
+        assert!(text.contains("<script>alert(1)</script>"), "{text}");
+        assert_eq!(versions, ["1\"/><evil a=\"", "Rawhide"]);
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(compat::fedora_aliases_export))
         .routes(routes!(compat::pkgdb_collections_export))
         .routes(routes!(compat::endoflife_date_export))
+        // Served at `{file}`, described at `{dist}.metainfo.xml` (see `compat`).
+        .routes(routes!(compat::appstream_metainfo))
         // Served at `{file}`, described at `{dist}.csv` (see `properties`).
         .routes(routes!(properties::distro_info_csv))
         .routes(routes!(openapi::openapi_json))
@@ -80,6 +82,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // The Atom feeds and the calendar: not JSON, but described too.
         .merge(crate::feed::routes());
     properties::describe_as_published(api.get_openapi_mut());
+    compat::describe_as_published(api.get_openapi_mut());
     openapi::describe_rules(api.get_openapi_mut());
     openapi::describe_limits(api.get_openapi_mut());
     api
