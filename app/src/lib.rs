@@ -6,6 +6,10 @@
 //! `calendar`, `edit`, `account`, `status`) → `ui`, `server_data`,
 //! `links`, `error` → `model`.
 
+// The release page's view type nests deeper than the default limit when
+// the size-optimised wasm build (`wasm-release`) lays out its hydration.
+#![recursion_limit = "256"]
+
 pub mod model;
 
 pub mod error;

@@ -118,6 +118,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let metrics_server = metrics.map(|(listener, handle)| {
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!("metrics on http://{addr}/metrics");
+        tokio::spawn(crate::metrics::upkeep(handle.clone(), stop.clone()));
         let app = crate::metrics::router(state.clone(), handle);
         let stop = stop.clone();
         tokio::spawn(async move {
