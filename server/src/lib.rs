@@ -166,8 +166,13 @@ pub fn router(state: AppState) -> Router {
     let headers = security_headers::SecurityHeaders { https: state.auth.public_url.scheme() == "https" };
     // Outside every limit: their refusals carry the headers too.
     let router = router.layer(middleware::from_fn_with_state(headers, security_headers::add));
-    // Outside every limit too, so that refusals are counted; only when
-    // metrics are on, so that they cost nothing otherwise.
-    let router = if metrics::enabled() { router.layer(middleware::from_fn(metrics::track)) } else { router };
-    router.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()).with_state(state)
+    let router = router.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()).with_state(state);
+    // Around everything, limits and compression included, so that refusals
+    // are counted; once for the whole router (`Router::layer` would wrap
+    // every route); only when metrics are on, so they cost nothing otherwise.
+    if metrics::enabled() {
+        Router::new().fallback_service(router).layer(middleware::from_fn(metrics::track))
+    } else {
+        router
+    }
 }

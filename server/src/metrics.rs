@@ -122,7 +122,7 @@ fn describe() {
     describe_histogram!(
         "releasetracker_http_request_duration_seconds",
         Unit::Seconds,
-        "Time to answer an HTTP request (before compression), by route class"
+        "Time to answer an HTTP request (compression included), by route class"
     );
     describe_counter!(
         "releasetracker_writes_committed_total",
