@@ -209,7 +209,7 @@ pub fn lifecycle_rows(
     now: Timestamp,
     grace: Duration,
 ) -> Vec<LifecycleRow> {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
     let clip = |a: Timestamp, b: Timestamp, planned: bool, open: bool| {
         (a < to && b > from && a < b).then(|| Span { from: a.max(from), to: b.min(to), planned, open: open || b > to })
     };
@@ -226,7 +226,9 @@ pub fn lifecycle_rows(
         // Per state: its stretches, and when it was first entered (or planned).
         type Lanes = BTreeMap<State, (Vec<Span>, Option<Timestamp>)>;
         let mut releases: BTreeMap<Release, Lanes> = BTreeMap::new();
-        let mut inside: BTreeMap<(Release, State), bool> = BTreeMap::new();
+        // Lookups only: hashing a name is cheaper than comparing release
+        // names in natural order, which a BTreeMap does at every level.
+        let mut inside: HashMap<(Release, State), bool> = HashMap::new();
         for (release, states) in log.detailed(&d, now).unwrap_or_default() {
             for (state, detail) in states {
                 let spans: Vec<Span> = detail
@@ -240,8 +242,8 @@ pub fn lifecycle_rows(
             }
         }
         let query = PlanQuery { dist: Some(d.clone()), ..PlanQuery::default() };
-        let mut enter: BTreeMap<(Release, State), Timestamp> = BTreeMap::new();
-        let mut leave: BTreeMap<(Release, State), Timestamp> = BTreeMap::new();
+        let mut enter: HashMap<(Release, State), Timestamp> = HashMap::new();
+        let mut leave: HashMap<(Release, State), Timestamp> = HashMap::new();
         for v in plans::list(log, &query, now, grace) {
             if !matches!(v.status, PlanStatus::Upcoming | PlanStatus::Overdue) {
                 continue;
@@ -253,7 +255,7 @@ pub fn lifecycle_rows(
                 leave.insert(key, v.plan.at)
             };
         }
-        let keys: std::collections::BTreeSet<(Release, State)> = enter.keys().chain(leave.keys()).cloned().collect();
+        let keys: std::collections::HashSet<(Release, State)> = enter.keys().chain(leave.keys()).cloned().collect();
         for key in keys {
             let is_in = inside.get(&key).copied().unwrap_or(false);
             let end = leave.get(&key).copied();

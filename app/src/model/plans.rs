@@ -276,6 +276,17 @@ pub struct PlanView {
     pub revisions: u32,
 }
 
+/// A key's revisions as far as its status needs them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revisions {
+    /// The first revision's date.
+    pub first_at: Timestamp,
+    /// The current revision, as the API shows it.
+    pub current: PlanRecord,
+    /// How many revisions there are.
+    pub count: u32,
+}
+
 /// A plan that is not in id order, or names no key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("plan {0} is out of order (after {1})")]
@@ -329,6 +340,35 @@ impl PlanLog {
             previous = Some(p.at);
         }
         out
+    }
+
+    /// What [`evaluate`] needs of `key`'s revisions, without building
+    /// them all: see [`Revisions`].
+    pub fn revisions(&self, key: &TransitionKey) -> Option<Revisions> {
+        self.by_key.get(key).and_then(|indices| self.revisions_of(indices))
+    }
+
+    fn revisions_of(&self, indices: &[usize]) -> Option<Revisions> {
+        let n = indices.len();
+        let first_at = self.plans[*indices.first()?].at;
+        let previous_at = n.checked_sub(2).map(|i| self.plans[indices[i]].at);
+        Some(Revisions {
+            first_at,
+            current: record(&self.plans[indices[n - 1]], n as u32, previous_at),
+            count: n as u32,
+        })
+    }
+
+    /// Every key that `keep` selects with what [`evaluate`] needs of its
+    /// revisions, in key order; one pass, no lookups.
+    pub fn all_revisions(
+        &self,
+        keep: impl Fn(&TransitionKey) -> bool,
+    ) -> impl Iterator<Item = (&TransitionKey, Revisions)> {
+        self.by_key
+            .iter()
+            .filter(move |(key, _)| keep(key))
+            .filter_map(|(key, indices)| Some((key, self.revisions_of(indices)?)))
     }
 
     /// The revision with this id, as the API shows it.
@@ -395,10 +435,18 @@ fn days_between(from: Timestamp, to: Timestamp) -> f64 {
 /// How `key` stands at `now`, with `grace` before an unmet plan is
 /// overdue; `None` when it has no plan.
 pub fn evaluate(log: &EventLog, key: &TransitionKey, now: Timestamp, grace: chrono::Duration) -> Option<PlanView> {
-    let plans = log.plans();
-    let history = plans.history(key);
-    let first_at = history.first()?.at;
-    let current = history.last()?.clone();
+    Some(evaluate_revisions(log, key, log.plans().revisions(key)?, now, grace))
+}
+
+/// [`evaluate`] with the key's revisions at hand.
+fn evaluate_revisions(
+    log: &EventLog,
+    key: &TransitionKey,
+    revisions: Revisions,
+    now: Timestamp,
+    grace: chrono::Duration,
+) -> PlanView {
+    let Revisions { first_at, current, count } = revisions;
     let met = meeting_event(log, key, now);
     let status = match met {
         Some(_) => PlanStatus::Met,
@@ -407,15 +455,15 @@ pub fn evaluate(log: &EventLog, key: &TransitionKey, now: Timestamp, grace: chro
         None => PlanStatus::Upcoming,
     };
     let slip_days = days_between(first_at, met.map_or(current.at, |(at, _)| at));
-    Some(PlanView {
+    PlanView {
         status,
         actual: met.map(|(at, _)| at),
         event_id: met.map(|(_, id)| id),
         slip_days,
         first_at,
-        revisions: history.len() as u32,
+        revisions: count,
         plan: current,
-    })
+    }
 }
 
 /// Which plans `GET /api/v1/plans` lists.
@@ -440,11 +488,12 @@ pub struct PlanQuery {
 pub fn list(log: &EventLog, query: &PlanQuery, now: Timestamp, grace: chrono::Duration) -> Vec<PlanView> {
     let mut out: Vec<PlanView> = log
         .plans()
-        .keys()
-        .filter(|k| query.dist.as_ref().is_none_or(|d| &k.dist == d))
-        .filter(|k| query.release.as_ref().is_none_or(|r| &k.release == r))
-        .filter(|k| query.state.as_ref().is_none_or(|s| &k.state == s))
-        .filter_map(|k| evaluate(log, k, now, grace))
+        .all_revisions(|k| {
+            query.dist.as_ref().is_none_or(|d| &k.dist == d)
+                && query.release.as_ref().is_none_or(|r| &k.release == r)
+                && query.state.as_ref().is_none_or(|s| &k.state == s)
+        })
+        .map(|(k, revisions)| evaluate_revisions(log, k, revisions, now, grace))
         .filter(|v| query.status.is_none_or(|s| v.status == s))
         .filter(|v| query.since.is_none_or(|t| v.plan.at >= t))
         .filter(|v| query.until.is_none_or(|t| v.plan.at <= t))

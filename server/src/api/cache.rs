@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use app::model::Timestamp;
+
 use super::error::ApiError;
 
 /// Whether an `If-None-Match` header matches `etag` (weak comparison, as
@@ -73,23 +75,37 @@ pub fn json_response<T: Serialize>(request: &HeaderMap, value: &T) -> Result<Res
     Ok(Encoded::of(value)?.respond(request))
 }
 
-/// Encoded answers for "now", each valid for one version of the log. Keys
-/// name a view of a dist that exists, so the cache is bounded by the log.
+/// Encoded answers for "now", each valid for one version of the log and,
+/// for answers that also depend on the clock (plan statuses), up to an
+/// instant. Keys name a view of a dist that exists, so the cache is
+/// bounded by the log.
 #[derive(Debug, Default)]
 pub struct ViewCache {
-    entries: RwLock<HashMap<String, (u64, Encoded)>>,
+    entries: RwLock<HashMap<String, CacheEntry>>,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    version: u64,
+    until: Option<Timestamp>,
+    encoded: Encoded,
 }
 
 impl ViewCache {
-    /// The cached answer for `key` if it was made at `version`.
-    pub fn get(&self, key: &str, version: u64) -> Option<Encoded> {
+    /// The cached answer for `key` if it was made at `version` and is still
+    /// true at `now`.
+    pub fn get(&self, key: &str, version: u64, now: Timestamp) -> Option<Encoded> {
         let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.get(key).filter(|(v, _)| *v == version).map(|(_, e)| e.clone())
+        entries
+            .get(key)
+            .filter(|e| e.version == version && e.until.is_none_or(|until| now <= until))
+            .map(|e| e.encoded.clone())
     }
 
-    /// Remembers the answer for `key` at `version`.
-    pub fn put(&self, key: String, version: u64, encoded: Encoded) {
+    /// Remembers the answer for `key` at `version`, true until `until`
+    /// (inclusive; `None`: as long as the version).
+    pub fn put(&self, key: String, version: u64, until: Option<Timestamp>, encoded: Encoded) {
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.insert(key, (version, encoded));
+        entries.insert(key, CacheEntry { version, until, encoded });
     }
 }

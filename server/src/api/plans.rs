@@ -11,7 +11,7 @@ use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::cache::json_response;
+use super::cache::{json_response, Encoded};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use super::openapi::answers;
@@ -157,6 +157,30 @@ pub async fn schedule(
     Path(dist): Path<String>,
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
-    let schedule = plans::schedule(&state.projection.read(), &dist, Utc::now(), state.plan_grace);
-    json_response(&headers, &schedule)
+    let now = Utc::now();
+    let log = state.projection.read();
+    // Statuses depend on the clock: an answer holds while the log is the
+    // same, no event lies ahead (its meeting a plan would need the clock
+    // to pass it) and no upcoming plan has turned overdue. Only dists the
+    // log knows are kept, so the cache stays bounded.
+    let cacheable = log.max_at().is_none_or(|latest| latest <= now)
+        && (log.has_dist(&dist) || log.plans().keys().any(|k| k.dist == dist));
+    let key = format!("{dist}\nschedule");
+    if cacheable {
+        if let Some(hit) = state.views.get(&key, log.version(), now) {
+            return Ok(hit.respond(&headers));
+        }
+    }
+    let schedule = plans::schedule(&log, &dist, now, state.plan_grace);
+    let encoded = Encoded::of(&schedule)?;
+    if cacheable {
+        let until = schedule
+            .iter()
+            .flat_map(|release| &release.plans)
+            .filter(|entry| entry.view.status == PlanStatus::Upcoming)
+            .map(|entry| entry.view.plan.at + state.plan_grace)
+            .min();
+        state.views.put(key, log.version(), until, encoded.clone());
+    }
+    Ok(encoded.respond(&headers))
 }

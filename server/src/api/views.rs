@@ -116,7 +116,7 @@ fn dist_view(
     let cacheable = params.cacheable(&log, at);
     let key = format!("{dist}\n{view:?}");
     if cacheable {
-        if let Some(hit) = state.views.get(&key, log.version()) {
+        if let Some(hit) = state.views.get(&key, log.version(), at) {
             return Ok(hit.respond(headers));
         }
     }
@@ -126,7 +126,7 @@ fn dist_view(
         View::Detailed => Encoded::of(&log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?)?,
     };
     if cacheable {
-        state.views.put(key, log.version(), encoded.clone());
+        state.views.put(key, log.version(), None, encoded.clone());
     }
     Ok(encoded.respond(headers))
 }
