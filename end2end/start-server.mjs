@@ -97,24 +97,57 @@ for (const [dist, file] of histories) {
   }
 }
 
-// The identity provider; the server is started once it is listening.
+// The identity provider; the server is started once it is listening. A
+// provider that has not said `ready` within PROVIDER_READY_MS is replaced
+// (a clean CI run once saw one hang after its start-up warning, which cost
+// the whole end-to-end run); after PROVIDER_TRIES the start fails.
 const publicUrl = `http://127.0.0.1:${port}/`;
-const provider = spawn(
-  process.execPath,
-  [join(here, 'oidc', 'provider.mjs'), '--redirect-uri', `${publicUrl}auth/callback`, '--no-sso'],
-  { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const issuer = await new Promise((resolveIssuer) => {
-  let buffer = '';
-  provider.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    const line = buffer.split('\n').find((l) => l.startsWith('ready '));
-    if (line) resolveIssuer(line.slice('ready '.length).trim());
+const PROVIDER_READY_MS = 30_000;
+const PROVIDER_TRIES = 3;
+function startProvider() {
+  const child = spawn(
+    process.execPath,
+    [join(here, 'oidc', 'provider.mjs'), '--redirect-uri', `${publicUrl}auth/callback`, '--no-sso'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const ready = new Promise((resolveIssuer, rejectStart) => {
+    let buffer = '';
+    const timer = setTimeout(() => rejectStart(new Error(`not ready within ${PROVIDER_READY_MS} ms`)), PROVIDER_READY_MS);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const line = buffer.split('\n').find((l) => l.startsWith('ready '));
+      if (line) {
+        clearTimeout(timer);
+        resolveIssuer(line.slice('ready '.length).trim());
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      rejectStart(new Error(`exited (${code}) before it was ready`));
+    });
   });
-  provider.on('exit', (code) => {
-    cleanup();
-    fail(`the OpenID provider exited (${code}) before it was ready`);
-  });
+  return { child, ready };
+}
+let provider;
+let issuer;
+for (let attempt = 1; !issuer; attempt++) {
+  const started = startProvider();
+  try {
+    issuer = await started.ready;
+    provider = started.child;
+  } catch (err) {
+    started.child.removeAllListeners('exit');
+    started.child.kill('SIGKILL');
+    if (attempt >= PROVIDER_TRIES) {
+      cleanup();
+      fail(`the OpenID provider ${err.message}, ${attempt} times`);
+    }
+    console.log(`[e2e] the OpenID provider ${err.message}; starting another (${attempt + 1}/${PROVIDER_TRIES})`);
+  }
+}
+provider.on('exit', (code) => {
+  cleanup();
+  fail(`the OpenID provider exited (${code})`);
 });
 console.log(`[e2e] OpenID provider ${issuer}`);
 
