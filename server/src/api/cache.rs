@@ -34,19 +34,26 @@ pub(crate) fn etag_of(body: &[u8]) -> String {
     format!("W/\"{}\"", &hex::encode(Sha256::digest(body))[..32])
 }
 
-/// A JSON body ready to send, with its tag.
+/// A body ready to send (JSON unless made with [`Encoded::typed`]), with
+/// its tag.
 #[derive(Debug, Clone)]
 pub struct Encoded {
     body: Bytes,
     etag: HeaderValue,
+    content_type: &'static str,
 }
 
 impl Encoded {
     /// Serialises `value` and tags the bytes.
     pub fn of<T: Serialize>(value: &T) -> Result<Self, ApiError> {
         let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        Self::typed(body, "application/json")
+    }
+
+    /// Tags `body`, sent as `content_type`.
+    pub fn typed(body: Vec<u8>, content_type: &'static str) -> Result<Self, ApiError> {
         let etag = HeaderValue::from_str(&etag_of(&body)).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        Ok(Self { body: Bytes::from(body), etag })
+        Ok(Self { body: Bytes::from(body), etag, content_type })
     }
 
     /// Answers the body, or `304` when the client already has these bytes.
@@ -59,7 +66,7 @@ impl Encoded {
         (
             StatusCode::OK,
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::CONTENT_TYPE, HeaderValue::from_static(self.content_type)),
                 (header::ETAG, self.etag.clone()),
                 (header::CACHE_CONTROL, cache),
             ],

@@ -18,12 +18,12 @@ use app::model::compat::{fedora_aliases, pkgdb_collections, CompatMapping, Fedor
 use app::model::endoflife::{endoflife_date, EndOfLifeAnswer};
 use app::model::{Dist, State};
 use axum::extract::{Path, State as AxumState};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use super::cache::{etag_of, json_response, matches};
+use super::cache::{json_response, Encoded};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use super::openapi::answers;
@@ -268,24 +268,7 @@ pub async fn appstream_metainfo(
     let component = metainfo(&state.projection.read(), &dist, &state.compat, at)
         .ok_or_else(|| ApiError::NotFound(format!("no events or plans for dist `{dist}`")))?;
     let body = metainfo_xml(&component).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let etag = etag_of(&body);
-    let cache = HeaderValue::from_static("public, no-cache");
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    if matches(&headers, &etag) {
-        return Ok(
-            (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)]).into_response()
-        );
-    }
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8")),
-            (header::ETAG, etag_value),
-            (header::CACHE_CONTROL, cache),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(Encoded::typed(body, "application/xml; charset=utf-8")?.respond(&headers))
 }
 
 #[cfg(test)]
