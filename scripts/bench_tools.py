@@ -17,6 +17,7 @@ import random
 import re
 import socket
 import sys
+import time
 
 # --------------------------------------------------------------------------
 # data
@@ -295,6 +296,14 @@ def report(results, doc):
         p50 = _num(r, key + "_p50")
         if p50 is not None:
             targets.append(("page render < 5 ms (%s, p50)" % label, p50 < 5.0, "p50 %s, p99 %s" % (_lat(r, key + "_p50"), _lat(r, key + "_p99"))))
+    sa = _num(r, "streams_all_p99_ms")
+    if sa is not None:
+        targets.append(("a write reaches all %s streams < 100 ms (p99 from its 201)" % r.get("streams_open", "?"),
+                        sa < 100, "p99 %.1f ms, max %s ms" % (sa, r.get("streams_all_max_ms", "?"))))
+    wb, ws = _num(r, "streams_base_ok_per_s"), _num(r, "streams_with_ok_per_s")
+    if wb and ws is not None:
+        targets.append(("writes with %s streams open (no target; compared)" % r.get("streams_open", "?"), None,
+                        "%.0f vs %.0f writes/s without (%+.0f%%)" % (ws, wb, 100 * (ws - wb) / wb)))
     wz, jz = _num(r, "wasm_gz"), _num(r, "js_gz")
     if wz is not None and jz is not None:
         targets.append(("wasm + JS < 250 KB gzip", wz + jz < 250 * 1024, "%.1f KB gzip" % ((wz + jz) / 1024)))
@@ -340,6 +349,16 @@ def report(results, doc):
         ("(e) page /calendar?view=lifecycle (50 releases x 20 states), 1 conn, %ss" % dur_t,
          "p50 " + _lat(r, "page_lifecycle_p50"), "p99 " + _lat(r, "page_lifecycle_p99"),
          "%s req/s, %s bytes" % (_f(r, "page_lifecycle_rps"), r.get("page_lifecycle_bytes", "?"))),
+        ("(f) %s streams open: from a write's 201 to its arrival, %s writes" % (r.get("streams_open", "?"), r.get("streams_writes", "?")),
+         "p50 %s ms" % r.get("streams_p50_ms", "?"), "p99 %s ms" % r.get("streams_p99_ms", "?"),
+         "at all streams: p99 %s ms, max %s ms" % (r.get("streams_all_p99_ms", "?"), r.get("streams_all_max_ms", "?"))),
+        ("(f) memory per open stream", "%s KB" % r.get("streams_rss_per_stream_kb", "?"), "",
+         "RSS %s MB before, %s MB with the streams" % (r.get("streams_rss_before_mb", "?"), r.get("streams_rss_after_mb", "?"))),
+        ("(f) POST /api/v1/events, SQLite, %s conns, without streams" % r.get("write_conns", "16"),
+         "%s req/s" % _f(r, "streams_base_rps"), "p99 " + _lat(r, "streams_base_p99"), ""),
+        ("(f) the same with the %s streams open (each write goes to all)" % r.get("streams_open", "?"),
+         "%s req/s" % _f(r, "streams_with_rps"), "p99 " + _lat(r, "streams_with_p99"),
+         "the client reads all streams on the same cores"),
         ("(e) wasm shipped (release, wasm-opt)", "%s KB" % _f(r, "wasm_bytes", "%.1f") if False else "%.1f KB" % ((_num(r, "wasm_bytes") or 0) / 1024),
          "gzip %.1f KB" % ((_num(r, "wasm_gz") or 0) / 1024), ""),
         ("(e) JS shipped", "%.1f KB" % ((_num(r, "js_bytes") or 0) / 1024),
@@ -396,6 +415,106 @@ def report(results, doc):
         f.write(head + section)
 
 
+# --------------------------------------------------------------------------
+# streams
+
+
+def streams(port, token, n, writes, out, hold_file=None):
+    """Opens `n` streams on `port`, posts `writes` events one after another
+    (each once the previous one reached every stream), and writes to `out`
+    the delay from each 201 to the message's arrival on each stream: p50,
+    p99, and per write the time until the last stream had it. With
+    `hold_file`, then keeps the streams open, reading and discarding what
+    arrives, until that file is removed."""
+    import asyncio
+    import re
+
+    id_re = re.compile(rb'event: event\ndata: \{"id":(\d+),')
+
+    parsing = [True]
+
+    async def reader(i, arrivals, ready, stop):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        # HTTP/1.0: the body comes unchunked, ended by the close.
+        w.write(b"GET /api/v1/stream HTTP/1.0\r\nHost: bench\r\n\r\n")
+        await w.drain()
+        head = await r.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise SystemExit("stream %d refused: %r" % (i, head[:200]))
+        ready.release()
+        buf = b""
+        while not stop.is_set():
+            chunk = await r.read(65536)
+            if not chunk:
+                return
+            t = time.monotonic()
+            if not parsing[0]:
+                continue
+            buf += chunk
+            start = 0
+            for m in id_re.finditer(buf):
+                arrivals.setdefault(int(m.group(1)), []).append(t)
+                start = m.end()
+            buf = buf[start:][-4096:]
+
+    async def post(k):
+        body = json.dumps({"dist": "bench-streams", "release": str(k), "state": "active", "reached": True}).encode()
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"POST /api/v1/events HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        await w.drain()
+        answer = await r.read()
+        t = time.monotonic()
+        w.close()
+        status = answer.split(b" ", 2)[1]
+        if status != b"201":
+            raise SystemExit("write refused: %r" % answer[:300])
+        m = re.search(rb'"id":(\d+)', answer)
+        return int(m.group(1)), t
+
+    async def run():
+        arrivals = {}
+        ready = asyncio.Semaphore(0)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(reader(i, arrivals, ready, stop)) for i in range(n)]
+        for _ in range(n):
+            await ready.acquire()
+        delays, last = [], []
+        for k in range(writes):
+            event_id, t201 = await post(k)
+            deadline = time.monotonic() + 10
+            while len(arrivals.get(event_id, [])) < n and time.monotonic() < deadline:
+                await asyncio.sleep(0.001)
+            got = arrivals.get(event_id, [])
+            if len(got) < n:
+                raise SystemExit("event %d reached %d of %d streams in 10 s" % (event_id, len(got), n))
+            ds = [max(0.0, t - t201) for t in got]
+            delays.extend(ds)
+            last.append(max(ds))
+            await asyncio.sleep(0.02)
+        delays.sort()
+        last.sort()
+        pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))]
+        with open(out, "w") as f:
+            f.write("streams_open=%d\n" % n)
+            f.write("streams_writes=%d\n" % writes)
+            f.write("streams_p50_ms=%.2f\n" % (pick(delays, 0.50) * 1000))
+            f.write("streams_p99_ms=%.2f\n" % (pick(delays, 0.99) * 1000))
+            f.write("streams_all_p99_ms=%.2f\n" % (pick(last, 0.99) * 1000))
+            f.write("streams_all_max_ms=%.2f\n" % (last[-1] * 1000))
+        if hold_file:
+            # Hold and drain until told to stop; no parsing from here on.
+            parsing[0] = False
+            while os.path.exists(hold_file):
+                await asyncio.sleep(0.1)
+        stop.set()
+        for t in tasks:
+            t.cancel()
+
+    asyncio.run(run())
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "free-port":
@@ -410,6 +529,8 @@ def main(argv):
         wrk_lua(argv[2], argv[3])
     elif cmd == "wrk-parse":
         wrk_parse(argv[2], argv[3])
+    elif cmd == "streams":
+        streams(int(argv[2]), argv[3], int(argv[4]), int(argv[5]), argv[6], argv[7] if len(argv) > 7 else None)
     elif cmd == "report":
         report(argv[2], argv[3])
     else:

@@ -225,6 +225,14 @@ pub fn api_event(id: EventId) -> String {
     path(&["api", "v1", "events", &id.to_string()])
 }
 
+/// `/api/v1/stream?...`: the live stream of the log with `filter`, from
+/// `after` (a page passes the cursor it was rendered at, so nothing
+/// recorded before its stream opens is missed).
+pub fn api_stream(filter: &LogFilter, after: &crate::model::activity::Cursor) -> String {
+    let after = after.to_string();
+    with_query(path(&["api", "v1", "stream"]), filter.pairs(true).into_iter().chain([("after", after.as_str())]))
+}
+
 /// `/api/v1/plans`: the current plan of every transition key.
 pub fn api_plans() -> String {
     path(&["api", "v1", "plans"])

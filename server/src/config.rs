@@ -160,6 +160,17 @@ pub struct ServeArgs {
     #[arg(long, env = "AUDIT_INTERVAL", default_value = "1h", value_parser = audit_interval)]
     pub audit_interval: std::time::Duration,
 
+    /// Most `GET /api/v1/stream` connections open at once; more are
+    /// answered `503` with `Retry-After`. Each open stream holds a file
+    /// descriptor: keep it below the process's limit.
+    #[arg(long, env = "MAX_STREAMS", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+
+    /// How often an idle stream sends a keep-alive comment (at most 15 s
+    /// keeps proxies from closing it).
+    #[arg(long, env = "STREAM_KEEP_ALIVE", default_value = "15s", value_parser = positive_duration)]
+    pub stream_keep_alive: std::time::Duration,
+
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,

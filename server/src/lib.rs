@@ -163,6 +163,10 @@ pub fn router(state: AppState) -> Router {
         Some(slots) => router.layer(middleware::from_fn_with_state(slots, limits::limit_per_client)),
         None => router,
     };
+    // The stream holds its connection open: outside the request timeout
+    // and the concurrency limits, which would count it for its lifetime
+    // (`--max-streams` limits streams instead).
+    let router = router.merge(api::stream_router());
     let headers = security_headers::SecurityHeaders { https: state.auth.public_url.scheme() == "https" };
     // Outside every limit: their refusals carry the headers too.
     let router = router.layer(middleware::from_fn_with_state(headers, security_headers::add));

@@ -185,6 +185,8 @@ fn describe() {
         Unit::Seconds,
         "When the last successful audit ran (Unix time; absent before the first)"
     );
+    describe_gauge!("releasetracker_streams_open", "Open GET /api/v1/stream connections");
+    describe_gauge!("releasetracker_streams_max", "Most streams open at once (--max-streams)");
     describe_gauge!("releasetracker_ready", "1 when the database answered this scrape in time (as /readyz)");
     describe_gauge!("releasetracker_db_pool_connections", "Database connections of the pool, by state (active, idle)");
     describe_gauge!("releasetracker_db_pool_max_connections", "Most database connections the pool opens");
@@ -294,6 +296,8 @@ async fn refresh(state: &AppState) {
     gauge!("releasetracker_projection_events").set(events as f64);
     gauge!("releasetracker_projection_last_event_id").set(last_id as f64);
     gauge!("releasetracker_plans_overdue").set(overdue.len() as f64);
+    gauge!("releasetracker_streams_open").set(state.streams.open() as f64);
+    gauge!("releasetracker_streams_max").set(state.streams.max_open() as f64);
     let oldest = overdue.iter().min().map_or(0.0, |since| seconds_since(*since, now));
     gauge!("releasetracker_plans_overdue_oldest_seconds").set(oldest);
 

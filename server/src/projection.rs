@@ -8,7 +8,7 @@ use std::time::Duration;
 use std::sync::RwLockReadGuard;
 
 use app::model::{EventLog, SharedLog};
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError};
@@ -18,11 +18,20 @@ const CATCH_UP_BATCH: i64 = 10_000;
 /// Rows fetched per round when loading the whole log.
 const LOAD_BATCH: i64 = 20_000;
 
-/// The projection and the lock that serialises catching up.
-#[derive(Debug, Default)]
+/// The projection, the lock that serialises catching up, and the signal
+/// its readers (the streams) wait on.
+#[derive(Debug)]
 pub struct Projection {
     log: SharedLog,
     catching_up: Mutex<()>,
+    /// The log's version after each round that applied something.
+    changed: watch::Sender<u64>,
+}
+
+impl Default for Projection {
+    fn default() -> Self {
+        Self::new(EventLog::new())
+    }
 }
 
 impl Projection {
@@ -52,9 +61,20 @@ impl Projection {
             }
         }
         reader.await.map_err(|e| StoreError::Corrupt(format!("log reader failed: {e}")))??;
-        let projection = Arc::new(Self { log: SharedLog::new(log), catching_up: Mutex::default() });
+        let projection = Arc::new(Self::new(log));
         projection.catch_up(store).await?;
         Ok(projection)
+    }
+
+    fn new(log: EventLog) -> Self {
+        let version = log.version();
+        Self { log: SharedLog::new(log), catching_up: Mutex::default(), changed: watch::channel(version).0 }
+    }
+
+    /// Wakes when a round of catching up applied something (the value is
+    /// the log's version then); what streams wait on.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// Read access to the log; hold it briefly, never across an `await`.
@@ -72,6 +92,14 @@ impl Projection {
     /// Returns how many records were applied.
     pub async fn catch_up(&self, store: &Store) -> Result<usize, StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
+        let applied = self.apply_new(store).await;
+        if applied.as_ref().is_ok_and(|&n| n > 0) {
+            self.changed.send_replace(self.log.read().version());
+        }
+        applied
+    }
+
+    async fn apply_new(&self, store: &Store) -> Result<usize, StoreError> {
         let mut applied = 0;
         loop {
             let (last_event, last_retraction, last_property, last_plan) = {
@@ -117,22 +145,31 @@ impl Projection {
         }
     }
 
-    /// Polls the store every `interval` until `stop`, so writes of other
-    /// instances show up here.
-    pub async fn follow(self: Arc<Self>, store: Store, interval: Duration, stop: CancellationToken) {
+    /// Polls the store every `interval`, and whenever `nudge` is notified,
+    /// until `stop`, so writes of other instances show up here.
+    pub async fn follow(
+        self: Arc<Self>,
+        store: Store,
+        interval: Duration,
+        nudge: Arc<Notify>,
+        stop: CancellationToken,
+    ) {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tick.tick() => {
-                    match self.catch_up(&store).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::debug!(applied = n, "caught up with the log"),
-                        Err(e) => tracing::warn!(error = %e, "could not poll the log"),
-                    }
-                }
+                _ = nudge.notified() => self.poll(&store).await,
+                _ = tick.tick() => self.poll(&store).await,
             }
+        }
+    }
+
+    async fn poll(&self, store: &Store) {
+        match self.catch_up(store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(applied = n, "caught up with the log"),
+            Err(e) => tracing::warn!(error = %e, "could not poll the log"),
         }
     }
 }

@@ -71,6 +71,10 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
             plan_grace: chrono::Duration::from_std(args.plan_grace)
                 .map_err(|_| "--plan-grace is too long".to_owned())?,
             audit_bodhi: args.audit_bodhi_url.clone(),
+            streams: crate::settings::StreamSettings {
+                max_open: args.max_streams as usize,
+                keep_alive: args.stream_keep_alive,
+            },
         },
     )?;
     if let Some(provider) = &state.login {
@@ -86,7 +90,14 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     ));
 
     let stop = CancellationToken::new();
-    let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), stop.clone()));
+    // Other instances' commits: announced by PostgreSQL at once, polled
+    // for as well in case an announcement is lost.
+    let nudge = std::sync::Arc::<tokio::sync::Notify>::default();
+    tokio::spawn({
+        let (store, nudge, stop) = (store.clone(), nudge.clone(), stop.clone());
+        async move { store.listen_for_writes(nudge, stop).await }
+    });
+    let follower = tokio::spawn(projection.clone().follow(store.clone(), args.poll_interval(), nudge, stop.clone()));
     tokio::spawn(crate::bus::track_backlog(store.clone(), state.bus.clone(), args.poll_interval() * 4, stop.clone()));
     tokio::spawn(crate::log::follow_overdue(
         state.writer.clone(),
@@ -129,8 +140,15 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         })
     });
     let header_read_timeout = state.limits.header_read_timeout;
+    let streams = state.streams.clone();
     let app = crate::router(state);
-    crate::listen::serve(listener, app, header_read_timeout, shutdown_signal()).await;
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Open streams would hold the graceful shutdown for its whole
+        // grace period: they end now, their clients reconnect elsewhere.
+        streams.close();
+    };
+    crate::listen::serve(listener, app, header_read_timeout, shutdown).await;
     stop.cancel();
     sweeper.abort();
     if let Some(metrics) = metrics_server {

@@ -38,6 +38,25 @@ pub struct Settings {
     pub plan_grace: chrono::Duration,
     /// The Bodhi the periodic audit reads (`--audit-bodhi-url`), if any.
     pub audit_bodhi: Option<url::Url>,
+    /// Open streams allowed and their keep-alive (`--max-streams`, ...).
+    pub streams: StreamSettings,
+}
+
+/// Limits of `GET /api/v1/stream`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSettings {
+    /// Streams open at once; more are answered `503` with `Retry-After`.
+    pub max_open: usize,
+    /// How often an idle stream sends a keep-alive comment.
+    pub keep_alive: Duration,
+}
+
+impl Default for StreamSettings {
+    /// 2,048 streams (each costs a few kilobytes and a file descriptor);
+    /// a keep-alive every 15 s, within every proxy's idle timeout.
+    fn default() -> Self {
+        Self { max_open: 2048, keep_alive: Duration::from_secs(15) }
+    }
 }
 
 impl Settings {
@@ -52,6 +71,7 @@ impl Settings {
             limits: Limits::default(),
             plan_grace: app::model::plans::DEFAULT_GRACE,
             audit_bodhi: None,
+            streams: StreamSettings::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::api::cache::ViewCache;
+use crate::api::stream::Streams;
 use crate::auth::config::AuthSettings;
 use crate::auth::oidc::Provider;
 use crate::bus::Bus;
@@ -56,6 +57,9 @@ pub struct Shared {
     pub writer: LogWriter,
     /// The periodic audit against Bodhi and its last report.
     pub audit: Arc<crate::audit::AuditState>,
+    /// The open streams of `GET /api/v1/stream`: their limit, and the
+    /// signal that ends them all at shutdown.
+    pub streams: Arc<Streams>,
 }
 
 impl std::ops::Deref for AppState {
@@ -104,7 +108,8 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { mut auth, compat, distro_info, feed_authority, limits, plan_grace, audit_bodhi } = settings;
+        let Settings { mut auth, compat, distro_info, feed_authority, limits, plan_grace, audit_bodhi, streams } =
+            settings;
         // Links are joined below the public URL, so however the settings
         // were made, its path must end with `/` (and it must be usable).
         auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
@@ -134,6 +139,7 @@ impl AppState {
             plan_grace,
             writer,
             audit: Arc::new(crate::audit::AuditState::new(audit_bodhi)),
+            streams: Arc::new(Streams::new(streams)),
         })))
     }
 }

@@ -200,7 +200,12 @@ async fn two_instances_on_one_postgres_see_each_others_properties() {
     let stop = CancellationToken::new();
     for app in [&a, &b] {
         let projection: std::sync::Arc<Projection> = app.state.projection.clone();
-        tokio::spawn(projection.follow(app.store.clone(), Duration::from_millis(100), stop.clone()));
+        tokio::spawn(projection.follow(
+            app.store.clone(),
+            Duration::from_millis(100),
+            Default::default(),
+            stop.clone(),
+        ));
     }
     let t = a.token("a").await;
     assert_eq!(a.put_json(RELEASE, Some(&t), r#"{"codename":"Bookworm"}"#).await.status, StatusCode::OK);

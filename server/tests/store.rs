@@ -181,7 +181,12 @@ async fn two_instances_on_one_postgres_see_each_other_within_a_second() {
     let stop = CancellationToken::new();
     for app in [&a, &b] {
         let projection: std::sync::Arc<Projection> = app.state.projection.clone();
-        tokio::spawn(projection.follow(app.store.clone(), Duration::from_millis(200), stop.clone()));
+        tokio::spawn(projection.follow(
+            app.store.clone(),
+            Duration::from_millis(200),
+            Default::default(),
+            stop.clone(),
+        ));
     }
     let t = a.token("a").await;
     let r = a.post_json("/api/v1/events", Some(&t), &event_body("44", "branched", true, "2026-02-10T14:00:00Z")).await;

@@ -37,7 +37,7 @@ pub fn EventTable(events: Vec<EventRecord>) -> impl IntoView {
                     {events.into_iter().map(|e| {
                         let retracted = e.retraction.is_some();
                         view! {
-                            <tr class:retracted=retracted data-id=e.id>
+                            <tr class:retracted=retracted data-id=e.id data-live-key=e.id>
                                 <td><time datetime=rfc3339(&e.at)>{when(&e.at)}</time></td>
                                 <td><a href=links::release(&e.dist, &e.release)>{release_title(&e.dist, &e.release)}</a></td>
                                 <td>
@@ -84,12 +84,15 @@ pub fn EventLogPage() -> impl IntoView {
             ((LogFilter::default(), None), Some(format!("Could not read the filters: {e}")))
         }
     };
-    let (page, dists) = {
+    let (page, dists, cursor) = {
         let log = log.read();
-        (log.query(&LogQuery { before_id, ..filter.log_query(PAGE) }), log.dists())
+        (log.query(&LogQuery { before_id, ..filter.log_query(PAGE) }), log.dists(), log.end_cursor())
     };
     let older = page.next_before_id.map(|id| links::events_filtered(&filter, Some(id)));
     let chosen = query("dist");
+    // The newest page follows the log; older pages stay still.
+    let live = (before_id.is_none() && error.is_none())
+        .then(|| view! { <crate::ui::islands::LiveUpdates stream=links::api_stream(&filter, &cursor)/> });
     view! {
         <Title text="Event log · releasetracker"/>
         <h1>"Event log"</h1>
@@ -111,7 +114,10 @@ pub fn EventLogPage() -> impl IntoView {
             <label>"To " <input type="date" name="until" value=query("until")/></label>
             <button type="submit">"Filter"</button>
         </form>
-        <EventTable events=page.events/>
+        {live}
+        <div data-live="log">
+            <EventTable events=page.events/>
+        </div>
         <nav class="pager" aria-label="Pages">
             {before_id.map(|_| view! { <a href=links::events()>"Newest"</a> })}
             {older.map(|href| view! { <a href=href rel="next">"Older events"</a> })}

@@ -10,7 +10,7 @@ use crate::links;
 use crate::model::{Dist, LogFilter};
 use crate::schedule::{PlanDigest, UpcomingPlans};
 use crate::ui::format::{dist_title, release_label, when};
-use crate::ui::islands::AtPicker;
+use crate::ui::islands::{AtPicker, LiveUpdates};
 use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
 use data::{matrix, Matrix};
 
@@ -23,7 +23,7 @@ pub fn MatrixPage() -> impl IntoView {
         Ok(log) => log,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
-    let (matrices, digest): (Vec<Matrix>, PlanDigest) = {
+    let (matrices, digest, cursor): (Vec<Matrix>, PlanDigest, _) = {
         let log = log.read();
         // The future only beside the present: an "as of" page stays in its past.
         let digest = match (&as_of.label(), &dist_param) {
@@ -43,7 +43,7 @@ pub fn MatrixPage() -> impl IntoView {
                 .filter(|m| !m.rows.is_empty())
                 .collect(),
         };
-        (matrices, digest)
+        (matrices, digest, log.end_cursor())
     };
     if let (Some(raw), true) = (&dist_param, matrices.is_empty()) {
         return view! { <NotFound what=format!("No events were recorded for the dist “{raw}”.")/> }.into_any();
@@ -58,6 +58,12 @@ pub fn MatrixPage() -> impl IntoView {
         _ => "Release states".to_owned(),
     };
     let empty = matrices.is_empty();
+    // Only a page about now follows the log.
+    let live = as_of.label().is_none().then(|| {
+        let dist = matrices.first().filter(|_| dist_param.is_some()).map(|m| m.dist.clone());
+        let filter = LogFilter { dist, ..Default::default() };
+        view! { <LiveUpdates stream=links::api_stream(&filter, &cursor)/> }
+    });
     // A dist's page also offers the feed of that dist alone.
     let dist_feed = dist_param.as_ref().and(matrices.first()).map(|m| {
         let href = links::dist_feed(&m.dist, &LogFilter::default(), None);
@@ -73,11 +79,14 @@ pub fn MatrixPage() -> impl IntoView {
         {as_of.error.clone().map(|message| view! { <InputError message/> })}
         <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
         <AtPicker action=path at=as_of.input_value()/>
-        {empty.then(|| view! {
-            <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
-        })}
-        <UpcomingPlans digest editor=crate::account::viewer().editor().is_some()/>
-        {matrices.into_iter().map(|m| view! { <MatrixTable matrix=m/> }).collect_view()}
+        {live}
+        <div data-live="matrix">
+            {empty.then(|| view! {
+                <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
+            })}
+            <UpcomingPlans digest editor=crate::account::viewer().editor().is_some()/>
+            {matrices.into_iter().map(|m| view! { <MatrixTable matrix=m/> }).collect_view()}
+        </div>
         {dist_feed}
     }
     .into_any()
@@ -108,6 +117,7 @@ fn MatrixTable(matrix: Matrix) -> impl IntoView {
                     <tbody>
                         {matrix.rows.into_iter().map(|row| {
                             let href = links::release(&dist, &row.release);
+                            let key = href.clone();
                             let label = release_label(&row.release);
                             let cells = row.cells.into_iter().zip(states.clone()).map(|(cell, state)| {
                                 match cell {
@@ -122,7 +132,7 @@ fn MatrixTable(matrix: Matrix) -> impl IntoView {
                                 }
                             }).collect_view();
                             view! {
-                                <tr data-release=row.release.to_string()>
+                                <tr data-release=row.release.to_string() data-live-key=key>
                                     <th scope="row"><a href=href>{label}</a></th>
                                     {cells}
                                 </tr>

@@ -200,6 +200,19 @@ impl From<&Retraction> for RetractionRecord {
     }
 }
 
+/// A stored retraction with the event it retracts: the body of
+/// `POST /api/v1/events/{id}/retract`, of the bus message and of a
+/// `retraction` in the activity stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RetractionResult {
+    /// The retraction.
+    #[serde(flatten)]
+    pub retraction: RetractionRecord,
+    /// The retracted event, as it reads now.
+    pub event: EventRecord,
+}
+
 /// An event as the API, the feed and the bus show it: the stored fields,
 /// the derived `was_in_state` and `changed`, and its retraction if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

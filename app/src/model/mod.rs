@@ -2,6 +2,7 @@
 //! ordering and the views at any instant. No I/O and no Leptos live here, so
 //! the same code runs on the server, in the browser and in property tests.
 
+pub mod activity;
 pub mod appstream;
 pub mod audit;
 pub mod compat;

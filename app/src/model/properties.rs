@@ -262,6 +262,28 @@ impl PropertyLog {
         self.index.get(dist).into_iter().flat_map(|d| d.keys().flatten())
     }
 
+    /// The change with this id as its history line shows it (with the
+    /// value it replaced, in the order changes take effect), and the
+    /// change itself for its subject.
+    pub fn entry(&self, id: i64) -> Option<(&PropertyChange, PropertyHistoryEntry)> {
+        let position = self.changes.binary_search_by_key(&id, |c| c.id).ok()?;
+        let c = &self.changes[position];
+        let slots = self.subject(&c.dist, c.release.as_ref())?.get(&c.key)?;
+        let nth = slots.iter().position(|&i| i == position)?;
+        let old = nth.checked_sub(1).and_then(|p| self.changes[slots[p]].value.clone());
+        let entry = PropertyHistoryEntry {
+            id: c.id,
+            key: c.key.clone(),
+            old,
+            new: c.value.clone(),
+            at: c.at,
+            recorded_at: c.recorded_at,
+            recorded_by: c.recorded_by.clone(),
+            source: c.source.clone(),
+        };
+        Some((c, entry))
+    }
+
     /// The history of a dist or release with old and new values, in the
     /// order the changes take effect (`at`, then id). Like `was_in_state`,
     /// `old` follows from the current log, so a backdated change can alter

@@ -11,10 +11,10 @@ use crate::events::EventTable;
 use crate::links;
 use crate::model::event::EventRecord;
 use crate::model::views::ReleaseDetail;
-use crate::model::{Dist, LogQuery, PropertySet, Release};
+use crate::model::{Dist, LogFilter, LogQuery, PropertySet, Release};
 use crate::schedule::{release_schedule, PlanForms, ScheduleTable};
 use crate::ui::format::{dist_title, release_title, when};
-use crate::ui::islands::AtPicker;
+use crate::ui::islands::{AtPicker, LiveUpdates};
 use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
 
 /// Most events listed on a release page.
@@ -34,7 +34,7 @@ pub fn ReleasePage() -> impl IntoView {
         Ok(log) => log,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
-    let (found, schedule) = {
+    let (found, schedule, cursor) = {
         let log = log.read();
         let schedule = release_schedule(&log, &dist, &release, as_of.at, crate::server_data::plan_grace());
         let properties = log.properties().set_at(&dist, Some(&release), as_of.at);
@@ -52,7 +52,7 @@ pub fn ReleasePage() -> impl IntoView {
             };
             (detail, log.query(&query).events, properties, dist_properties)
         });
-        (found, schedule)
+        (found, schedule, log.end_cursor())
     };
     let Some((detail, events, properties, dist_properties)) = found else {
         return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }
@@ -60,6 +60,11 @@ pub fn ReleasePage() -> impl IntoView {
     };
     let title = release_title(&dist, &release);
     let path = links::release(&dist, &release);
+    // Only the page about now follows the log.
+    let live = as_of.label().is_none().then(|| {
+        let filter = LogFilter { dist: Some(dist.clone()), release: Some(release.clone()), ..Default::default() };
+        view! { <LiveUpdates stream=links::api_stream(&filter, &cursor)/> }
+    });
     let current: Vec<String> = detail
         .iter()
         .filter(|(_, d)| d.is_in)
@@ -73,7 +78,8 @@ pub fn ReleasePage() -> impl IntoView {
         {as_of.error.clone().map(|message| view! { <InputError message/> })}
         <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
         <AtPicker action=path at=as_of.input_value()/>
-        <p class="current">
+        {live}
+        <p class="current" data-live="release-now">
             {if current.is_empty() {
                 "In no state.".to_owned()
             } else {
@@ -94,28 +100,30 @@ pub fn ReleasePage() -> impl IntoView {
             <PropertyTable caption=title.clone() properties/>
             <PropertyTable caption=dist_title(&dist) properties=dist_properties/>
         })}
-        <h2>"History by state"</h2>
-        {detail.into_iter().map(|(state, d)| view! {
-            <section class="state-history" data-state=state.to_string()>
-                <h3>{state.to_string()} {d.is_in.then(|| view! { <span class="badge">"now"</span> })}</h3>
-                <table>
-                    <thead><tr><th scope="col">"Entered"</th><th scope="col">"Left"</th></tr></thead>
-                    <tbody>
-                        {d.history.into_iter().map(|i| view! {
-                            <tr>
-                                <td><a href=links::event(i.entered_by)>{when(&i.entered)}</a></td>
-                                <td>{match (i.left, i.left_by) {
-                                    (Some(left), Some(by)) => view! { <a href=links::event(by)>{when(&left)}</a> }.into_any(),
-                                    _ => view! { <span>"—"</span> }.into_any(),
-                                }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </section>
-        }).collect_view()}
-        <h2>"Events"</h2>
-        <EventTable events/>
+        <div data-live="release-history">
+            <h2>"History by state"</h2>
+            {detail.into_iter().map(|(state, d)| view! {
+                <section class="state-history" data-state=state.to_string() data-live-key=state.to_string()>
+                    <h3>{state.to_string()} {d.is_in.then(|| view! { <span class="badge">"now"</span> })}</h3>
+                    <table>
+                        <thead><tr><th scope="col">"Entered"</th><th scope="col">"Left"</th></tr></thead>
+                        <tbody>
+                            {d.history.into_iter().map(|i| view! {
+                                <tr>
+                                    <td><a href=links::event(i.entered_by)>{when(&i.entered)}</a></td>
+                                    <td>{match (i.left, i.left_by) {
+                                        (Some(left), Some(by)) => view! { <a href=links::event(by)>{when(&left)}</a> }.into_any(),
+                                        _ => view! { <span>"—"</span> }.into_any(),
+                                    }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            }).collect_view()}
+            <h2>"Events"</h2>
+            <EventTable events/>
+        </div>
     }
     .into_any()
 }

@@ -13,6 +13,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/dists", "every dist with its releases and states"),
     ("GET", "/api/v1/events", "the log, newest first; dist, release, state, since, until, limit, before_id; after_id for a change feed"),
     ("GET", "/api/v1/events/{id}", "one event with its retraction"),
+    ("GET", "/api/v1/activity", "everything recorded after a cursor (events, retractions, property changes, plans), oldest first; the log's filters, after, limit"),
+    ("GET", "/api/v1/stream", "the same as Server-Sent Events, as it happens; the log's filters, after or Last-Event-ID to resume"),
     ("POST", "/api/v1/events", "record an event (JSON, API token)"),
     ("POST", "/event?dist=&release=&state=&reached=1", "the same for shell scripts"),
     ("POST", "/api/v1/events/{id}/retract", "retract an event with a reason (API token)"),

@@ -30,3 +30,22 @@ pub fn AtPicker(
         </form>
     }
 }
+
+/// Live pages: follows `stream` (`GET /api/v1/stream` with the page's
+/// filters) and, when the log changes, fetches the page again and swaps
+/// its `[data-live]` regions in place, marking the rows (`[data-live-key]`)
+/// that are new or changed. Scroll position and focus outside the regions
+/// stay; the page stays whole without JavaScript (it shows the log as
+/// loaded). Only for pages about "now": an "as of" page stays still.
+#[island]
+pub fn LiveUpdates(
+    /// The stream to follow, with the page's filters.
+    stream: String,
+) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| crate::ui::live::follow(&stream, status));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = stream;
+    view! { <p class="live-status" role="status">{move || status.get()}</p> }
+}

@@ -6,6 +6,8 @@
 pub mod api_docs;
 pub mod format;
 pub mod islands;
+#[cfg(feature = "hydrate")]
+mod live;
 
 use chrono::Utc;
 use leptos::prelude::*;

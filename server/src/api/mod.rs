@@ -29,6 +29,7 @@ pub mod ops;
 pub mod outage;
 pub mod plans;
 pub mod properties;
+pub mod stream;
 pub mod views;
 
 use axum::extract::Request;
@@ -42,12 +43,30 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 use error::{error_response, ApiError};
 
-/// Every route of the API with its description. Paths in `v1` are
-/// relative to `/api/v1`; one `routes!` per path (it registers all the
-/// handlers it is given under each of their paths).
+/// Every route of the API with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
+    let mut api = served_routes().merge(streamed_routes());
+    properties::describe_as_published(api.get_openapi_mut());
+    compat::describe_as_published(api.get_openapi_mut());
+    openapi::describe_rules(api.get_openapi_mut());
+    openapi::describe_limits(api.get_openapi_mut());
+    api
+}
+
+/// The routes that hold their connection open: `GET /api/v1/stream`.
+/// Served apart ([`stream_router`]) so that the request timeout and the
+/// concurrency limits do not count them; `--max-streams` limits them.
+fn streamed_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream::stream))
+}
+
+/// Every other route. Paths in `v1` are relative to `/api/v1`; one
+/// `routes!` per path (it registers all the handlers it is given under
+/// each of their paths).
+fn served_routes() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .routes(routes!(events::list, events::create))
+        .routes(routes!(stream::activity))
         .routes(routes!(events::one))
         .routes(routes!(events::retract))
         .routes(routes!(views::dists))
@@ -74,18 +93,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // Unknown paths under /api/v1 answer in the API's error shape (the
         // pages' fallback would answer HTML).
         .fallback(not_found);
-    let mut api = OpenApiRouter::with_openapi(openapi::base())
+    OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
         .routes(routes!(events::create_from_form))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         // The Atom feeds and the calendar: not JSON, but described too.
-        .merge(crate::feed::routes());
-    properties::describe_as_published(api.get_openapi_mut());
-    compat::describe_as_published(api.get_openapi_mut());
-    openapi::describe_rules(api.get_openapi_mut());
-    openapi::describe_limits(api.get_openapi_mut());
-    api
+        .merge(crate::feed::routes())
 }
 
 /// The OpenAPI document of [`routes`].
@@ -97,10 +111,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// checks and the feeds, with the description served at
 /// `/api/v1/openapi.json`.
 pub fn router() -> Router<AppState> {
-    let (router, doc) = routes().split_for_parts();
+    let (router, _) = served_routes().split_for_parts();
     // Our own types always encode; the tests fetch the document.
-    let description = openapi::Description::new(&doc).expect("the OpenAPI document encodes as JSON");
+    let description = openapi::Description::new(&openapi()).expect("the OpenAPI document encodes as JSON");
     router.layer(Extension(description)).layer(middleware::from_fn(errors_as_json))
+}
+
+/// The routes of [`streamed_routes`], with the API's error shape.
+pub fn stream_router() -> Router<AppState> {
+    let (router, _) = streamed_routes().split_for_parts();
+    router.layer(middleware::from_fn(errors_as_json))
 }
 
 async fn not_found() -> ApiError {

@@ -19,11 +19,11 @@ use app::model::time::to_stored_precision;
 use chrono::Utc;
 use tokio::sync::Mutex;
 
+pub use app::model::event::RetractionResult;
 pub use error::{with_cause, Cause, WriteError};
 pub use events::Recorded;
 pub use import::Import;
 pub use plans::{follow_overdue, OverdueAnnounced};
-pub use retractions::RetractionResult;
 
 use crate::bus::Bus;
 use crate::projection::Projection;

@@ -2,22 +2,11 @@
 //! retraction and the corrected event in one transaction. This instance's
 //! retractions are serialised, since each reads before it writes.
 
-use app::model::event::{EventRecord, RetractionRecord};
+use app::model::event::{EventRecord, RetractionRecord, RetractionResult};
 use app::model::{NewEvent, NewRetraction};
 
 use super::{in_doubt, now, LogWriter, WriteError};
 use crate::store::{Actor, Appended, StoreError};
-
-/// A stored retraction with the event it retracts: the body of
-/// `POST /api/v1/events/{id}/retract` and of the bus message.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct RetractionResult {
-    /// The retraction.
-    #[serde(flatten)]
-    pub retraction: RetractionRecord,
-    /// The retracted event, as it reads now.
-    pub event: EventRecord,
-}
 
 impl LogWriter {
     /// Retracts an event: [`WriteError::NotFound`] if unknown,

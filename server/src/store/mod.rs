@@ -3,6 +3,7 @@
 //! same statements (`$n` placeholders work in both); the backend is chosen
 //! from the database URL.
 
+mod notify;
 mod rows;
 
 use std::collections::HashMap;
@@ -23,6 +24,16 @@ use rows::{EventRow, RetractionRow};
 /// become visible in commit order and pollers reading "id > last" miss
 /// nothing.
 const WRITE_LOCK_KEY: i64 = 0x7265_6c74_726b; // "reltrk"
+
+/// What every PostgreSQL write of the log runs first: takes the write lock
+/// ([`WRITE_LOCK_KEY`], `$1`) and announces the write on [`LOG_CHANNEL`],
+/// delivered at commit (and never on rollback), in one round trip.
+const LOCK_FOR_WRITE: &str = "SELECT pg_advisory_xact_lock($1), pg_notify('releasetracker_log', '')";
+
+/// The PostgreSQL notification channel on which every commit to the log is
+/// announced, so other instances catch up at once instead of at their
+/// next poll (see [`Store::listen_for_writes`]).
+pub const LOG_CHANNEL: &str = "releasetracker_log";
 
 /// Rows per INSERT statement during import (well under both dialects'
 /// bind-parameter limits).
@@ -372,7 +383,7 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+                sqlx::query(LOCK_FOR_WRITE).bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
             // Keys stored earlier in this batch: (owner, key) -> (fingerprint, event).
             let mut in_batch: HashMap<(&str, &str), (&str, i64)> = HashMap::new();
@@ -444,7 +455,7 @@ impl Store {
         let id = with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+                sqlx::query(LOCK_FOR_WRITE).bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
             let row: Option<EventRow> = sqlx::query_as(rows::SELECT_EVENT)
                 .bind(event_id)
@@ -611,7 +622,7 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+                sqlx::query(LOCK_FOR_WRITE).bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
             for chunk in events.chunks(IMPORT_BATCH) {
                 let mut q = sqlx::QueryBuilder::new(

@@ -10,7 +10,7 @@ use app::model::plans::{NewPlan, Plan, PlanRecord, TransitionKey};
 use app::model::{Dist, Release, State, Timestamp};
 
 use super::outbox::{self, OutboxKind, RenderBody, INSERT_OUTBOX};
-use super::{Actor, Store, StoreError, WRITE_LOCK_KEY};
+use super::{Actor, Store, StoreError, LOCK_FOR_WRITE, WRITE_LOCK_KEY};
 
 const SELECT_PLANS_AFTER: &str = "SELECT id, dist_name, release_name, state_name, reached, planned_at, \
      cancelled, note, link, recorded_at, recorded_by, source FROM plans WHERE id > $1 ORDER BY id LIMIT $2";
@@ -85,7 +85,7 @@ impl Store {
         let id = with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+                sqlx::query(LOCK_FOR_WRITE).bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
             let key = match write {
                 PlanWrite::Plan(plan) => &plan.key,

@@ -8,7 +8,7 @@ use app::model::{Dist, Release, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Actor, Store, StoreError, WRITE_LOCK_KEY};
+use super::{Actor, Store, StoreError, LOCK_FOR_WRITE, WRITE_LOCK_KEY};
 
 const SELECT_CHANGES_AFTER: &str = "SELECT id, dist_name, release_name, prop_key, value, happened_at, \
      recorded_at, recorded_by, source FROM property_changes WHERE id > $1 ORDER BY id LIMIT $2";
@@ -79,7 +79,7 @@ impl Store {
         let stored = with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+                sqlx::query(LOCK_FOR_WRITE).bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
             }
             let rows: Vec<(i64, String, Option<String>, Timestamp)> = sqlx::query_as(
                 "SELECT id, prop_key, value, happened_at FROM property_changes \
