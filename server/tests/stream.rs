@@ -64,7 +64,9 @@ async fn the_stream_follows_the_log_in_order_and_resumes_across_a_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("s.db").display());
     let token = token(&db, "stream-test");
+    // A request timeout of 1 s: the streams below live far longer.
     let flags = ["--stream-keep-alive", "1s", "--max-streams", "2", "--max-concurrent-requests", "1"];
+    let flags = [&flags[..], &["--request-timeout", "1s"]].concat();
     let server = Served::start(&db, &flags).await;
 
     let (mut all, headers) =
