@@ -119,6 +119,44 @@ test.describe('state matrix', () => {
     expect(then['33']).toEqual(['stable']);
   });
 
+  test('typing a date key by key does not leave the page; Enter shows it', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto();
+    const start = page.url();
+
+    // As a keyboard user types it (en-US: month, day, year), each segment
+    // a change of the field's value: 0002-03-01, 0020-03-01, ... on the way.
+    await matrix.dateInput.focus();
+    await page.keyboard.type('03012021', { delay: 60 });
+    await page.waitForTimeout(500);
+    expect(page.url(), 'nothing was submitted while typing').toBe(start);
+    await expect(matrix.dateInput).toBeFocused();
+    await expect(matrix.dateInput).toHaveValue('2021-03-01');
+
+    await Promise.all([page.waitForURL((url) => url.searchParams.get('at') === '2021-03-01'), page.keyboard.press('Enter')]);
+    await matrix.settle();
+    await expect(matrix.banner).toContainText('As of 2021-03-01');
+  });
+
+  test('an implausible year is refused with a readable message', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto({ at: '0002-03-01' }, 400);
+    await expect(matrix.main).toContainText('Could not read the date');
+    await expect(matrix.main).toContainText('between 1900 and 2199');
+  });
+
+  test('a day before the first event says so instead of "no events yet"', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto({ at: '1990-01-01' });
+    // Debian's history starts on 1993-08-16; another spec may record an
+    // event in 1991 (links.spec.ts), which then starts the record.
+    const said = matrix.main.getByText(/^Nothing was recorded before \d{4}-\d{2}-\d{2}\.$/);
+    await expect(said).toBeVisible();
+    const day = ((await said.textContent()) ?? '').slice(-11, -1);
+    expect(day > '1990-01-01' && day <= '1993-08-16', day).toBe(true);
+    await expect(matrix.main).not.toContainText('No events yet');
+  });
+
   test.describe('without JavaScript', () => {
     test.use({ javaScriptEnabled: false });
 

@@ -23,7 +23,7 @@ pub fn MatrixPage() -> impl IntoView {
         Ok(log) => log,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
-    let (matrices, digest, cursor): (Vec<Matrix>, PlanDigest, _) = {
+    let (matrices, digest, cursor, first): (Vec<Matrix>, PlanDigest, _, _) = {
         let log = log.read();
         // The future only beside the present: an "as of" page stays in its past.
         let digest = match (&as_of.label(), &dist_param) {
@@ -33,7 +33,7 @@ pub fn MatrixPage() -> impl IntoView {
             (None, None) => PlanDigest::read(&log, None, as_of.at, crate::server_data::plan_grace()),
             (Some(_), _) => PlanDigest::default(),
         };
-        let matrices = match &dist_param {
+        let matrices: Vec<Matrix> = match &dist_param {
             Some(raw) => Dist::parse(raw).ok().and_then(|d| matrix(&log, &d, as_of.at)).into_iter().collect(),
             // Dists whose every event was retracted have nothing to show.
             None => log
@@ -43,7 +43,12 @@ pub fn MatrixPage() -> impl IntoView {
                 .filter(|m| !m.rows.is_empty())
                 .collect(),
         };
-        (matrices, digest, log.end_cursor())
+        // An empty page of the past: say when the record starts (a scan,
+        // but only on this rare page).
+        let first = (matrices.is_empty() && as_of.given.is_some())
+            .then(|| log.events().iter().filter(|e| log.retraction_of(e.id).is_none()).map(|e| e.at).min())
+            .flatten();
+        (matrices, digest, log.end_cursor(), first)
     };
     if let (Some(raw), true) = (&dist_param, matrices.is_empty()) {
         return view! { <NotFound what=format!("No events were recorded for the dist “{raw}”.")/> }.into_any();
@@ -81,9 +86,15 @@ pub fn MatrixPage() -> impl IntoView {
         <AtPicker action=path at=as_of.input_value()/>
         {live}
         <div data-live="matrix">
-            {empty.then(|| view! {
-                <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
-            })}
+            {match (empty, first) {
+                (false, _) => None,
+                (true, Some(first)) => Some(view! {
+                    <p class="empty">{format!("Nothing was recorded before {}.", crate::ui::format::day(&first))}</p>
+                }.into_any()),
+                (true, None) => Some(view! {
+                    <p class="empty">"No events yet. Scripts post them to " <code>"POST /api/v1/events"</code> "."</p>
+                }.into_any()),
+            }}
             <UpcomingPlans digest editor=crate::account::viewer().editor().is_some()/>
             {matrices.into_iter().map(|m| view! { <MatrixTable matrix=m/> }).collect_view()}
         </div>

@@ -3,8 +3,11 @@
 
 use leptos::prelude::*;
 
-/// The "as of" date picker: a GET form that works without JavaScript; with
-/// it, choosing a date submits the form at once.
+/// The "as of" date picker: a GET form that works without JavaScript
+/// (the button, or Enter in the field). With JavaScript, a day chosen in
+/// the browser's calendar shows at once; a day typed key by key does not
+/// (each typed segment changes the value: `0002-03-01`, `0020-03-01`, ...)
+/// and waits for Enter or the button.
 #[island]
 pub fn AtPicker(
     /// Where the form goes (the current page's path).
@@ -13,7 +16,18 @@ pub fn AtPicker(
     at: Option<String>,
 ) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
-    let submit = move |_| {
+    // Whether the last thing done to the field was a key (not the picker).
+    let typed = StoredValue::new(false);
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() != "Enter" {
+            typed.set_value(true);
+        }
+    };
+    let on_pointer = move |_| typed.set_value(false);
+    let submit = move |ev: leptos::ev::Event| {
+        if typed.get_value() || !plausible_day(&event_target_value(&ev)) {
+            return;
+        }
         if let Some(form) = form.get() {
             let _ = form.submit();
         }
@@ -24,11 +38,23 @@ pub fn AtPicker(
                 "Show as of "
                 // A plain String: an `Option` value on this void element
                 // breaks island hydration in leptos 0.8.23.
-                <input type="date" name="at" value=at.unwrap_or_default() on:change=submit/>
+                <input type="date" name="at" value=at.unwrap_or_default() min=EARLIEST_DAY max=LATEST_DAY
+                    on:keydown=on_key on:pointerdown=on_pointer on:change=submit/>
             </label>
             <button type="submit">"Show"</button>
         </form>
     }
+}
+
+/// The first and last day the picker offers (and pages accept).
+pub const EARLIEST_DAY: &str = "1900-01-01";
+/// See [`EARLIEST_DAY`].
+pub const LATEST_DAY: &str = "2199-12-31";
+
+/// Whether `value` (`YYYY-MM-DD` from a date field) is a whole day between
+/// [`EARLIEST_DAY`] and [`LATEST_DAY`].
+pub fn plausible_day(value: &str) -> bool {
+    value.len() == 10 && (EARLIEST_DAY..=LATEST_DAY).contains(&value)
 }
 
 /// Live pages: follows `stream` (`GET /api/v1/stream` with the page's
@@ -48,4 +74,21 @@ pub fn LiveUpdates(
     #[cfg(not(feature = "hydrate"))]
     let _ = stream;
     view! { <p class="live-status" role="status">{move || status.get()}</p> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_day;
+
+    #[test]
+    fn only_whole_days_from_1900_to_2199_are_plausible() {
+        for day in ["1900-01-01", "1993-08-16", "2021-03-01", "2199-12-31"] {
+            assert!(plausible_day(day), "{day}");
+        }
+        // What typing 03/01/2021 segment by segment passes through.
+        for day in ["0002-03-01", "0020-03-01", "0202-03-01", "1899-12-31", "2200-01-01", "", "2021-03", "+10000-01-01"]
+        {
+            assert!(!plausible_day(day), "{day}");
+        }
+    }
 }

@@ -99,6 +99,15 @@ impl AsOf {
         match query("at") {
             None => Self { at: Utc::now(), given: None, error: None },
             Some(raw) => match parse_at(&raw) {
+                Ok(at) if !islands::plausible_day(&format::day(&at)) => {
+                    set_status(400);
+                    let message = format!(
+                        "Could not read the date: choose a day between {} and {}.",
+                        &islands::EARLIEST_DAY[..4],
+                        &islands::LATEST_DAY[..4]
+                    );
+                    Self { at: Utc::now(), given: None, error: Some(message) }
+                }
                 Ok(at) => Self { at, given: Some(raw), error: None },
                 Err(e) => {
                     set_status(400);
