@@ -166,15 +166,53 @@ pub struct ActivityPage {
     pub more: bool,
 }
 
-/// The four kinds in the order a tie on recording time is broken: a
+/// The four kinds, in the order a tie on recording time is broken: a
 /// retraction after the event it may retract (a correction records both
 /// at one instant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeKind {
+    /// An event.
     Event,
+    /// A retraction.
     Retraction,
+    /// A property change.
     Property,
+    /// A plan revision.
     Plan,
+}
+
+impl ChangeKind {
+    /// The kind as the stream's `event:` field and `kind` name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Event => "event",
+            Self::Retraction => "retraction",
+            Self::Property => "property",
+            Self::Plan => "plan",
+        }
+    }
+}
+
+/// One recorded change by kind and id, without its record: what a reader
+/// that encodes a change once for many streams keys it by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChangeRef {
+    /// Its kind.
+    pub kind: ChangeKind,
+    /// Its id, in the sequence of its kind.
+    pub id: i64,
+}
+
+/// A page of activity as references: [`EventLog::activity_after`] without
+/// building the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefPage {
+    /// The changes that pass the filters, each with the cursor after it.
+    pub items: Vec<(Cursor, ChangeRef)>,
+    /// As [`ActivityPage::next_after`].
+    pub next_after: Cursor,
+    /// As [`ActivityPage::more`].
+    pub more: bool,
 }
 
 impl EventLog {
@@ -196,6 +234,32 @@ impl EventLog {
     /// out, and a `release` filter those of the dist itself. A retraction
     /// passes when its event does; a plan by its transition and date.
     pub fn activity_after(&self, after: Cursor, q: &LogQuery, limit: usize) -> ActivityPage {
+        let RefPage { items, next_after, more } = self.activity_refs_after(after, q, limit);
+        let items = items
+            .into_iter()
+            .filter_map(|(cursor, r)| Some(ActivityItem { cursor, change: self.change(r)? }))
+            .collect();
+        ActivityPage { items, next_after, more }
+    }
+
+    /// The change `r` refers to, as the API shows it now.
+    pub fn change(&self, r: ChangeRef) -> Option<Change> {
+        match r.kind {
+            ChangeKind::Event => self.event_record(r.id).map(Change::Event),
+            ChangeKind::Retraction => {
+                let retraction = self.retraction(r.id)?;
+                let event = self.event_record(retraction.event_id)?;
+                Some(Change::Retraction(RetractionResult { retraction: RetractionRecord::from(retraction), event }))
+            }
+            ChangeKind::Property => self.properties().entry(r.id).map(|(c, change)| {
+                Change::Property(PropertyChangeRecord { dist: c.dist.clone(), release: c.release.clone(), change })
+            }),
+            ChangeKind::Plan => self.plans().record(r.id).map(Change::Plan),
+        }
+    }
+
+    /// [`Self::activity_after`] as references.
+    pub fn activity_refs_after(&self, after: Cursor, q: &LogQuery, limit: usize) -> RefPage {
         let limit = limit.max(1);
         let events = &self.events()[self.events().partition_point(|e| e.id <= after.events)..];
         let retractions = &self.retractions()[self.retractions().partition_point(|r| r.id <= after.retractions)..];
@@ -206,69 +270,49 @@ impl EventLog {
         let mut cursor = after;
         let mut items = Vec::new();
         let mut scanned = 0;
-        loop {
-            if items.len() == limit || scanned == MAX_SCANNED {
-                break;
-            }
+        while items.len() < limit && scanned < MAX_SCANNED {
             let heads = [
-                events.get(e).map(|x| (x.recorded_at, Kind::Event, x.id)),
-                retractions.get(r).map(|x| (x.recorded_at, Kind::Retraction, x.id)),
-                properties.get(p).map(|x| (x.recorded_at, Kind::Property, x.id)),
-                plans.get(l).map(|x| (x.recorded_at, Kind::Plan, x.id)),
+                events.get(e).map(|x| (x.recorded_at, ChangeKind::Event, x.id)),
+                retractions.get(r).map(|x| (x.recorded_at, ChangeKind::Retraction, x.id)),
+                properties.get(p).map(|x| (x.recorded_at, ChangeKind::Property, x.id)),
+                plans.get(l).map(|x| (x.recorded_at, ChangeKind::Plan, x.id)),
             ];
             let Some((_, kind, id)) = heads.into_iter().flatten().min() else { break };
             scanned += 1;
-            let change = match kind {
-                Kind::Event => {
+            let passed = match kind {
+                ChangeKind::Event => {
                     let event = &events[e];
                     e += 1;
                     cursor.events = id;
                     passes(q, &event.dist, Some(&event.release), Some(&event.state), event.at)
-                        .then(|| Change::Event(self.record(event)))
                 }
-                Kind::Retraction => {
+                ChangeKind::Retraction => {
                     let retraction = &retractions[r];
                     r += 1;
                     cursor.retractions = id;
                     self.event(retraction.event_id)
-                        .filter(|ev| passes(q, &ev.dist, Some(&ev.release), Some(&ev.state), ev.at))
-                        .map(|ev| {
-                            Change::Retraction(RetractionResult {
-                                retraction: RetractionRecord::from(retraction),
-                                event: self.record(ev),
-                            })
-                        })
+                        .is_some_and(|ev| passes(q, &ev.dist, Some(&ev.release), Some(&ev.state), ev.at))
                 }
-                Kind::Property => {
+                ChangeKind::Property => {
+                    let c = &properties[p];
                     p += 1;
                     cursor.properties = id;
-                    self.properties().entry(id).filter(|(c, _)| passes(q, &c.dist, c.release.as_ref(), None, c.at)).map(
-                        |(c, change)| {
-                            Change::Property(PropertyChangeRecord {
-                                dist: c.dist.clone(),
-                                release: c.release.clone(),
-                                change,
-                            })
-                        },
-                    )
+                    passes(q, &c.dist, c.release.as_ref(), None, c.at)
                 }
-                Kind::Plan => {
+                ChangeKind::Plan => {
                     let plan = &plans[l];
                     l += 1;
                     cursor.plans = id;
                     let k = &plan.key;
                     passes(q, &k.dist, Some(&k.release), Some(&k.state), plan.at)
-                        .then(|| self.plans().record(id))
-                        .flatten()
-                        .map(Change::Plan)
                 }
             };
-            if let Some(change) = change {
-                items.push(ActivityItem { cursor, change });
+            if passed {
+                items.push((cursor, ChangeRef { kind, id }));
             }
         }
         let more = e < events.len() || r < retractions.len() || p < properties.len() || l < plans.len();
-        ActivityPage { items, next_after: cursor, more }
+        RefPage { items, next_after: cursor, more }
     }
 }
 

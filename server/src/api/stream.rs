@@ -5,13 +5,13 @@
 //! sleep on its change signal, so they cost no database work; [`Streams`]
 //! caps how many are open and ends them all at shutdown.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::model::activity::{ActivityItem, ActivityPage, Cursor};
-use app::model::{FilterText, LogFilter, LogQuery};
+use app::model::activity::{ChangeRef, Cursor, RefPage};
+use app::model::{EventLog, FilterText, LogFilter, LogQuery};
 use axum::extract::State as AxumState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -37,13 +37,27 @@ const STREAM_BATCH: usize = 256;
 /// What a client refused for too many open streams is told to wait.
 const RETRY_AFTER_SECONDS: &str = "5";
 
-/// The open streams: how many may be, and the signal that ends them.
+/// Most encoded changes kept for the streams at once.
+const ENCODED_KEPT: usize = 4096;
+
+/// The open streams: how many may be, the signal that ends them, and the
+/// changes they send, encoded once for all of them.
 #[derive(Debug)]
 pub struct Streams {
     slots: Arc<Semaphore>,
     max_open: usize,
     keep_alive: Duration,
     closing: CancellationToken,
+    encoded: Mutex<Encoded>,
+}
+
+/// The JSON of changes as the log read at one version (a record reads
+/// differently once, say, its event is retracted): every stream that sends
+/// a change at that version sends these bytes.
+#[derive(Debug, Default)]
+struct Encoded {
+    version: u64,
+    data: HashMap<ChangeRef, Arc<str>>,
 }
 
 impl Streams {
@@ -54,7 +68,31 @@ impl Streams {
             max_open: settings.max_open,
             keep_alive: settings.keep_alive,
             closing: CancellationToken::new(),
+            encoded: Mutex::default(),
         }
+    }
+
+    /// The `data:` of change `r` as `log` reads now, encoded once for all
+    /// streams; `None` when it cannot be (logged).
+    fn data(&self, log: &EventLog, r: ChangeRef) -> Option<Arc<str>> {
+        let mut encoded = self.encoded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if encoded.version != log.version() || encoded.data.len() >= ENCODED_KEPT {
+            encoded.data.clear();
+            encoded.version = log.version();
+        }
+        if let Some(data) = encoded.data.get(&r) {
+            return Some(data.clone());
+        }
+        let data: Arc<str> = match log.change(r).map(|c| c.data_json()) {
+            Some(Ok(json)) => json.into(),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, kind = r.kind.as_str(), id = r.id, "cannot encode a change for the stream");
+                return None;
+            }
+            None => return None,
+        };
+        encoded.data.insert(r, data.clone());
+        Some(data)
     }
 
     /// Streams open now.
@@ -220,6 +258,7 @@ pub async fn stream(
     let cursor = resume.unwrap_or_else(|| state.projection.read().end_cursor());
     tracing::debug!(%cursor, open = state.streams.open(), "stream opened");
     let reader = Reader {
+        streams: state.streams.clone(),
         projection: state.projection.clone(),
         query,
         cursor,
@@ -240,10 +279,12 @@ pub async fn stream(
 /// One open stream: where it stands, what it still has to send, and what
 /// wakes it.
 struct Reader {
+    streams: Arc<Streams>,
     projection: Arc<Projection>,
     query: LogQuery,
     cursor: Cursor,
-    pending: VecDeque<ActivityItem>,
+    /// Read but not sent yet: cursor, kind, `data:`.
+    pending: VecDeque<(Cursor, &'static str, Arc<str>)>,
     changes: watch::Receiver<u64>,
     closing: CancellationToken,
     /// Held while the stream is open.
@@ -258,20 +299,26 @@ impl Reader {
             if self.closing.is_cancelled() {
                 return None;
             }
-            if let Some(item) = self.pending.pop_front() {
-                match message(&item) {
-                    Some(event) => return Some((Ok(event), self)),
-                    None => continue,
-                }
+            if let Some((cursor, kind, data)) = self.pending.pop_front() {
+                let message = SseEvent::default().id(cursor.to_string()).event(kind).data(&*data);
+                return Some((Ok(message), self));
             }
             // Marked seen before reading: a change applied after this read
             // wakes the wait below.
             self.changes.borrow_and_update();
-            let ActivityPage { items, next_after, more } =
-                self.projection.read().activity_after(self.cursor, &self.query, STREAM_BATCH);
-            self.cursor = next_after;
-            if !items.is_empty() {
-                self.pending.extend(items);
+            let more = {
+                let log = self.projection.read();
+                let RefPage { items, next_after, more } =
+                    log.activity_refs_after(self.cursor, &self.query, STREAM_BATCH);
+                self.cursor = next_after;
+                for (cursor, r) in items {
+                    if let Some(data) = self.streams.data(&log, r) {
+                        self.pending.push_back((cursor, r.kind.as_str(), data));
+                    }
+                }
+                more
+            };
+            if !self.pending.is_empty() {
                 continue;
             }
             if more {
@@ -292,18 +339,7 @@ impl Reader {
     }
 }
 
-/// The SSE message of one change.
-fn message(item: &ActivityItem) -> Option<SseEvent> {
-    match item.change.data_json() {
-        Ok(data) => Some(SseEvent::default().id(item.cursor.to_string()).event(item.change.kind()).data(data)),
-        Err(e) => {
-            tracing::error!(error = %e, cursor = %item.cursor, "cannot encode a change for the stream");
-            None
-        }
-    }
-}
-
-/// The shape of [`ActivityPage`] for the OpenAPI document.
+/// The shape of `app::model::activity::ActivityPage` for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ActivityPageSchema {
