@@ -206,12 +206,18 @@ pub struct LogParams {
     limit: Option<i64>,
 }
 
+/// The page size of a list: `limit` (1–1000), 100 when absent.
+pub(super) fn page_limit(limit: Option<i64>) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
+    }
+    Ok(limit as usize)
+}
+
 impl LogParams {
     fn into_query(self) -> Result<LogQuery, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
-        }
+        let limit = page_limit(self.limit)?;
         let filter = LogFilter::parse(FilterText {
             dist: self.dist.as_deref(),
             release: self.release.as_deref(),
@@ -219,7 +225,7 @@ impl LogParams {
             since: self.since.as_deref(),
             until: self.until.as_deref(),
         })?;
-        Ok(LogQuery { before_id: self.before_id, after_id: self.after_id, ..filter.log_query(limit as usize) })
+        Ok(LogQuery { before_id: self.before_id, after_id: self.after_id, ..filter.log_query(limit) })
     }
 }
 

@@ -27,10 +27,6 @@ use crate::projection::Projection;
 use crate::settings::StreamSettings;
 use crate::state::AppState;
 
-/// Default and largest page of `GET /api/v1/activity`.
-const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
-
 /// Changes a stream takes from the projection per read.
 const STREAM_BATCH: usize = 256;
 
@@ -196,15 +192,12 @@ pub async fn activity(
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<ActivityParams>,
 ) -> Result<Response, ApiError> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("limit: must be between 1 and {MAX_LIMIT}")));
-    }
+    let limit = super::events::page_limit(params.limit)?;
     let ActivityParams { dist, release, state: wanted, since, until, after, .. } = params;
     let common = StreamParams { dist, release, state: wanted, since, until, after };
     let query = common.filter()?;
     let after = common.after()?.unwrap_or_default();
-    let page = state.projection.read().activity_after(after, &query, limit as usize);
+    let page = state.projection.read().activity_after(after, &query, limit);
     json_response(&headers, &page)
 }
 
