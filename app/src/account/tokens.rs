@@ -62,7 +62,7 @@ fn TokenTable(tokens: Vec<TokenInfo>, csrf: String) -> impl IntoView {
         t.as_deref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ")).unwrap_or_else(|| "—".into())
     };
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Your tokens">
             <table class="tokens">
                 <thead><tr>
                     <th scope="col">"Name"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th>

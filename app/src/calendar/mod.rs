@@ -235,7 +235,7 @@ fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
     let title = format!("{} {}", MONTHS[grid.first.month0() as usize], grid.first.year());
     view! {
         <h2 id="month-title">{title.clone()}</h2>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="month-title">
             <table class="month" aria-labelledby="month-title" data-month=grid.first.format("%Y-%m").to_string()>
                 <thead><tr>{WEEKDAYS.iter().map(|d| view! { <th scope="col">{*d}</th> }).collect_view()}</tr></thead>
                 <tbody>
@@ -311,7 +311,10 @@ fn YearChart(rows: Vec<YearRow>, year: i32, start: NaiveDate, id: &'static str) 
         }
     });
     view! {
-        <figure class="year-chart" id=id>
+        // Focusable: below 40rem the chart scrolls sideways, for the
+        // keyboard too.
+        <figure class="year-chart" id=id tabindex="0" role="region"
+            aria-label=format!("Release states during {year}, scrolls sideways")>
             <svg
                 viewBox=format!("0 0 {width} {height}")
                 role="img"
@@ -407,7 +410,8 @@ fn LifecycleChart(
                     width=width
                     height=height
                     viewBox=format!("0 0 {width} {height}")
-                    role="img"
+                    // A group, not an image: its bars are links.
+                    role="group"
                     aria-labelledby="lifecycle-title"
                 >
                     <title id="lifecycle-title">{title}</title>

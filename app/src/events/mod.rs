@@ -22,7 +22,7 @@ pub fn EventTable(events: Vec<EventRecord>) -> impl IntoView {
         return view! { <p class="empty">"No events."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Events">
             <table class="events">
                 <thead>
                     <tr>

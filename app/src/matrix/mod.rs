@@ -116,7 +116,9 @@ fn MatrixTable(matrix: Matrix) -> impl IntoView {
             <h2 id=heading_id>
                 <a href=links::dist(&dist)>{title.clone()}</a>
             </h2>
-            <div class="table-scroll">
+            // Focusable: at phone width the table scrolls sideways, and
+            // keyboard users must be able to scroll it too.
+            <div class="table-scroll" tabindex="0" role="region" aria-label=format!("{title}: release states")>
                 <table>
                     <caption class="visually-hidden">{format!("{title}: releases and the states they are in")}</caption>
                     <thead>

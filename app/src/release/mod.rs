@@ -60,6 +60,9 @@ pub fn ReleasePage() -> impl IntoView {
     };
     let title = release_title(&dist, &release);
     let path = links::release(&dist, &release);
+    // The events listed end at the page's moment: none that counts, then
+    // the release had not started.
+    let not_started = events.iter().all(|e| e.retraction.is_some());
     // Only the page about now follows the log.
     let live = as_of.label().is_none().then(|| {
         let filter = LogFilter { dist: Some(dist.clone()), release: Some(release.clone()), ..Default::default() };
@@ -81,7 +84,11 @@ pub fn ReleasePage() -> impl IntoView {
         {live}
         <p class="current" data-live="release-now">
             {if current.is_empty() {
-                "In no state.".to_owned()
+                match as_of.label() {
+                    // Before its first event, a release had not started.
+                    Some(day) if not_started => format!("Not started yet on {day}."),
+                    _ => "In no state.".to_owned(),
+                }
             } else {
                 format!("In {}.", current.join(", "))
             }}

@@ -54,7 +54,7 @@ pub fn ApiDocsPage() -> impl IntoView {
             <code>"ETag"</code> " and honours " <code>"If-None-Match"</code> ". Errors have one shape: "
             <code>"{\"error\": {\"code\", \"message\", \"field\"}}"</code> "."
         </p>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="API routes">
             <table>
                 <thead><tr><th scope="col">"Method"</th><th scope="col">"Path"</th><th scope="col">"What"</th></tr></thead>
                 <tbody>
