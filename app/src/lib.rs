@@ -27,5 +27,6 @@ pub mod routes;
 pub mod schedule;
 pub mod status;
 pub mod ui;
+pub mod webhooks;
 
 pub use routes::{shell, App};

@@ -238,6 +238,21 @@ pub fn api_plans() -> String {
     path(&["api", "v1", "plans"])
 }
 
+/// `/api/v1/webhooks/{id}`: one webhook subscription.
+pub fn api_webhook(id: i64) -> String {
+    path(&["api", "v1", "webhooks", &id.to_string()])
+}
+
+/// `/webhooks`: the webhook subscriptions page (editors).
+pub fn webhooks() -> String {
+    path(&["webhooks"])
+}
+
+/// `/webhooks/{id}`: one subscription with its delivery log (editors).
+pub fn webhook(id: i64) -> String {
+    path(&["webhooks", &id.to_string()])
+}
+
 /// `/api/v1/views/{dist}/schedule`: a dist's plans per release.
 pub fn api_schedule(dist: &Dist) -> String {
     path(&["api", "v1", "views", dist.as_str(), "schedule"])

@@ -88,7 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("events") view=events::EventLogPage/>
                     <Route path=(StaticSegment("events"), StaticSegment("new")) view=edit::NewEventPage/>
                     <Route path=(StaticSegment("account"), StaticSegment("tokens")) view=account::tokens::TokensPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("events"), ParamSegment("id")) view=events::EventPage/>
+                    <Route path=(StaticSegment("events"), ParamSegment("id")) view=events::EventPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("webhooks") view=crate::webhooks::WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("webhooks"), ParamSegment("id")) view=crate::webhooks::WebhookPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -38,6 +38,27 @@ pub struct ServiceStatus {
     /// Planned transitions that are overdue: (dist, release, state,
     /// reached, planned at), oldest first.
     pub overdue: Vec<(String, String, String, bool, Timestamp)>,
+    /// Webhooks: `None` when they are off (no key).
+    pub webhooks: Option<WebhookStatus>,
+}
+
+/// How the webhooks stand, as the deliverer last counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookStatus {
+    /// Whether it has counted yet.
+    pub counted: bool,
+    /// Subscriptions that deliver.
+    pub active: i64,
+    /// Subscriptions the server disabled.
+    pub disabled: i64,
+    /// Active subscriptions with a failing delivery.
+    pub failing: i64,
+    /// Deliveries waiting.
+    pub waiting: i64,
+    /// Required release actions failing or given up.
+    pub actions_failing: i64,
+    /// Required release actions not yet succeeded (pending included).
+    pub actions_unsettled: i64,
 }
 
 /// Where the page gets its figures: provided by the server as context.
@@ -140,6 +161,19 @@ pub fn audit_report() -> Result<crate::model::audit::AuditReport, AppError> {
     provided::<AuditSource>("the audit report").map(|source| (source.0)())
 }
 
+/// Events whose required release actions have not all succeeded, with the
+/// worst state among them: provided by the server as context.
+#[derive(Clone)]
+pub struct ActionsSource(
+    pub Arc<dyn Fn() -> Arc<std::collections::HashMap<i64, crate::model::webhooks::DeliveryState>> + Send + Sync>,
+);
+
+/// The events with unsettled release actions (empty when the server
+/// provides none, e.g. in the browser).
+pub fn unsettled_actions() -> Arc<std::collections::HashMap<i64, crate::model::webhooks::DeliveryState>> {
+    use_context::<ActionsSource>().map(|source| (source.0)()).unwrap_or_default()
+}
+
 /// What the server attached to the request being rendered (the visitor,
 /// the flash); `None` in the browser or when it attached none.
 pub fn from_request<T: Clone + Send + Sync + 'static>() -> Option<T> {
@@ -214,6 +248,26 @@ pub mod ssr {
             parts: &'a Parts,
             input: crate::model::plans::CancelInput,
         ) -> Pending<'a, crate::model::plans::PlanRecord>;
+        /// Every webhook subscription (editors).
+        fn webhooks<'a>(&'a self, parts: &'a Parts) -> Pending<'a, Vec<crate::model::webhooks::Subscription>>;
+        /// One subscription with its newest deliveries (editors).
+        fn webhook<'a>(&'a self, parts: &'a Parts, id: i64) -> Pending<'a, crate::model::webhooks::WebhookDetail>;
+        /// Creates a subscription; its id and secret (editors).
+        fn create_webhook<'a>(
+            &'a self,
+            parts: &'a Parts,
+            input: crate::model::webhooks::SubscriptionInput,
+        ) -> Pending<'a, crate::model::webhooks::CreatedWebhook>;
+        /// Does `action` to subscription `id`; a notice saying what was done
+        /// (editors).
+        fn webhook_action<'a>(
+            &'a self,
+            parts: &'a Parts,
+            id: i64,
+            action: crate::model::webhooks::WebhookAction,
+        ) -> Pending<'a, String>;
+        /// The deliveries an event triggered (its release actions), for everyone.
+        fn event_actions<'a>(&'a self, id: i64) -> Pending<'a, Vec<crate::model::webhooks::Delivery>>;
         /// Leaves a flash for the next page of this session.
         fn flash<'a>(&'a self, parts: &'a Parts, flash: Flash) -> Pending<'a, ()>;
     }

@@ -171,6 +171,10 @@ pub struct ServeArgs {
     #[arg(long, env = "STREAM_KEEP_ALIVE", default_value = "15s", value_parser = positive_duration)]
     pub stream_keep_alive: std::time::Duration,
 
+    /// The webhooks.
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::WebhookArgs,
+
     /// The message bus.
     #[command(flatten)]
     pub bus: crate::bus::BusArgs,

@@ -7,6 +7,7 @@ use app::error::AppError;
 use app::model::event::{EventInput, EventRecord};
 use app::model::plans::{CancelInput, PlanInput, PlanRecord};
 use app::model::time::format as rfc3339;
+use app::model::webhooks::{CreatedWebhook, Delivery, Subscription, SubscriptionInput, WebhookAction, WebhookDetail};
 use app::model::NewRetraction;
 use app::server_data::ssr::{EditBackend, Pending};
 use app::server_data::{CreatedToken, Flash, TokenInfo};
@@ -22,6 +23,7 @@ use crate::auth::{new_token, session_editor, Identity};
 use crate::log::WriteError;
 use crate::state::AppState;
 use crate::store::StoreError;
+use crate::webhooks::manage;
 
 /// Longest a personal token may live, in days: group membership is only
 /// re-read at login, so tokens must not outlive it by years.
@@ -75,6 +77,20 @@ impl From<WriteError> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+/// Deliveries a subscription's page lists.
+const WEBHOOK_PAGE_DELIVERIES: i64 = 100;
+
+/// Hands a new secret to the page a plain form post redirects to (`page`),
+/// in a short-lived cookie for that page alone: a flash would keep it in
+/// the session store.
+fn reveal(state: &AppState, secret: &str, page: &str) {
+    let cookie = reveal_cookie(secret, page, state.auth.https());
+    match (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+        (Some(response), Ok(value)) => response.append_header(header::SET_COOKIE, value),
+        _ => tracing::warn!("cannot hand the new secret to the next page"),
     }
 }
 
@@ -206,13 +222,7 @@ impl EditBackend for EditingBackend {
                 })?;
             tracing::info!(token = %name, "personal API token created");
             if app::server_data::ssr::plain_form_post(parts) {
-                // The redirected page shows the secret from this cookie;
-                // a flash would keep it in the session store.
-                let cookie = reveal_cookie(&token, self.0.auth.https());
-                match (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie)) {
-                    (Some(response), Ok(value)) => response.append_header(header::SET_COOKIE, value),
-                    _ => tracing::warn!("cannot hand the new token's secret to the next page"),
-                }
+                reveal(&self.0, &token, &app::links::account_tokens());
             }
             Ok(CreatedToken { name, token })
         })
@@ -228,6 +238,86 @@ impl EditBackend for EditingBackend {
             tracing::info!(token = %name, "personal API token revoked");
             Ok(name)
         })
+    }
+
+    fn webhooks<'a>(&'a self, parts: &'a Parts) -> Pending<'a, Vec<Subscription>> {
+        Box::pin(async move {
+            editor(parts)?;
+            Ok(manage::list(&self.0.store).await?)
+        })
+    }
+
+    fn webhook<'a>(&'a self, parts: &'a Parts, id: i64) -> Pending<'a, WebhookDetail> {
+        Box::pin(async move {
+            editor(parts)?;
+            let subscription = manage::get(&self.0.store, id).await?;
+            let deliveries = manage::deliveries(&self.0.store, id, WEBHOOK_PAGE_DELIVERIES).await?;
+            Ok(WebhookDetail { subscription, deliveries })
+        })
+    }
+
+    fn create_webhook<'a>(&'a self, parts: &'a Parts, input: SubscriptionInput) -> Pending<'a, CreatedWebhook> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let created = manage::create(&self.0.store, &self.0.webhooks, input, &who.actor().name).await?;
+            let id = created.subscription.id;
+            if app::server_data::ssr::plain_form_post(parts) {
+                reveal(&self.0, &created.secret, &app::links::webhook(id));
+            }
+            Ok(CreatedWebhook { id, secret: created.secret })
+        })
+    }
+
+    fn webhook_action<'a>(&'a self, parts: &'a Parts, id: i64, action: WebhookAction) -> Pending<'a, String> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let name = who.actor().name;
+            let (store, hooks) = (&self.0.store, &self.0.webhooks);
+            let notice = match action {
+                WebhookAction::Pause | WebhookAction::Resume => {
+                    let active = action == WebhookAction::Resume;
+                    let input = SubscriptionInput { active: Some(active), ..Default::default() };
+                    manage::update(store, hooks, id, input, &name).await?;
+                    if active {
+                        "Resumed: deliveries go out again."
+                    } else {
+                        "Paused: deliveries wait until it is resumed."
+                    }
+                    .to_owned()
+                }
+                WebhookAction::Ping => {
+                    manage::ping(store, hooks, id).await?;
+                    "Sent a test delivery (webhook.ping); the delivery log shows how it went.".to_owned()
+                }
+                WebhookAction::Rotate => {
+                    let rotated = manage::rotate(store, hooks, id, &name).await?;
+                    if app::server_data::ssr::plain_form_post(parts) {
+                        reveal(&self.0, &rotated.secret, &app::links::webhook(id));
+                    }
+                    format!(
+                        "Rotated the secret; the previous one signs too until {}. Copy the new one now, it is not shown again:",
+                        rfc3339(&rotated.previous_secret_until)
+                    )
+                }
+                WebhookAction::Delete => {
+                    manage::delete(store, id, &name).await?;
+                    format!("Deleted subscription #{id} and its delivery log.")
+                }
+                WebhookAction::Redeliver(delivery) => {
+                    manage::redeliver(store, hooks, Some(id), delivery).await?;
+                    format!("Delivery {delivery} goes out again.")
+                }
+                WebhookAction::RedeliverFailedSince(since) => {
+                    let n = manage::redeliver_failed(store, hooks, id, since).await?;
+                    format!("{n} failed deliveries since {} go out again.", rfc3339(&since))
+                }
+            };
+            Ok(notice)
+        })
+    }
+
+    fn event_actions<'a>(&'a self, id: i64) -> Pending<'a, Vec<Delivery>> {
+        Box::pin(async move { Ok(manage::actions_of_event(&self.0.store, id).await?) })
     }
 
     fn flash<'a>(&'a self, parts: &'a Parts, flash: Flash) -> Pending<'a, ()> {

@@ -27,6 +27,7 @@ pub mod settings;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 use app::{shell, App};
 use axum::error_handling::HandleErrorLayer;
@@ -82,6 +83,19 @@ fn status_source(state: &AppState) -> app::server_data::StatusSource {
             failed: bus.failed,
             last_error: bus.last_error.map(|e| (e.message, e.at)),
             overdue,
+            webhooks: state.webhooks.key().ok().map(|_| {
+                let h = state.webhooks.health();
+                let c = h.unwrap_or_default();
+                app::server_data::WebhookStatus {
+                    counted: h.is_some(),
+                    active: c.active,
+                    disabled: c.disabled,
+                    failing: c.failing_subscriptions,
+                    waiting: c.backlog,
+                    actions_failing: c.actions_failing,
+                    actions_unsettled: c.actions_unsettled,
+                }
+            }),
         }
     }))
 }
@@ -99,6 +113,10 @@ pub fn router(state: AppState) -> Router {
         let audit = state.audit.clone();
         app::server_data::AuditSource(std::sync::Arc::new(move || audit.report()))
     };
+    let actions = {
+        let webhooks = state.webhooks.clone();
+        app::server_data::ActionsSource(std::sync::Arc::new(move || webhooks.unsettled()))
+    };
     let editing = app::server_data::ssr::Editing(std::sync::Arc::new(editing::EditingBackend(state.clone())));
     let sessions = auth::session::layer(state.sessions.clone(), &state.auth);
     let limits = state.limits.clone();
@@ -110,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         leptos::context::provide_context(status.clone());
         leptos::context::provide_context(grace);
         leptos::context::provide_context(audit.clone());
+        leptos::context::provide_context(actions.clone());
         leptos::context::provide_context(editing.clone());
         security_headers::for_leptos_page();
     };

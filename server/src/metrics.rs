@@ -83,6 +83,23 @@ pub fn audit_failed() {
     counter!("releasetracker_audit_failures_total").increment(1);
 }
 
+/// Counts webhook attempts by outcome.
+pub fn webhook_attempts(delivered: u64, failed: u64) {
+    counter!("releasetracker_webhook_attempts_total", "outcome" => "delivered").increment(delivered);
+    counter!("releasetracker_webhook_attempts_total", "outcome" => "failed").increment(failed);
+}
+
+/// Sets the webhook gauges from the deliverer's last count.
+pub fn webhook_health(h: &crate::store::WebhookHealth) {
+    gauge!("releasetracker_webhook_subscriptions", "state" => "active").set(h.active as f64);
+    gauge!("releasetracker_webhook_subscriptions", "state" => "disabled").set(h.disabled as f64);
+    gauge!("releasetracker_webhook_subscriptions", "state" => "failing").set(h.failing_subscriptions as f64);
+    gauge!("releasetracker_webhook_deliveries_waiting").set(h.backlog as f64);
+    let age = h.oldest_waiting.map(|t| (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0).unwrap_or(0.0);
+    gauge!("releasetracker_webhook_oldest_waiting_seconds").set(age);
+    gauge!("releasetracker_release_actions_failing").set(h.actions_failing as f64);
+}
+
 /// The recorder of the process, once installed.
 static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
 
@@ -108,6 +125,8 @@ pub fn install() -> Result<PrometheusHandle, String> {
             // so that their first rise is seen.
             audit_found(0, 0);
             counter!("releasetracker_audit_failures_total").increment(0);
+            webhook_attempts(0, 0);
+            webhook_health(&crate::store::WebhookHealth::default());
             Ok(handle)
         })
         .clone()
@@ -190,6 +209,24 @@ fn describe() {
     describe_gauge!("releasetracker_ready", "1 when the database answered this scrape in time (as /readyz)");
     describe_gauge!("releasetracker_db_pool_connections", "Database connections of the pool, by state (active, idle)");
     describe_gauge!("releasetracker_db_pool_max_connections", "Most database connections the pool opens");
+    describe_counter!(
+        "releasetracker_webhook_attempts_total",
+        "Webhook delivery attempts, by outcome (delivered: 2xx; failed: anything else)"
+    );
+    describe_gauge!(
+        "releasetracker_webhook_subscriptions",
+        "Webhook subscriptions: active, disabled by the server (410 or retries exhausted), active with a failing delivery"
+    );
+    describe_gauge!("releasetracker_webhook_deliveries_waiting", "Webhook deliveries pending or failing");
+    describe_gauge!(
+        "releasetracker_webhook_oldest_waiting_seconds",
+        Unit::Seconds,
+        "Age of the oldest webhook delivery still waiting (0 when none waits)"
+    );
+    describe_gauge!(
+        "releasetracker_release_actions_failing",
+        "Deliveries of required release actions that are failing or were given up"
+    );
     describe_gauge!("process_resident_memory_bytes", Unit::Bytes, "Resident memory of the process");
     describe_gauge!("process_start_time_seconds", Unit::Seconds, "When the process started (Unix time)");
 }

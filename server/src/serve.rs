@@ -75,6 +75,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
                 max_open: args.max_streams as usize,
                 keep_alive: args.stream_keep_alive,
             },
+            webhooks: crate::webhooks::WebhookSettings::from(&args.webhooks),
         },
     )?;
     if let Some(provider) = &state.login {
@@ -108,6 +109,18 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     if state.audit.source().is_some() {
         tokio::spawn(crate::audit::follow(state.clone(), args.audit_interval, stop.clone()));
     }
+    let webhooks_line = match state.webhooks.key() {
+        Ok(_) if state.webhooks.settings().policy.allow_private => "webhooks on (private targets allowed)",
+        Ok(_) => "webhooks on",
+        Err(_) => "webhooks off (no WEBHOOK_KEY)",
+    };
+    let deliverer = tokio::spawn(crate::webhooks::deliver::run(
+        store.clone(),
+        state.webhooks.clone(),
+        projection.subscribe(),
+        args.poll_interval(),
+        stop.clone(),
+    ));
     let bus_line = match &bus_config {
         Some(config) => format!("publishing to {}", config.describe()),
         None => "publishing off (no AMQP_URL); messages wait in the outbox".to_owned(),
@@ -118,13 +131,14 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     });
 
     tracing::info!(
-        "releasetracker listening on http://{} (public URL: {}, database: {}, site files: {}, message bus: {}, {})",
+        "releasetracker listening on http://{} (public URL: {}, database: {}, site files: {}, message bus: {}, {}, {})",
         args.bind,
         state.auth.public_url,
         store.describe(),
         args.site_root,
         bus_line,
-        login_line
+        login_line,
+        webhooks_line
     );
     let metrics_server = metrics.map(|(listener, handle)| {
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -155,6 +169,12 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
         let _ = metrics.await;
     }
     let _ = follower.await;
+    // Attempts in flight are cut short; their leases are dropped at the
+    // next start (SQLite) or expire (PostgreSQL), and they are sent again
+    // under the same webhook-id.
+    if tokio::time::timeout(PUBLISHER_GRACE, deliverer).await.is_err() {
+        tracing::warn!("the webhook deliverer did not stop in time");
+    }
     if let Some(mut publisher) = publisher {
         // It finishes the round in flight; a round stuck on an unanswering
         // broker is cut short (its rows stay pending for the next start).

@@ -40,6 +40,8 @@ pub struct Settings {
     pub audit_bodhi: Option<url::Url>,
     /// Open streams allowed and their keep-alive (`--max-streams`, ...).
     pub streams: StreamSettings,
+    /// The webhooks: sealing key, target policy, retries, retention.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// Limits of `GET /api/v1/stream`.
@@ -72,6 +74,7 @@ impl Settings {
             plan_grace: app::model::plans::DEFAULT_GRACE,
             audit_bodhi: None,
             streams: StreamSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }

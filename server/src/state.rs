@@ -18,6 +18,7 @@ use crate::log::LogWriter;
 use crate::projection::Projection;
 use crate::settings::{FeedAuthority, Limits, Settings};
 use crate::store::{SessionBackend, Store};
+use crate::webhooks::Webhooks;
 
 /// Shared by every handler. One `Arc`, because axum clones the state for
 /// every request.
@@ -60,6 +61,8 @@ pub struct Shared {
     /// The open streams of `GET /api/v1/stream`: their limit, and the
     /// signal that ends them all at shutdown.
     pub streams: Arc<Streams>,
+    /// The webhooks' settings, the deliverer's wake-up call and its counts.
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl std::ops::Deref for AppState {
@@ -108,8 +111,17 @@ impl AppState {
         leptos_options: LeptosOptions,
         settings: Settings,
     ) -> Result<Self, String> {
-        let Settings { mut auth, compat, distro_info, feed_authority, limits, plan_grace, audit_bodhi, streams } =
-            settings;
+        let Settings {
+            mut auth,
+            compat,
+            distro_info,
+            feed_authority,
+            limits,
+            plan_grace,
+            audit_bodhi,
+            streams,
+            webhooks,
+        } = settings;
         // Links are joined below the public URL, so however the settings
         // were made, its path must end with `/` (and it must be usable).
         auth.public_url = crate::auth::config::check_public_url(auth.public_url)?;
@@ -140,6 +152,7 @@ impl AppState {
             writer,
             audit: Arc::new(crate::audit::AuditState::new(audit_bodhi)),
             streams: Arc::new(Streams::new(streams)),
+            webhooks: Arc::new(Webhooks::new(webhooks)),
         })))
     }
 }

@@ -84,6 +84,7 @@ pub fn AccountNav() -> impl IntoView {
                 {user.editor.then(|| view! {
                     <a href=links::new_event(links::Prefill::default())>"Record an event"</a>
                     <a href=links::account_tokens()>"API tokens"</a>
+                    <a href=links::webhooks()>"Webhooks"</a>
                 })}
                 <form method="post" action=links::logout() class="inline">
                     <input type="hidden" name="csrf_token" value=user.csrf.clone()/>

@@ -166,6 +166,7 @@ pub fn EventPage() -> impl IntoView {
             {e.note.clone().map(|note| view! { <dt>"Note"</dt><dd class="text">{note}</dd> })}
             {e.link.clone().map(|link| view! { <dt>"Link"</dt><dd><a href=link.clone() rel="nofollow noopener noreferrer">{link.clone()}</a></dd> })}
         </dl>
+        <crate::webhooks::EventActions event=e.id/>
         <crate::edit::EventEditing event=e.clone()/>
     }
     .into_any()

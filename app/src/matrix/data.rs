@@ -24,6 +24,9 @@ pub struct MatrixRow {
     pub release: Release,
     /// Per column: `Some(since)` when the release is in that state.
     pub cells: Vec<Option<Timestamp>>,
+    /// Per column: the event that began the current stay, if in.
+    #[serde(default)]
+    pub entered_by: Vec<Option<i64>>,
 }
 
 /// Builds the matrix of `dist` at `at`; `None` for an unknown dist.
@@ -37,6 +40,10 @@ pub fn matrix(log: &EventLog, dist: &Dist, at: Timestamp) -> Option<Matrix> {
         .map(|(release, detail)| MatrixRow {
             release: release.clone(),
             cells: states.iter().map(|s| detail.get(s).filter(|d| d.is_in).and_then(|d| d.entered)).collect(),
+            entered_by: states
+                .iter()
+                .map(|s| detail.get(s).filter(|d| d.is_in).and_then(|d| d.history.last()).map(|i| i.entered_by))
+                .collect(),
         })
         .collect();
     rows.reverse();

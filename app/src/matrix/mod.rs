@@ -132,13 +132,15 @@ fn MatrixTable(matrix: Matrix) -> impl IntoView {
                             let href = links::release(&dist, &row.release);
                             let key = href.clone();
                             let label = release_label(&row.release);
-                            let cells = row.cells.into_iter().zip(states.clone()).map(|(cell, state)| {
+                            let by = row.entered_by.into_iter().chain(std::iter::repeat(None));
+                            let cells = row.cells.into_iter().zip(by).zip(states.clone()).map(|((cell, by), state)| {
                                 match cell {
                                     Some(since) => view! {
                                         <td class="in" data-state=state.to_string() data-in="true" title=format!("in {state} since {}", when(&since))>
                                             <span aria-hidden="true">"●"</span>
                                             <span class="visually-hidden">{format!("in {state} since ")}</span>
                                             <time datetime=crate::model::time::format(&since)>{crate::ui::format::day(&since)}</time>
+                                            {by.map(|id| view! { <crate::webhooks::ActionFlag event=id/> })}
                                         </td>
                                     }.into_any(),
                                     None => view! { <td data-state=state.to_string() data-in="false"></td> }.into_any(),

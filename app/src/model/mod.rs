@@ -23,6 +23,7 @@ pub mod reached;
 pub mod shared;
 pub mod time;
 pub mod views;
+pub mod webhooks;
 
 pub use event::{Event, EventId, EventInput, NewEvent, NewRetraction, Retraction};
 pub use filter::{FilterText, LogFilter};

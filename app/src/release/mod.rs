@@ -117,9 +117,10 @@ pub fn ReleasePage() -> impl IntoView {
                         <tbody>
                             {d.history.into_iter().map(|i| view! {
                                 <tr>
-                                    <td><a href=links::event(i.entered_by)>{when(&i.entered)}</a></td>
+                                    <td><a href=links::event(i.entered_by)>{when(&i.entered)}</a>
+                                        <crate::webhooks::ActionFlag event=i.entered_by/></td>
                                     <td>{match (i.left, i.left_by) {
-                                        (Some(left), Some(by)) => view! { <a href=links::event(by)>{when(&left)}</a> }.into_any(),
+                                        (Some(left), Some(by)) => view! { <a href=links::event(by)>{when(&left)}</a> <crate::webhooks::ActionFlag event=by/> }.into_any(),
                                         _ => view! { <span>"—"</span> }.into_any(),
                                     }}</td>
                                 </tr>

@@ -46,6 +46,18 @@ pub fn StatusPage() -> impl IntoView {
                 Some((message, at)) => format!("{} — {message}", when(at)),
                 None => "none".to_owned(),
             }}</dd>
+            <dt>"Webhooks"</dt>
+            <dd data-actions-failing=status.webhooks.map(|w| w.actions_failing.to_string())>{match status.webhooks {
+                None => "off (no WEBHOOK_KEY)".into_any(),
+                Some(w) if !w.counted => "not counted yet".into_any(),
+                Some(w) => view! {
+                    {format!(
+                        "{} active, {} failing, {} disabled subscriptions; {} deliveries waiting; release actions: {} failing, {} not yet succeeded — ",
+                        w.active, w.failing, w.disabled, w.waiting, w.actions_failing, w.actions_unsettled
+                    )}
+                    <a href=links::webhooks()>"webhooks"</a>
+                }.into_any(),
+            }}</dd>
             <dt>"Overdue plans"</dt>
             <dd data-overdue=status.overdue.len().to_string()>{if status.overdue.is_empty() {
                 "none".into_any()

@@ -31,6 +31,7 @@ pub mod plans;
 pub mod properties;
 pub mod stream;
 pub mod views;
+pub mod webhooks;
 
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
@@ -82,6 +83,14 @@ fn served_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(plans::cancel))
         .routes(routes!(plans::schedule))
         .routes(routes!(audit::report))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::one, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate))
+        .routes(routes!(webhooks::ping))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
+        .routes(routes!(webhooks::redeliver_failed))
+        .routes(routes!(webhooks::event_actions))
         .routes(routes!(compat::fedora_aliases_export))
         .routes(routes!(compat::pkgdb_collections_export))
         .routes(routes!(compat::endoflife_date_export))

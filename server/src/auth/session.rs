@@ -101,18 +101,24 @@ pub fn layer(store: SessionBackend, settings: &AuthSettings) -> SessionManagerLa
 pub const REVEAL_COOKIE: &str = "releasetracker_new_token";
 const REVEAL_SECONDS: u32 = 300;
 
-/// `Set-Cookie` for [`REVEAL_COOKIE`] holding `secret`.
-pub fn reveal_cookie(secret: &str, https: bool) -> String {
+/// `Set-Cookie` for [`REVEAL_COOKIE`] holding `secret`, sent only to
+/// `path` (the tokens page, or a webhook subscription's page).
+pub fn reveal_cookie(secret: &str, path: &str, https: bool) -> String {
     let secure = if https { "; Secure" } else { "" };
-    let path = app::links::account_tokens();
     format!("{REVEAL_COOKIE}={secret}; Path={path}; Max-Age={REVEAL_SECONDS}; HttpOnly; SameSite=Strict{secure}")
 }
 
-/// `Set-Cookie` that clears [`REVEAL_COOKIE`].
-fn cleared_reveal_cookie(https: bool) -> String {
+/// `Set-Cookie` that clears [`REVEAL_COOKIE`] of the page `path`.
+fn cleared_reveal_cookie(path: &str, https: bool) -> String {
     let secure = if https { "; Secure" } else { "" };
-    let path = app::links::account_tokens();
     format!("{REVEAL_COOKIE}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// Whether a value in [`REVEAL_COOKIE`] is a secret worth showing: an API
+/// token or a webhook secret, never anything else a page could be made to
+/// print.
+fn looks_like_secret(value: &str) -> bool {
+    super::looks_like_token(value) || crate::webhooks::SigningSecret::parse(value).is_ok()
 }
 
 /// The value of the request's [`REVEAL_COOKIE`], if it has one.
@@ -206,8 +212,10 @@ pub async fn load_viewer(
     // if it has the form of one of our tokens (a planted or stale cookie
     // shows nothing); cleared by the first GET that carries it.
     let reveal = if request.method() == Method::GET { reveal_cookie_value(&request) } else { None };
+    // The cookie was sent only to the page it was set for: clear it there.
+    let path = request.uri().path().to_owned();
     if user.is_some() {
-        flash.secret = reveal.clone().filter(|s| super::looks_like_token(s));
+        flash.secret = reveal.clone().filter(|s| looks_like_secret(s));
     }
     let viewer = Viewer {
         user: user.as_ref().map(|u| SignedIn { nickname: u.nickname.clone(), editor: u.editor, csrf: u.csrf.clone() }),
@@ -219,7 +227,7 @@ pub async fn load_viewer(
     request.extensions_mut().insert(flash);
     let mut response = next.run(request).await;
     if reveal.is_some() {
-        if let Ok(clear) = header::HeaderValue::from_str(&cleared_reveal_cookie(auth.https())) {
+        if let Ok(clear) = header::HeaderValue::from_str(&cleared_reveal_cookie(&path, auth.https())) {
             response.headers_mut().append(header::SET_COOKIE, clear);
         }
     }

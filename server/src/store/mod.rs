@@ -238,11 +238,13 @@ mod accounts;
 mod outbox;
 mod plans;
 mod properties;
+mod webhooks;
 
 pub use accounts::{Disabled, SessionBackend, UserKey, UserListing, UserLogin, UserStanding};
 
 pub use outbox::{finding_ref, OutboxClaim, OutboxEntry, OutboxKind, RenderBody};
 pub use plans::PlanWrite;
+pub use webhooks::{millis, AttemptRecord, DueDelivery, StoredSubscription, SubscriptionFields, WebhookHealth};
 
 /// Who recorded a write and through what (`api`, `web`, `import`).
 #[derive(Debug, Clone, PartialEq, Eq)]

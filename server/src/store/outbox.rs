@@ -265,15 +265,24 @@ impl Store {
         let sql = "INSERT INTO outbox (kind, ref_id, message_id, created_at, body) VALUES ($1, $2, $3, $4, $5) \
                    ON CONFLICT (kind, ref_id) DO NOTHING";
         let done = with_pool!(self, pool => {
-            sqlx::query(sql)
+            let mut tx = pool.begin().await?;
+            // Under the log's write lock, like every other outbox row: ids
+            // then commit in order, which the webhook fan-out's cursor
+            // ("id > last") relies on.
+            if matches!(self, Store::Postgres(_)) {
+                sqlx::query(super::LOCK_FOR_WRITE).bind(super::WRITE_LOCK_KEY).execute(&mut *tx).await?;
+            }
+            let n = sqlx::query(sql)
                 .bind(kind.as_str())
                 .bind(ref_id)
                 .bind(new_message_id())
                 .bind(at)
                 .bind(body)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            tx.commit().await?;
+            n
         });
         Ok(done == 1)
     }
