@@ -52,7 +52,7 @@ function cleanup() {
 
 // Settings from the caller's environment must not leak into the run.
 const env = { ...process.env };
-for (const name of ['DATABASE_URL', 'LEPTOS_SITE_ADDR', 'LEPTOS_SITE_ROOT', 'LOG_FORMAT', 'PUBLIC_URL', 'OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'EDITOR_GROUPS']) delete env[name];
+for (const name of ['DATABASE_URL', 'LEPTOS_SITE_ADDR', 'LEPTOS_SITE_ROOT', 'LOG_FORMAT', 'PUBLIC_URL', 'OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'EDITOR_GROUPS', 'WEBHOOK_KEY', 'WEBHOOK_ALLOW_PRIVATE', 'WEBHOOK_RETRY_SCHEDULE']) delete env[name];
 
 let token;
 try {
@@ -169,6 +169,11 @@ const server = spawn(
       WRITE_RATE_LIMIT: '0',
       TOKEN_WRITE_RATE_LIMIT: '0',
       LOGIN_RATE_LIMIT: '0',
+      // Webhooks on, to receivers the tests run on loopback, retried
+      // within seconds (end2end/tests/webhooks.spec.ts).
+      WEBHOOK_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
     },
     stdio: 'inherit',
   },
