@@ -304,6 +304,10 @@ def report(results, doc):
     if wb and ws is not None:
         targets.append(("writes with %s streams open (no target; compared)" % r.get("streams_open", "?"), None,
                         "%.0f vs %.0f writes/s without (%+.0f%%)" % (ws, wb, 100 * (ws - wb) / wb)))
+    hb, hw = _num(r, "hooks_base_ok_per_s"), _num(r, "hooks_with_ok_per_s")
+    if hb and hw is not None:
+        targets.append(("writes with %s active webhook subscriptions >= 0.9x without" % r.get("hooks_subscriptions", "?"),
+                        hw >= 0.9 * hb, "%.0f vs %.0f writes/s without (%.2fx)" % (hw, hb, hw / hb)))
     wz, jz = _num(r, "wasm_gz"), _num(r, "js_gz")
     if wz is not None and jz is not None:
         targets.append(("wasm + JS < 250 KB gzip", wz + jz < 250 * 1024, "%.1f KB gzip" % ((wz + jz) / 1024)))
@@ -359,6 +363,14 @@ def report(results, doc):
         ("(f) the same with the %s streams open (each write goes to all)" % r.get("streams_open", "?"),
          "%s req/s" % _f(r, "streams_with_rps"), "p99 " + _lat(r, "streams_with_p99"),
          "the client reads all streams on the same cores"),
+        ("(g) webhooks: %s subscriptions x %s events to a loopback receiver" % (r.get("hooks_subscriptions", "?"), r.get("hooks_events", "?")),
+         "%s deliveries/s" % r.get("hooks_per_s", "?"), "201 to delivery: p50 %s ms, p99 %s ms" % (r.get("hooks_p50_ms", "?"), r.get("hooks_p99_ms", "?")),
+         "%s deliveries" % r.get("hooks_deliveries", "?")),
+        ("(g) POST /api/v1/events, SQLite, %s conns, no subscriptions" % r.get("write_conns", "16"),
+         "%s req/s" % _f(r, "hooks_base_rps"), "p99 " + _lat(r, "hooks_base_p99"), ""),
+        ("(g) the same with %s active subscriptions (each write goes to all)" % r.get("hooks_subscriptions", "?"),
+         "%s req/s" % _f(r, "hooks_with_rps"), "p99 " + _lat(r, "hooks_with_p99"),
+         "%s deliveries made meanwhile" % r.get("hooks_held_deliveries", "?")),
         ("(e) wasm shipped (release, wasm-opt)", "%s KB" % _f(r, "wasm_bytes", "%.1f") if False else "%.1f KB" % ((_num(r, "wasm_bytes") or 0) / 1024),
          "gzip %.1f KB" % ((_num(r, "wasm_gz") or 0) / 1024), ""),
         ("(e) JS shipped", "%.1f KB" % ((_num(r, "js_bytes") or 0) / 1024),
@@ -515,6 +527,110 @@ def streams(port, token, n, writes, out, hold_file=None):
     asyncio.run(run())
 
 
+# --------------------------------------------------------------------------
+# webhooks
+
+
+def webhooks(port, token, subs, events, out, hold_file):
+    """Runs a webhook receiver on loopback, creates `subs` subscriptions to
+    everything pointing at it, posts `events` events (8 in flight), and
+    writes to `out` the deliveries per second and the delay from each
+    event's 201 to each of its deliveries (p50, p99). Then keeps the
+    receiver answering 204, discarding what arrives, until `hold_file` is
+    removed (the write rate beside 100 active subscriptions is measured
+    meanwhile)."""
+    import asyncio
+    import re
+
+    id_re = re.compile(rb'"data":\{"id":(\d+),')
+    arrivals = {}
+    counting = [True]
+    count = [0]
+
+    async def handle(r, w):
+        try:
+            while True:
+                head = await r.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = await r.readexactly(length)
+                t = time.monotonic()
+                count[0] += 1
+                if counting[0]:
+                    m = id_re.search(body)
+                    if m:
+                        arrivals.setdefault(int(m.group(1)), []).append(t)
+                w.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+                await w.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            w.close()
+
+    async def call(method, path, body):
+        data = json.dumps(body).encode()
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(method.encode() + b" " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+        await w.drain()
+        answer = await r.read()
+        t = time.monotonic()
+        w.close()
+        status = answer.split(b" ", 2)[1]
+        if status != b"201":
+            raise SystemExit("%s %s refused: %r" % (method, path, answer[:300]))
+        return answer, t
+
+    async def run():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        hook_port = server.sockets[0].getsockname()[1]
+        for i in range(subs):
+            await call("POST", "/api/v1/webhooks", {"url": "http://127.0.0.1:%d/hook/%d" % (hook_port, i),
+                                                    "description": "bench %d" % i})
+        sent = {}
+        queue = asyncio.Queue()
+        for k in range(events):
+            queue.put_nowait(k)
+
+        async def poster():
+            while not queue.empty():
+                k = queue.get_nowait()
+                answer, t = await call("POST", "/api/v1/events",
+                                       {"dist": "bench-hooks", "release": str(k), "state": "active", "reached": True})
+                sent[int(re.search(rb'"id":(\d+)', answer).group(1))] = t
+
+        started = time.monotonic()
+        await asyncio.gather(*(poster() for _ in range(8)))
+        deadline = time.monotonic() + 300
+        want = subs * events
+        while sum(len(v) for v in arrivals.values()) < want and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        got = sum(len(v) for v in arrivals.values())
+        if got < want:
+            raise SystemExit("%d of %d deliveries arrived in 300 s" % (got, want))
+        finished = max(max(v) for v in arrivals.values())
+        delays = sorted(max(0.0, t - sent[e]) for e, ts in arrivals.items() if e in sent for t in ts)
+        pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))]
+        with open(out, "w") as f:
+            f.write("hooks_subscriptions=%d\n" % subs)
+            f.write("hooks_events=%d\n" % events)
+            f.write("hooks_deliveries=%d\n" % got)
+            f.write("hooks_per_s=%.0f\n" % (got / (finished - started)))
+            f.write("hooks_p50_ms=%.1f\n" % (pick(delays, 0.50) * 1000))
+            f.write("hooks_p99_ms=%.1f\n" % (pick(delays, 0.99) * 1000))
+        counting[0] = False
+        while os.path.exists(hold_file):
+            await asyncio.sleep(0.1)
+        with open(out, "a") as f:
+            f.write("hooks_held_deliveries=%d\n" % (count[0] - got))
+        server.close()
+
+    asyncio.run(run())
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "free-port":
@@ -531,6 +647,8 @@ def main(argv):
         wrk_parse(argv[2], argv[3])
     elif cmd == "streams":
         streams(int(argv[2]), argv[3], int(argv[4]), int(argv[5]), argv[6], argv[7] if len(argv) > 7 else None)
+    elif cmd == "webhooks":
+        webhooks(int(argv[2]), argv[3], int(argv[4]), int(argv[5]), argv[6], argv[7])
     elif cmd == "report":
         report(argv[2], argv[3])
     else:

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import AxeBuilder from '@axe-core/playwright';
 import type { AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
 import { expect, test, apiToken } from './fixtures';
@@ -117,6 +118,20 @@ test('an editor creates a required action, sees it fail on the event page and th
     await expect(row.locator('ol.attempts li').first()).toContainText('500');
     await expect(row.locator('ol.attempts li').last()).toContainText('204');
     await expect(page.locator('table.deliveries')).toContainText('receiver is down for maintenance');
+
+    // axe-core finds no WCAG A/AA violation on the pages of this flow, at
+    // desktop and phone width.
+    for (const width of [1400, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const path of ['/webhooks', `/webhooks/${id}`, `/events/${event}`]) {
+        await page.goto(path);
+        await page.waitForLoadState('networkidle');
+        const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+        expect(results.violations.map((v) => `${path} ${width}px: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`/webhooks/${id}`);
 
     // Delete it.
     await page.getByRole('button', { name: 'Delete subscription' }).click();
