@@ -17,7 +17,13 @@ async fn story(db: TestDb) {
     let t = app.token("hooks").await;
     let fedora_entered = WebhookFilter { dists: vec!["fedora".into()], reached: Some(true), ..Default::default() };
     fn fields(filter: &WebhookFilter) -> SubscriptionFields<'_> {
-        SubscriptionFields { url: "https://hooks.example.org/a", description: "a", filter, active: true, required: true }
+        SubscriptionFields {
+            url: "https://hooks.example.org/a",
+            description: "a",
+            filter,
+            active: true,
+            required: true,
+        }
     }
     let now = Utc::now();
     let sub = store.create_subscription(&fields(&fedora_entered), "v1:sealed", now, "releng").await.unwrap();
@@ -28,19 +34,31 @@ async fn story(db: TestDb) {
     store.update_subscription(paused, &f).await.unwrap();
 
     for (release, reached) in [("44", true), ("45", true), ("43", false)] {
-        let r = app.post_json("/api/v1/events", Some(&t), &event_body(release, "stable", reached, "2026-11-10T14:00:00Z")).await;
+        let r = app
+            .post_json("/api/v1/events", Some(&t), &event_body(release, "stable", reached, "2026-11-10T14:00:00Z"))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
-    let (read, made) = store.fan_out(100, Utc::now()).await.unwrap();
-    assert_eq!((read, made), (3, 2), "two fedora events entered a state; the paused subscription gets none");
-    assert_eq!(store.fan_out(100, Utc::now()).await.unwrap(), (0, 0), "the cursor moved: nothing twice");
+    // At most one delivery per transaction: the first stops after it.
+    let (read, made) = store.fan_out(100, 1, Utc::now()).await.unwrap();
+    assert_eq!((read, made), (1, 1), "stopped after the row that made one delivery");
+    let (read, made) = store.fan_out(100, 1000, Utc::now()).await.unwrap();
+    assert_eq!(
+        (read, made),
+        (2, 1),
+        "the rest: one more fedora event entered a state; the paused subscription gets none"
+    );
+    assert_eq!(store.fan_out(100, 1000, Utc::now()).await.unwrap(), (0, 0), "the cursor moved: nothing twice");
 
     let later = Utc::now() + Duration::seconds(1);
     let lease = millis(later) + 60_000;
     let due = store.claim_deliveries(later, lease, 10).await.unwrap();
     assert_eq!(due.len(), 2);
     assert!(due.iter().all(|d| d.subscription_id == sub && d.webhook_id.starts_with("msg_")));
-    assert!(store.claim_deliveries(later, lease, 10).await.unwrap().is_empty(), "leased deliveries are not claimed again");
+    assert!(
+        store.claim_deliveries(later, lease, 10).await.unwrap().is_empty(),
+        "leased deliveries are not claimed again"
+    );
 
     let attempt = |status| Attempt { at: later, status: Some(status), latency_ms: 3, error: None, excerpt: None };
     store

@@ -410,10 +410,12 @@ impl Store {
 
     /// Turns up to `limit` new outbox rows into deliveries for the active
     /// subscriptions that match them and existed when the row was written,
-    /// moving the cursor in the same transaction; answers how many rows it
-    /// read. With several instances, one fans out at a time (the cursor's
+    /// moving the cursor in the same transaction; stops after the row that
+    /// brings the deliveries made to `max_made`, so one transaction stays
+    /// short. Answers how many rows it read and how many deliveries it
+    /// made. With several instances, one fans out at a time (the cursor's
     /// row lock) and the others find nothing new.
-    pub async fn fan_out(&self, limit: i64, now: Timestamp) -> Result<(usize, usize), StoreError> {
+    pub async fn fan_out(&self, limit: i64, max_made: usize, now: Timestamp) -> Result<(usize, usize), StoreError> {
         let begin = if matches!(self, Store::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
         let lock = if matches!(self, Store::Postgres(_)) { " FOR UPDATE" } else { "" };
         let done = with_pool!(self, pool => {
@@ -427,9 +429,9 @@ impl Store {
                     .bind(limit)
                     .fetch_all(&mut *tx)
                     .await?;
-            let Some(end) = rows.last().map(|r| r.id) else {
+            if rows.is_empty() {
                 return Ok((0, 0));
-            };
+            }
             let subscriptions: Vec<FilterRow> =
                 sqlx::query_as("SELECT id, filter, created_at FROM webhook_subscriptions WHERE active")
                     .fetch_all(&mut *tx)
@@ -445,8 +447,15 @@ impl Store {
                 })
                 .collect();
             let mut made = 0usize;
+            let mut read = 0usize;
+            let mut end = last;
             let now_ms = millis(now);
             for row in &rows {
+                if made >= max_made {
+                    break;
+                }
+                read += 1;
+                end = row.id;
                 let (Some(kind), Some(body)) = (announcement(&row.kind), row.body.as_deref()) else { continue };
                 let Some(subject) = Subject::of(kind, body) else { continue };
                 let mut payload: Option<String> = None;
@@ -475,7 +484,7 @@ impl Store {
             }
             sqlx::query("UPDATE webhook_fanout SET last_outbox = $1 WHERE id = 1").bind(end).execute(&mut *tx).await?;
             tx.commit().await?;
-            (rows.len(), made)
+            (read, made)
         });
         Ok(done)
     }
