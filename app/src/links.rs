@@ -25,6 +25,18 @@ fn path(segments: &[&str]) -> String {
     })
 }
 
+/// `href` with `?at=` (or `&at=`) added while a page shows a past moment,
+/// so that time travel survives the next click; `href` itself otherwise.
+pub fn with_at(href: String, at: Option<&str>) -> String {
+    match at {
+        Some(at) => {
+            let sep = if href.contains('?') { '&' } else { '?' };
+            format!("{href}{sep}{}", query_string([("at", at)]))
+        }
+        None => href,
+    }
+}
+
 /// `pairs` as a query string (`a=1&b=x+y`), without the `?`.
 pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()

@@ -48,9 +48,31 @@ fn escaped_title(text: String) -> String {
     }
 }
 
-/// The footer's example view: Fedora's, the dist most readers come for.
-fn example_view(view: ApiView) -> String {
-    Dist::parse("fedora").map(|d| links::api_view(&d, view)).unwrap_or_default()
+/// The footer's JSON links: the views of the dist the page is about
+/// (Fedora's elsewhere, the dist most readers come for), as of the page's
+/// `?at=` while it shows a past moment.
+#[component]
+fn FooterViews() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let path = location.pathname.get_untracked();
+    let dist = path
+        .strip_prefix("/dists/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(percent_decode)
+        .and_then(|d| Dist::parse(&d).ok())
+        .or_else(|| Dist::parse("fedora").ok());
+    let at = crate::ui::query("at");
+    dist.map(|dist| {
+        let view = |v: ApiView| links::with_at(links::api_view(&dist, v), at.as_deref());
+        view! {
+            <a href=view(ApiView::StatesByRelease)>{format!("{dist} states by release")}</a>
+            <a href=view(ApiView::ReleasesByState)>{format!("{dist} releases by state")}</a>
+        }
+    })
+}
+
+fn percent_decode(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 /// The application: header, routes, footer.
@@ -97,8 +119,7 @@ pub fn App() -> impl IntoView {
                 <span>"JSON: "</span>
                 <a href=links::api_dists()>"dists"</a>
                 <a href=links::api_events()>"event log"</a>
-                <a href=example_view(ApiView::StatesByRelease)>"states by release"</a>
-                <a href=example_view(ApiView::ReleasesByState)>"releases by state"</a>
+                <FooterViews/>
                 <a href=links::api_docs()>"API docs"</a>
                 <a href=links::feed(&LogFilter::default(), None) type="application/atom+xml">"Feed"</a>
                 <a href=links::calendar_ics(None) type="text/calendar">"iCalendar"</a>

@@ -62,14 +62,62 @@ test.describe('state matrix', () => {
     await matrix.goto();
 
     for (const dist of ['fedora', 'ubuntu']) {
-      const releases = await matrix.releases(dist);
-      // Rawhide ("0") first, if there is one, then descending versions.
-      const numbered = releases[0] === '0' ? releases.slice(1) : releases;
-      expect(numbered.length).toBeGreaterThan(10);
-      const versions = numbered.map((r) => Number.parseFloat(r));
-      expect(versions.every((v) => !Number.isNaN(v)), `${dist} releases are numbers`).toBe(true);
-      expect(versions, `${dist} releases`).toEqual([...versions].sort((a, b) => b - a));
+      // The current releases first, then (folded) those at their end; each
+      // table newest first, Rawhide ("0") on top.
+      const tables = await matrix.section(dist).locator('table').evaluateAll((ts) =>
+        ts.map((t) => Array.from(t.querySelectorAll('tbody tr[data-release]')).map((r) => r.getAttribute('data-release') ?? '')),
+      );
+      expect(tables.length, `${dist}: current and ended releases`).toBe(2);
+      expect(tables.flat().length).toBeGreaterThan(10);
+      for (const releases of tables) {
+        const numbered = releases[0] === '0' ? releases.slice(1) : releases;
+        const versions = numbered.map((r) => Number.parseFloat(r));
+        expect(versions.every((v) => !Number.isNaN(v)), `${dist} releases are numbers`).toBe(true);
+        expect(versions, `${dist} releases`).toEqual([...versions].sort((a, b) => b - a));
+      }
     }
+  });
+
+  test('a dist opens with what is where now; states in lifecycle order; ended releases folded, with a legend', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto({ dist: 'fedora' });
+    const section = matrix.section('fedora');
+    await expect(section.locator('p.summary')).toContainText(/Now: .*stable [0-9]/);
+    await expect(section.locator('p.summary')).toContainText('Last change:');
+    const headers = await section.locator('table').first().locator('thead th').allTextContents();
+    expect(headers.indexOf('stable')).toBeLessThan(headers.indexOf('eol'));
+    await expect(section.locator('p.legend')).toContainText('end of life');
+    const folded = section.locator('details.ended');
+    await expect(folded.locator('summary')).toHaveText(/^Show \d+ releases at their end of life/);
+    await expect(folded.locator('tbody tr').first()).toBeHidden();
+    // Opened with the keyboard, as people do.
+    await folded.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(folded.locator('tbody tr').first()).toBeVisible();
+    // Ubuntu's releases carry their codename beside the version.
+    await matrix.goto({ dist: 'ubuntu' });
+    await expect(matrix.section('ubuntu').locator('tr[data-release="24.04"] .codename')).toHaveText(/Noble/);
+  });
+
+  test('time travel survives the next click; the footer follows the dist and the date', async ({ page }) => {
+    const matrix = new MatrixPage(page);
+    await matrix.goto({ dist: 'debian', at: '2021-03-01' });
+    const footer = page.locator('footer.site-footer');
+    await expect(footer.getByRole('link', { name: 'debian states by release' })).toHaveAttribute(
+      'href',
+      '/api/v1/views/debian/states-by-release?at=2021-03-01',
+    );
+    const release = matrix.section('debian').locator('tbody tr[data-release] th a').first();
+    await expect(release).toHaveAttribute('href', /\?at=2021-03-01$/);
+    await release.click();
+    await expect(page.locator('p.as-of')).toContainText('2021-03-01');
+    await page.locator('p.breadcrumb a').click();
+    await expect(page).toHaveURL(/\/dists\/debian\?at=2021-03-01$/);
+    await matrix.goto({ dist: 'fedora' });
+    await expect(footer.getByRole('link', { name: 'fedora releases by state' })).toHaveAttribute(
+      'href',
+      '/api/v1/views/fedora/releases-by-state',
+    );
   });
 
   test('a dist page shows only that dist', async ({ page }) => {

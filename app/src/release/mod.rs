@@ -75,7 +75,7 @@ pub fn ReleasePage() -> impl IntoView {
         .collect();
     view! {
         <Title text=format!("{title} · releasetracker")/>
-        <p class="breadcrumb"><a href=links::dist(&dist)>{dist_title(&dist)}</a></p>
+        <p class="breadcrumb"><a href=links::with_at(links::dist(&dist), as_of.given.as_deref())>{dist_title(&dist)}</a></p>
         <h1>{title.clone()}</h1>
         <FlashNotice/>
         {as_of.error.clone().map(|message| view! { <InputError message/> })}
