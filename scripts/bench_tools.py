@@ -564,7 +564,7 @@ def webhooks(port, token, subs, events, out, hold_file):
                         arrivals.setdefault(int(m.group(1)), []).append(t)
                 w.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                 await w.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             w.close()

@@ -258,6 +258,13 @@ pub mod ssr {
             parts: &'a Parts,
             input: crate::model::webhooks::SubscriptionInput,
         ) -> Pending<'a, crate::model::webhooks::CreatedWebhook>;
+        /// Changes subscription `id`; a notice saying so (editors).
+        fn update_webhook<'a>(
+            &'a self,
+            parts: &'a Parts,
+            id: i64,
+            input: crate::model::webhooks::SubscriptionInput,
+        ) -> Pending<'a, String>;
         /// Does `action` to subscription `id`; a notice saying what was done
         /// (editors).
         fn webhook_action<'a>(

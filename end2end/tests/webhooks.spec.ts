@@ -78,6 +78,15 @@ test('an editor creates a required action, sees it fail on the event page and th
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect(page.locator('dd.webhook-state')).toHaveText('active');
 
+    // Change the filter on its page.
+    await page.getByText('Change URL, description or filter').click();
+    const edit = page.locator('form#webhook-edit-form');
+    await expect(edit.getByLabel('States')).toHaveValue('stable');
+    await edit.getByLabel('States').fill('stable, eol');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.locator('main p.notice')).toContainText('Saved');
+    await expect(page.locator('dl.event')).toContainText('stable, eol');
+
     // A matching event: the receiver fails, the action shows failing.
     const event = await record(request, dist, '45');
     await expect.poll(() => hook.ids.length, { timeout: 15_000 }).toBeGreaterThan(0);

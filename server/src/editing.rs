@@ -268,6 +268,14 @@ impl EditBackend for EditingBackend {
         })
     }
 
+    fn update_webhook<'a>(&'a self, parts: &'a Parts, id: i64, input: SubscriptionInput) -> Pending<'a, String> {
+        Box::pin(async move {
+            let who = editor(parts)?;
+            let s = manage::update(&self.0.store, &self.0.webhooks, id, input, &who.actor().name).await?;
+            Ok(format!("Saved: {} receives {}.", s.url, s.filter.describe()))
+        })
+    }
+
     fn webhook_action<'a>(&'a self, parts: &'a Parts, id: i64, action: WebhookAction) -> Pending<'a, String> {
         Box::pin(async move {
             let who = editor(parts)?;

@@ -117,6 +117,7 @@ pub async fn run(args: ServeArgs, database: &str) -> Result<(), String> {
     let deliverer = tokio::spawn(crate::webhooks::deliver::run(
         store.clone(),
         state.webhooks.clone(),
+        state.writer.in_flight(),
         projection.subscribe(),
         args.poll_interval(),
         stop.clone(),

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use common::served::{token, Served};
 use serde_json::{json, Value};
 
@@ -29,17 +30,19 @@ struct Received {
 }
 
 /// What a receiver answers: `fail_first` attempts of each id get
-/// `fail_status`, later ones 204; `delay` before every answer.
-#[derive(Debug, Clone, Copy)]
+/// `fail_status` (with `location` as `Location`, if set), later ones 204;
+/// `delay` before every answer.
+#[derive(Debug, Clone)]
 struct Behaviour {
     fail_first: usize,
     fail_status: u16,
     delay: Duration,
+    location: Option<String>,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
-        Self { fail_first: 0, fail_status: 500, delay: Duration::ZERO }
+        Self { fail_first: 0, fail_status: 500, delay: Duration::ZERO, location: None }
     }
 }
 
@@ -62,6 +65,7 @@ impl Receiver {
             "/hook",
             axum::routing::post(move |headers: HeaderMap, body: String| {
                 let record = record.clone();
+                let behaviour = behaviour.clone();
                 async move {
                     tokio::time::sleep(behaviour.delay).await;
                     let headers: HashMap<String, String> = headers
@@ -74,9 +78,10 @@ impl Receiver {
                     got.push(Received { id, headers, body });
                     if before < behaviour.fail_first {
                         let status = StatusCode::from_u16(behaviour.fail_status).unwrap();
-                        (status, "not now")
+                        let location = behaviour.location.clone().unwrap_or_default();
+                        (status, [(axum::http::header::LOCATION, location)], "not now").into_response()
                     } else {
-                        (StatusCode::NO_CONTENT, "")
+                        StatusCode::NO_CONTENT.into_response()
                     }
                 }
             }),
@@ -309,11 +314,21 @@ async fn gone_disables_at_once_and_exhausted_retries_disable_with_a_reason() {
     let t = token(&db.url, "releng");
     let gone = Receiver::start(Behaviour { fail_first: usize::MAX, fail_status: 410, ..Default::default() }).await;
     let down = Receiver::start(Behaviour { fail_first: usize::MAX, fail_status: 503, ..Default::default() }).await;
+    // A redirect is a failure and is not followed (to `elsewhere`).
+    let elsewhere = Receiver::start(Behaviour::default()).await;
+    let redirect = Receiver::start(Behaviour {
+        fail_first: usize::MAX,
+        fail_status: 307,
+        location: Some(elsewhere.url()),
+        ..Default::default()
+    })
+    .await;
     let s = serve(&db.url, "50ms,50ms").await;
     let (gone_id, _) = subscribe(&s, &t, json!({"url": gone.url()})).await;
     let (down_id, _) = subscribe(&s, &t, json!({"url": down.url()})).await;
+    let (redirect_id, _) = subscribe(&s, &t, json!({"url": redirect.url()})).await;
     event(&s, &t, "45", "stable", true).await;
-    for (id, reason) in [(gone_id, "410 Gone"), (down_id, "after 3 attempts")] {
+    for (id, reason) in [(gone_id, "410 Gone"), (down_id, "after 3 attempts"), (redirect_id, "answered 307")] {
         wait_until("the subscription is disabled", || {
             let (s, t) = (&s, t.clone());
             async move { call(s, "GET", &format!("/api/v1/webhooks/{id}"), &t, None).await.1["active"] == false }
@@ -324,6 +339,8 @@ async fn gone_disables_at_once_and_exhausted_retries_disable_with_a_reason() {
     }
     assert_eq!(gone.received().len(), 1, "410 is not retried");
     assert_eq!(down.received().len(), 3, "the first attempt and one per step");
+    assert_eq!(redirect.received().len(), 3, "a redirect fails like any other answer");
+    assert!(elsewhere.received().is_empty(), "redirects are not followed");
     // Nothing goes to a disabled subscription; making it active clears the reason.
     event(&s, &t, "46", "stable", true).await;
     tokio::time::sleep(Duration::from_millis(400)).await;

@@ -161,11 +161,7 @@ fn SummaryLine(dist: Dist, summary: Summary, at: Option<String>) -> impl IntoVie
         .now
         .iter()
         .map(|(state, releases)| {
-            format!(
-                "{} {}",
-                state_label(state),
-                releases.iter().map(release_label).collect::<Vec<_>>().join(", ")
-            )
+            format!("{} {}", state_label(state), releases.iter().map(release_label).collect::<Vec<_>>().join(", "))
         })
         .collect::<Vec<_>>()
         .join(" · ");

@@ -45,6 +45,64 @@ fn names(field: &Option<String>) -> Vec<String> {
     field.as_deref().unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
 }
 
+/// The fields of the subscription form, as typed.
+#[cfg(feature = "ssr")]
+struct FormFields {
+    url: Option<String>,
+    description: Option<String>,
+    dists: Option<String>,
+    releases: Option<String>,
+    states: Option<String>,
+    reached: Option<String>,
+    kinds: [Option<String>; 3],
+    required: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl FormFields {
+    /// What to echo back into a refused form.
+    fn values(&self) -> std::collections::BTreeMap<String, String> {
+        crate::account::api::form_values(&[
+            ("url", &self.url),
+            ("description", &self.description),
+            ("dists", &self.dists),
+            ("releases", &self.releases),
+            ("states", &self.states),
+            ("reached", &self.reached),
+        ])
+    }
+
+    /// The subscription the form asks for (`active` is left to the caller).
+    fn input(self) -> Result<SubscriptionInput, AppError> {
+        let reached = match self.reached.as_deref() {
+            Some("entered") => Some(true),
+            Some("left") => Some(false),
+            Some("") | Some("both") | None => None,
+            Some(other) => {
+                return Err(AppError::Invalid {
+                    field: Some("reached".into()),
+                    message: format!("reached: `{other}` is not entered, left or both"),
+                })
+            }
+        };
+        let kinds =
+            WebhookKind::ALL.into_iter().zip(&self.kinds).filter_map(|(k, v)| v.is_some().then_some(k)).collect();
+        Ok(SubscriptionInput {
+            url: self.url,
+            description: Some(self.description.unwrap_or_default()),
+            filter: Some(WebhookFilter {
+                dists: names(&self.dists),
+                releases: names(&self.releases),
+                states: names(&self.states),
+                reached,
+                kinds,
+            }),
+            active: None,
+            required: Some(self.required.is_some()),
+        })
+    }
+}
+
 /// Creates a subscription from the form: one argument per form field, as
 /// server functions take them.
 #[server(prefix = "/ui", endpoint = "create_webhook")]
@@ -63,50 +121,22 @@ pub async fn create_webhook(
 ) -> Result<CreatedWebhook, AppError> {
     // Checked by the CSRF middleware before this runs.
     let _ = csrf_token;
-    use crate::account::api::{answer, form_values};
+    use crate::account::api::answer;
     use crate::server_data::ssr::context;
 
-    let values = form_values(&[
-        ("url", &url),
-        ("description", &description),
-        ("dists", &dists),
-        ("releases", &releases),
-        ("states", &states),
-        ("reached", &reached),
-    ]);
-    let kinds: Vec<WebhookKind> = [
-        (WebhookKind::Event, &kind_event),
-        (WebhookKind::Retraction, &kind_retraction),
-        (WebhookKind::Plan, &kind_plan),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.is_some().then_some(k))
-    .collect();
+    let form = FormFields {
+        url,
+        description,
+        dists,
+        releases,
+        states,
+        reached,
+        kinds: [kind_event, kind_retraction, kind_plan],
+        required,
+    };
+    let values = form.values();
     let result = async {
-        let reached = match reached.as_deref() {
-            Some("entered") => Some(true),
-            Some("left") => Some(false),
-            Some("") | Some("both") | None => None,
-            Some(other) => {
-                return Err(AppError::Invalid {
-                    field: Some("reached".into()),
-                    message: format!("reached: `{other}` is not entered, left or both"),
-                })
-            }
-        };
-        let input = SubscriptionInput {
-            url,
-            description,
-            filter: Some(WebhookFilter {
-                dists: names(&dists),
-                releases: names(&releases),
-                states: names(&states),
-                reached,
-                kinds,
-            }),
-            active: Some(true),
-            required: Some(required.is_some()),
-        };
+        let input = SubscriptionInput { active: Some(true), ..form.input()? };
         let (backend, parts) = context()?;
         backend.0.create_webhook(&parts, input).await
     }
@@ -116,6 +146,49 @@ pub async fn create_webhook(
         (crate::links::webhook(c.id), "Created the subscription. Copy its secret now, it is not shown again:".into())
     })
     .await
+}
+
+/// Changes a subscription's URL, description, filter and whether it is
+/// required, from the form on its page.
+#[server(prefix = "/ui", endpoint = "update_webhook")]
+pub async fn update_webhook(
+    csrf_token: Option<String>,
+    id: i64,
+    url: Option<String>,
+    description: Option<String>,
+    dists: Option<String>,
+    releases: Option<String>,
+    states: Option<String>,
+    reached: Option<String>,
+    kind_event: Option<String>,
+    kind_retraction: Option<String>,
+    kind_plan: Option<String>,
+    required: Option<String>,
+) -> Result<String, AppError> {
+    // Checked by the CSRF middleware before this runs.
+    let _ = csrf_token;
+    use crate::account::api::answer;
+    use crate::server_data::ssr::context;
+
+    let form = FormFields {
+        url,
+        description,
+        dists,
+        releases,
+        states,
+        reached,
+        kinds: [kind_event, kind_retraction, kind_plan],
+        required,
+    };
+    let values = form.values();
+    let result = async {
+        let input = form.input()?;
+        let (backend, parts) = context()?;
+        backend.0.update_webhook(&parts, id, input).await
+    }
+    .await;
+    let page = crate::links::webhook(id);
+    answer("webhook-edit", values, &page, result, |notice: &String| (page.clone(), notice.clone())).await
 }
 
 /// Does one thing to a subscription: `action` is `pause`, `resume`,

@@ -13,10 +13,10 @@ use leptos_meta::Title;
 use crate::account::{echo_of, viewer, CsrfField, FlashNotice, NotEditor};
 use crate::links;
 use crate::model::time::format as rfc3339;
-use crate::model::webhooks::{Delivery, DeliveryState, Subscription};
+use crate::model::webhooks::{Delivery, DeliveryState, Subscription, WebhookKind};
 use crate::ui::format::when;
 use crate::ui::param;
-use api::{event_actions, load_webhook, webhook_list, ActOnWebhook, CreateWebhook};
+use api::{event_actions, load_webhook, webhook_list, ActOnWebhook, CreateWebhook, UpdateWebhook};
 
 /// How a subscription stands, in words.
 fn standing(s: &Subscription) -> String {
@@ -52,8 +52,17 @@ pub fn WebhooksPage() -> impl IntoView {
     };
     let list = Resource::new_blocking(|| (), |_| webhook_list());
     let echo = echo_of("webhook");
-    let value = move |field: &str| echo.as_ref().and_then(|e| e.value(field)).unwrap_or_default();
-    let error = echo_of("webhook").map(|e| e.message);
+    let values = FieldValues {
+        url: echo.as_ref().and_then(|e| e.value("url")).unwrap_or_default(),
+        description: echo.as_ref().and_then(|e| e.value("description")).unwrap_or_default(),
+        dists: echo.as_ref().and_then(|e| e.value("dists")).unwrap_or_default(),
+        releases: echo.as_ref().and_then(|e| e.value("releases")).unwrap_or_default(),
+        states: echo.as_ref().and_then(|e| e.value("states")).unwrap_or_default(),
+        reached: echo.as_ref().and_then(|e| e.value("reached")).unwrap_or_default(),
+        kinds: Vec::new(),
+        required: false,
+    };
+    let error = echo.map(|e| e.message);
     let csrf = editor.csrf.clone();
     view! {
         <Title text="Webhooks · releasetracker"/>
@@ -75,48 +84,91 @@ pub fn WebhooksPage() -> impl IntoView {
         <h2 id="new">"New subscription"</h2>
         <form method="post" action=CreateWebhook::url() class="edit-form" id="webhook-form">
             <CsrfField token=csrf/>
-            <div class="field">
-                <label for="hook-url">"URL" <span class="hint">"https://…, where the deliveries are posted"</span></label>
-                <input id="hook-url" name="url" type="url" required value=value("url") autocomplete="off"/>
-            </div>
-            <div class="field">
-                <label for="hook-description">"Description" <span class="hint">"e.g. Announcement, Mirror sync; shown on event pages"</span></label>
-                <input id="hook-description" name="description" value=value("description") maxlength="200"/>
-            </div>
-            <div class="field">
-                <label for="hook-dists">"Dists" <span class="hint">"comma-separated; empty for all"</span></label>
-                <input id="hook-dists" name="dists" value=value("dists") placeholder="fedora"/>
-            </div>
-            <div class="field">
-                <label for="hook-releases">"Releases" <span class="hint">"comma-separated; empty for all"</span></label>
-                <input id="hook-releases" name="releases" value=value("releases")/>
-            </div>
-            <div class="field">
-                <label for="hook-states">"States" <span class="hint">"comma-separated; empty for all"</span></label>
-                <input id="hook-states" name="states" value=value("states") placeholder="stable"/>
-            </div>
-            <div class="field">
-                <label for="hook-reached">"Transitions"</label>
-                <select id="hook-reached" name="reached">
-                    <option value="both">"entering and leaving"</option>
-                    <option value="entered" selected=value("reached") == "entered">"entering only"</option>
-                    <option value="left" selected=value("reached") == "left">"leaving only"</option>
-                </select>
-            </div>
-            <fieldset class="field">
-                <legend>"Kinds" <span class="hint">"none ticked: all"</span></legend>
-                <label><input type="checkbox" name="kind_event" value="on"/>" events"</label>
-                <label><input type="checkbox" name="kind_retraction" value="on"/>" retractions"</label>
-                <label><input type="checkbox" name="kind_plan" value="on"/>" plans"</label>
-            </fieldset>
-            <div class="field">
-                <label><input type="checkbox" name="required" value="on"/>" Required release action"</label>
-            </div>
+            <FormFields prefix="hook" values=values.clone()/>
             <p class="error" role="alert">{error}</p>
             <button type="submit">"Create subscription"</button>
         </form>
     }
     .into_any()
+}
+
+/// What the subscription form shows in its fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct FieldValues {
+    url: String,
+    description: String,
+    dists: String,
+    releases: String,
+    states: String,
+    reached: String,
+    kinds: Vec<WebhookKind>,
+    required: bool,
+}
+
+impl FieldValues {
+    fn of(s: &Subscription) -> Self {
+        Self {
+            url: s.url.clone(),
+            description: s.description.clone(),
+            dists: s.filter.dists.join(", "),
+            releases: s.filter.releases.join(", "),
+            states: s.filter.states.join(", "),
+            reached: match s.filter.reached {
+                Some(true) => "entered".into(),
+                Some(false) => "left".into(),
+                None => "both".into(),
+            },
+            kinds: s.filter.kinds.clone(),
+            required: s.required,
+        }
+    }
+}
+
+/// The fields of a subscription, for the new one and for changing one;
+/// `prefix` keeps the ids of two forms on a page apart.
+#[component]
+fn FormFields(prefix: &'static str, values: FieldValues) -> impl IntoView {
+    let id = move |field: &str| format!("{prefix}-{field}");
+    let kind = |k: WebhookKind| values.kinds.contains(&k);
+    view! {
+        <div class="field">
+            <label for=id("url")>"URL" <span class="hint">"https://…, where the deliveries are posted"</span></label>
+            <input id=id("url") name="url" type="url" required value=values.url.clone() autocomplete="off"/>
+        </div>
+        <div class="field">
+            <label for=id("description")>"Description" <span class="hint">"e.g. Announcement, Mirror sync; shown on event pages"</span></label>
+            <input id=id("description") name="description" value=values.description.clone() maxlength="200"/>
+        </div>
+        <div class="field">
+            <label for=id("dists")>"Dists" <span class="hint">"comma-separated; empty for all"</span></label>
+            <input id=id("dists") name="dists" value=values.dists.clone() placeholder="fedora"/>
+        </div>
+        <div class="field">
+            <label for=id("releases")>"Releases" <span class="hint">"comma-separated; empty for all"</span></label>
+            <input id=id("releases") name="releases" value=values.releases.clone()/>
+        </div>
+        <div class="field">
+            <label for=id("states")>"States" <span class="hint">"comma-separated; empty for all"</span></label>
+            <input id=id("states") name="states" value=values.states.clone() placeholder="stable"/>
+        </div>
+        <div class="field">
+            <label for=id("reached")>"Transitions"</label>
+            <select id=id("reached") name="reached">
+                <option value="both">"entering and leaving"</option>
+                <option value="entered" selected=values.reached == "entered">"entering only"</option>
+                <option value="left" selected=values.reached == "left">"leaving only"</option>
+            </select>
+        </div>
+        <fieldset class="field">
+            <legend>"Kinds" <span class="hint">"none ticked: all"</span></legend>
+            <label><input type="checkbox" name="kind_event" value="on" checked=kind(WebhookKind::Event)/>" events"</label>
+            <label><input type="checkbox" name="kind_retraction" value="on" checked=kind(WebhookKind::Retraction)/>" retractions"</label>
+            <label><input type="checkbox" name="kind_plan" value="on" checked=kind(WebhookKind::Plan)/>" plans"</label>
+        </fieldset>
+        <div class="field">
+            <label><input type="checkbox" name="required" value="on" checked=values.required/>" Required release action"</label>
+        </div>
+    }
 }
 
 #[component]
@@ -222,6 +274,21 @@ pub fn WebhookPage() -> impl IntoView {
 fn WebhookDetailView(detail: crate::model::webhooks::WebhookDetail, csrf: String) -> impl IntoView {
     let s = detail.subscription;
     let id = s.id;
+    // A refused change comes back with what was typed.
+    let echo = echo_of("webhook-edit");
+    let edit_error = echo.as_ref().map(|e| e.message.clone());
+    let edit_values = match &echo {
+        Some(e) => FieldValues {
+            url: e.value("url").unwrap_or_default(),
+            description: e.value("description").unwrap_or_default(),
+            dists: e.value("dists").unwrap_or_default(),
+            releases: e.value("releases").unwrap_or_default(),
+            states: e.value("states").unwrap_or_default(),
+            reached: e.value("reached").unwrap_or_default(),
+            ..FieldValues::of(&s)
+        },
+        None => FieldValues::of(&s),
+    };
     let title = if s.description.is_empty() { format!("Webhook #{id}") } else { s.description.clone() };
     let toggle = if s.active {
         view! { <ActionButton csrf=csrf.clone() id action="pause" label="Pause".into()/> }.into_any()
@@ -246,6 +313,16 @@ fn WebhookDetailView(detail: crate::model::webhooks::WebhookDetail, csrf: String
             <ActionButton csrf=csrf.clone() id action="rotate" label="Rotate secret".into()/>
             <ActionButton csrf=csrf.clone() id action="delete" label="Delete subscription".into() danger=true/>
         </div>
+        <details class="edit-subscription" open=edit_error.is_some()>
+            <summary>"Change URL, description or filter"</summary>
+            <form method="post" action=UpdateWebhook::url() class="edit-form" id="webhook-edit-form">
+                <CsrfField token=csrf.clone()/>
+                <input type="hidden" name="id" value=id/>
+                <FormFields prefix="edit" values=edit_values/>
+                <p class="error" role="alert">{edit_error.clone()}</p>
+                <button type="submit">"Save changes"</button>
+            </form>
+        </details>
         <form method="post" action=ActOnWebhook::url() class="edit-form inline-form">
             <CsrfField token=csrf.clone()/>
             <input type="hidden" name="id" value=id/>

@@ -93,6 +93,7 @@ impl LogWriter {
         actor: Actor,
         key: Option<WriteKey>,
     ) -> Result<Recorded, WriteError> {
+        let _counted = self.0.in_flight.enter();
         let (id, replayed) = match self.0.events.write(EventToAppend { event, actor, key }).await? {
             Appended::Stored(id) => (id, false),
             Appended::Replayed(id) => (id, true),

@@ -43,6 +43,36 @@ struct Shared {
     events: events::EventQueue,
     /// Serialises this instance's retractions (each reads, then writes).
     retractions: Mutex<()>,
+    /// Writes of the log under way: background work that shares SQLite's
+    /// one write lock (the webhook deliverer) gives way while there are any.
+    in_flight: WritesInFlight,
+}
+
+/// How many writes of the log are under way on this instance; cheap to
+/// clone (one shared counter).
+#[derive(Clone, Debug, Default)]
+pub struct WritesInFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl WritesInFlight {
+    /// The writes under way now.
+    pub fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts one write until the guard is dropped.
+    fn enter(&self) -> InFlight {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(self.0.clone())
+    }
+}
+
+/// One write under way ([`WritesInFlight::enter`]).
+struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The clock, at the precision the log stores.
@@ -56,7 +86,14 @@ impl LogWriter {
     /// Tokio runtime.
     pub fn start(store: Store, projection: Arc<Projection>, bus: Arc<Bus>) -> Self {
         let events = events::EventQueue::start(store.clone(), projection.clone(), bus.clone());
-        Self(Arc::new(Shared { store, projection, bus, events, retractions: Mutex::default() }))
+        Self(Arc::new(Shared {
+            store,
+            projection,
+            bus,
+            events,
+            retractions: Mutex::default(),
+            in_flight: WritesInFlight::default(),
+        }))
     }
 
     /// A writer for a one-shot command (`import`, `import-history`): the
@@ -70,6 +107,11 @@ impl LogWriter {
     /// The database written to; for reads only.
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The writes under way on this instance.
+    pub fn in_flight(&self) -> WritesInFlight {
+        self.0.in_flight.clone()
     }
 
     /// The projection this writer keeps up to date.

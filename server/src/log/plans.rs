@@ -33,6 +33,7 @@ impl LogWriter {
     }
 
     async fn write_plan(&self, write: PlanWrite, actor: Actor) -> Result<PlanRecord, WriteError> {
+        let _counted = self.0.in_flight.enter();
         let shared = &self.0;
         let started = std::time::Instant::now();
         let id = shared.store.insert_plan(&write, &actor, now(), shared.bus.bodies()).await.map_err(|e| {

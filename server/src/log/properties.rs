@@ -21,6 +21,7 @@ impl LogWriter {
     ) -> Result<PropertySet, WriteError> {
         let wanted = validate_set(wanted)?;
         let shared = &self.0;
+        let _counted = shared.in_flight.enter();
         let started = std::time::Instant::now();
         let stored = shared.store.replace_properties(dist, release, &wanted, &actor, now()).await?;
         if stored > 0 {

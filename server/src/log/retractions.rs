@@ -42,6 +42,7 @@ impl LogWriter {
         fixed: Option<&NewEvent>,
         actor: Actor,
     ) -> Result<(RetractionResult, Option<EventRecord>), WriteError> {
+        let _counted = self.0.in_flight.enter();
         let shared = &self.0;
         let _serialised = shared.retractions.lock().await;
         let started = std::time::Instant::now();

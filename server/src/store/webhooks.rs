@@ -13,6 +13,10 @@ use app::model::Timestamp;
 
 use super::{Store, StoreError};
 
+/// Attempts written per statement (6 parameters each: well under both
+/// dialects' limits).
+const ATTEMPT_BATCH: usize = 500;
+
 /// A subscription as stored: the wire form plus its encrypted secrets.
 #[derive(Debug, Clone)]
 pub struct StoredSubscription {
@@ -561,25 +565,44 @@ impl Store {
             .collect())
     }
 
-    /// Records attempts and what follows from them, in one transaction.
+    /// Records attempts and what follows from them, in one transaction: the
+    /// attempts in one statement, the deliveries that succeeded in another,
+    /// the rest one by one (each has its own next attempt).
     pub async fn record_attempts(&self, records: &[AttemptRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
+        let (delivered, other): (Vec<&AttemptRecord>, Vec<&AttemptRecord>) =
+            records.iter().partition(|r| r.state == DeliveryState::Delivered);
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for r in records {
-                sqlx::query(
-                    "INSERT INTO webhook_attempts (delivery_id, at, status, latency_ms, error, excerpt) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(r.delivery_id)
-                .bind(r.attempt.at)
-                .bind(r.attempt.status.map(i32::from))
-                .bind(r.attempt.latency_ms)
-                .bind(r.attempt.error.as_deref())
-                .bind(r.attempt.excerpt.as_deref())
-                .execute(&mut *tx)
-                .await?;
+            for chunk in records.chunks(ATTEMPT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO webhook_attempts (delivery_id, at, status, latency_ms, error, excerpt) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.delivery_id)
+                        .push_bind(r.attempt.at)
+                        .push_bind(r.attempt.status.map(i32::from))
+                        .push_bind(r.attempt.latency_ms)
+                        .push_bind(r.attempt.error.as_deref())
+                        .push_bind(r.attempt.excerpt.as_deref());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in delivered.chunks(ATTEMPT_BATCH) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, next_attempt_ms = NULL, \
+                     lease_until_ms = NULL WHERE id IN (",
+                );
+                let mut ids = q.separated(", ");
+                for r in chunk {
+                    ids.push_bind(r.delivery_id);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
+            }
+            for r in other {
                 sqlx::query(
                     "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, next_attempt_ms = $2, lease_until_ms = NULL \
                      WHERE id = $3",
