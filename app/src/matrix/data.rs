@@ -120,9 +120,10 @@ impl StateClass {
     }
 }
 
-/// A state's name for people: `beta-freeze` reads "beta freeze".
+/// A state's name for people: `beta-freeze` reads "beta freeze" (other
+/// characters stay as they are: the name is the dist's own).
 pub fn state_label(state: &State) -> String {
-    state.as_str().replace(['-', '_'], " ")
+    state.as_str().replace('-', " ")
 }
 
 /// What is where now, and the last change.
