@@ -49,27 +49,48 @@ fn routes_in_docs(text: &str) -> BTreeSet<(String, String)> {
 
 /// Fills a path template with values that exist in the test log.
 fn concrete(template: &str, event_id: i64) -> String {
-    template.replace("{dist}", "fedora").replace("{release}", "44").replace("{id}", &event_id.to_string())
+    template
+        .replace("{dist}", "fedora")
+        .replace("{release}", "44")
+        .replace("{id}", &event_id.to_string())
+        .replace("{delivery}", "1")
 }
 
 async fn app_with_an_event() -> (TestDb, TestApp, String) {
     let db = sqlite_db();
-    let app = TestApp::start(&db).await;
+    // Webhooks on, so that their routes answer as they do in service.
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=".parse().expect("a key");
+    // Private targets allowed: no name is resolved (the tests have no DNS).
+    let webhooks = server::webhooks::WebhookSettings {
+        key: Some(key),
+        policy: server::webhooks::TargetPolicy { allow_private: true },
+        ..Default::default()
+    };
+    let app = TestApp::start_with(&db, server::settings::Settings { webhooks, ..TestApp::default_settings() }).await;
     let token = app.token("releng-bot").await;
     let r = app
         .post_json("/api/v1/events", Some(&token), &event_body("44", "branched", true, "2026-02-10T14:00:00Z"))
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
+    // Subscription 1 with delivery 1 (a ping), for the webhook routes.
+    let r = app.post_json("/api/v1/webhooks", Some(&token), r#"{"url": "https://hooks.example.org/a"}"#).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.post_json("/api/v1/webhooks/1/ping", Some(&token), "").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     (db, app, token)
 }
 
 /// A plausible request for one documented operation.
 async fn request(app: &TestApp, token: &str, method: &str, template: &str, op: &Value) -> Request<Body> {
-    // A retraction needs an event of its own that is not retracted yet.
+    // A retraction needs an event of its own that is not retracted yet;
+    // a deletion a subscription of its own.
     let event_id = if template.ends_with("/retract") {
         let r = app
             .post_json("/api/v1/events", Some(token), &event_body("44", "pre-beta", true, "2026-02-11T00:00:00Z"))
             .await;
+        r.json()["id"].as_i64().expect("id")
+    } else if method == "DELETE" && template == "/api/v1/webhooks/{id}" {
+        let r = app.post_json("/api/v1/webhooks", Some(token), r#"{"url": "https://hooks.example.org/b"}"#).await;
         r.json()["id"].as_i64().expect("id")
     } else {
         1
@@ -145,8 +166,14 @@ async fn every_described_operation_answers_with_a_documented_status() {
             op["tags"].as_array().is_some_and(|t| !t.is_empty()) && op["operationId"].is_string(),
             "{method} {template}: give it a tag and an operation_id"
         );
-        let writes = method != "GET";
-        assert_eq!(op.get("security").is_some(), writes, "{method} {template}: writes need security, reads none");
+        // Writes need a token; so do the webhook subscriptions (they are
+        // editors' business, their URLs not public); other reads none.
+        let guarded = method != "GET" || template.starts_with("/api/v1/webhooks");
+        assert_eq!(op.get("security").is_some(), guarded, "{method} {template}: writes need security, reads none");
+        if guarded && method == "GET" {
+            let anonymous = Request::builder().uri(&uri).body(Body::empty()).expect("request");
+            assert_eq!(app.send(anonymous).await.status, StatusCode::UNAUTHORIZED, "GET {uri} without a token");
+        }
     }
 }
 

@@ -66,6 +66,12 @@ pub async fn run(
     poll: Duration,
     stop: CancellationToken,
 ) {
+    if webhooks.key().is_err() {
+        // Off: nothing to deliver, nothing to count (the outbox keeps the
+        // announcements; subscriptions made once a key is set get what
+        // comes after them).
+        return;
+    }
     let client = match client(&webhooks) {
         Ok(c) => c,
         Err(e) => {
