@@ -40,6 +40,9 @@ fn matrix_cells(html: &str, dist: &str) -> BTreeMap<String, Vec<String>> {
             .map(|cell| cell.split('"').next().unwrap().to_owned())
             .collect();
         if !states.is_empty() {
+            // Columns come in lifecycle order; the JSON view sorts by name.
+            let mut states = states;
+            states.sort();
             out.insert(release, states);
         }
     }
