@@ -934,9 +934,10 @@ async fn generated_requests_from_the_openapi_description() {
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_releasetracker"))
             .args(["--database", &db, "--log-level", "error", "serve", "--bind", &format!("127.0.0.1:{port}")])
-            // The fuzzer writes as fast as it can from one address; the
-            // per-client write limit (tested in limits.rs) would answer 429.
-            .args(["--write-rate-limit", "0"])
+            // The fuzzer writes as fast as it can from one address with one
+            // token; the per-client and per-token write limits (tested in
+            // limits.rs) would answer 429 once it sends enough writes.
+            .args(["--write-rate-limit", "0", "--token-write-rate-limit", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
