@@ -279,6 +279,15 @@ def report(results, doc):
             bad = int(_num(r, db + "_non2xx") or 0) + int(_num(r, db + "_sockerr") or 0)
             targets.append(("≥ 2,000 writes/s on " + label, ok >= 2000 and bad == 0,
                             "%.0f successful writes/s, %d failed" % (ok, bad)))
+    # Issue 17: durable API writes beside the engine's own rate, measured
+    # in the same run.
+    for db, raw_key, label, raw_label in (("sqlite", "raw_sqlite_tps", "SQLite (synchronous=FULL)",
+                                           "one raw writer, event + outbox row per commit"),
+                                          ("pg", "raw_pg_tps", "PostgreSQL", "pgbench, one row per transaction")):
+        ok, raw = _num(r, db + "_ok_per_s"), _num(r, raw_key)
+        if ok is not None and raw:
+            targets.append(("API writes on %s >= 0.8x the engine (%s)" % (label, raw_label), ok >= 0.8 * raw,
+                            "%.0f vs %.0f/s (%.2fx)" % (ok, raw, ok / raw)))
     st, rss = _num(r, "start_s"), _num(r, "start_rss_mb")
     if st is not None:
         targets.append(("start-up < 3 s with %s events" % big_label, st < 3, "%.2f s" % st))
@@ -631,6 +640,31 @@ def webhooks(port, token, subs, events, out, hold_file):
     asyncio.run(run())
 
 
+def raw_sqlite(path, seconds):
+    """The engine's own durable commit rate, to set API writes beside: one
+    writer, WAL with synchronous=FULL (as the server runs), each
+    transaction an event row and an outbox row. Prints `raw_sqlite_tps=N`."""
+    import sqlite3
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, dist TEXT, release TEXT, state TEXT,"
+               " reached INTEGER, at TEXT, recorded_at TEXT, recorded_by TEXT)")
+    db.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, event_id INTEGER, topic TEXT, body TEXT)")
+    body = json.dumps({"dist": "bench", "release": "0", "state": "active", "reached": True})
+    n = 0
+    end = time.monotonic() + seconds
+    started = time.monotonic()
+    while time.monotonic() < end:
+        db.execute("BEGIN IMMEDIATE")
+        cur = db.execute("INSERT INTO events (dist, release, state, reached, at, recorded_at, recorded_by)"
+                         " VALUES ('bench', '0', 'active', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'b')")
+        db.execute("INSERT INTO outbox (event_id, topic, body) VALUES (?, 'x', ?)", (cur.lastrowid, body))
+        db.execute("COMMIT")
+        n += 1
+    print("raw_sqlite_tps=%.0f" % (n / (time.monotonic() - started)))
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "free-port":
@@ -649,6 +683,8 @@ def main(argv):
         streams(int(argv[2]), argv[3], int(argv[4]), int(argv[5]), argv[6], argv[7] if len(argv) > 7 else None)
     elif cmd == "webhooks":
         webhooks(int(argv[2]), argv[3], int(argv[4]), int(argv[5]), argv[6], argv[7])
+    elif cmd == "raw-sqlite":
+        raw_sqlite(argv[2], float(argv[3]))
     elif cmd == "report":
         report(argv[2], argv[3])
     else:

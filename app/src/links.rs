@@ -87,6 +87,19 @@ pub fn events_filtered(filter: &LogFilter, before_id: Option<EventId>) -> String
     with_query(events(), pairs)
 }
 
+/// `/events?...` sorted by when events were recorded (`order=recorded`)
+/// or, the default, by when they happened; `before_id` is the last event
+/// of the page before.
+pub fn events_in_order(filter: &LogFilter, recorded: bool, before_id: Option<EventId>) -> String {
+    let before = before_id.map(|id| id.to_string());
+    let pairs = filter
+        .pairs(true)
+        .into_iter()
+        .chain(recorded.then_some(("order", "recorded")))
+        .chain(before.as_deref().map(|id| ("before_id", id)));
+    with_query(events(), pairs)
+}
+
 /// `/events/{id}`: one event.
 pub fn event(id: EventId) -> String {
     path(&["events", &id.to_string()])

@@ -59,7 +59,10 @@ test.describe('calendar', () => {
     await expect(calendar.title).toHaveText(`${monthNames[month - 1]} ${year}`);
     await expect(calendar.todayCells).toHaveCount(1);
     await expect(calendar.todayCells).toHaveAttribute('data-date', today);
-    await expect(calendar.todayCells).toContainText('(today)');
+    await expect(calendar.todayCells.locator('.today-badge')).toHaveText('today');
+    // Marked by its background and a word, not by a ring like focus.
+    const outline = await calendar.todayCells.evaluate((td) => getComputedStyle(td).outlineStyle);
+    expect(outline).toBe('none');
   });
 
   test('year view draws a bar for each stay that changed in the year', async ({ page }) => {
@@ -146,5 +149,69 @@ test.describe('calendar', () => {
     // Each release name leads to its page.
     await page.getByRole('link', { name: 'Fedora 43' }).first().click();
     await expect(page).toHaveURL(/\/dists\/fedora\/releases\/43$/);
+  });
+  test('jumps to a month by keyboard, and names it in the title', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto({ year: 2026, month: 12, dist: 'fedora' });
+    await calendar.monthSelect.focus();
+    await page.keyboard.type('Apr');
+    await calendar.yearInput.focus();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('2021');
+    await Promise.all([page.waitForURL(/month=4/), page.keyboard.press('Enter')]);
+    await calendar.settle();
+
+    await calendar.expectMonth(2021, 4);
+    await expect(page).toHaveTitle('Calendar: April 2021, Fedora · releasetracker');
+    await expect(calendar.monthSelect).toHaveValue('4');
+    await expect(calendar.yearInput).toHaveValue('2021');
+  });
+
+  test('an empty month points to the nearest events, and the jumps lead there', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto({ year: 2021, month: 8, dist: 'fedora' });
+    await expect(calendar.eventLinks).toHaveCount(0);
+    await expect(page.locator('p.nearest')).toHaveText(
+      'Nothing happened in August 2021. The nearest events: May 2021 (before) and November 2021 (after).',
+    );
+
+    await calendar.jump('Next event (2021-11-02) ⇥');
+    await calendar.expectMonth(2021, 11);
+    await expect(calendar.day('2021-11-02').getByRole('link', { name: 'Fedora 35 entered stable' })).toBeVisible();
+
+    await calendar.jump('⇤ Previous event (2021-05-25)');
+    await calendar.expectMonth(2021, 5);
+  });
+
+  test('a move between states on one day is one entry, with its dist chip', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto({ year: 2022, month: 6 });
+    const entry = calendar.day('2022-06-07').locator('li', { hasText: 'Fedora 34: stable → eol' });
+    await expect(entry).toHaveCount(1);
+    await expect(entry.locator('.chip')).toHaveCount(1);
+    await expect(page.locator('.legend .chip')).not.toHaveCount(0);
+  });
+
+  test('at phone width the month is an agenda of the days with entries', async ({ page }) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const calendar = new CalendarPage(page);
+    await calendar.goto(april2021);
+    const day = calendar.day('2021-04-27');
+    await expect(day).toBeVisible();
+    await expect(day.getByRole('link', { name: 'Fedora 34 entered stable' })).toBeVisible();
+    // Days without entries are left out; nothing is wider than the phone.
+    await expect(calendar.day('2021-04-02')).toBeHidden();
+    const box = await day.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  });
+
+  test('the year chart lists its dates for touch and screen readers', async ({ page }) => {
+    const calendar = new CalendarPage(page);
+    await calendar.goto({ year: 2021, view: 'year', dist: 'fedora' });
+    const data = page.locator('details.chart-data').first();
+    await data.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(data.getByText('Fedora 34 stable: 2021-04-27 → beyond 2021')).toBeVisible();
   });
 });

@@ -117,14 +117,46 @@ async fn event_log_filters_and_pages() {
     assert!(html.contains("Debian"));
     assert!(!html.contains("Fedora 3"));
     assert!(html.contains("rel=\"next\""), "debian has more than one page of events");
-    let older =
-        html.split("href=\"/events?before_id=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
-    let page2 = app.get(&format!("/events?before_id={older}")).await;
+    let older = html.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap();
+    let older = older.split('"').next().unwrap().replace("&amp;", "&");
+    assert!(older.starts_with("/events?dist=debian&before_id="), "{older}");
+    let page2 = app.get(&older).await;
     assert_eq!(page2.status, StatusCode::OK);
     assert!(page2.text().contains("Newest"));
     let filtered = app.get("/events?dist=fedora&release=34&state=stable").await.text();
     assert_eq!(filtered.matches(" data-id=").count(), 2, "{filtered}");
+    assert!(filtered.contains("<title>Event log: Fedora 34, stable · releasetracker</title>"), "{filtered}");
     assert_eq!(app.get("/events?since=yesterday").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/events?order=sideways").await.status, StatusCode::BAD_REQUEST);
+
+    // A move at one instant is one row; provenance is on the event page.
+    let f34 = app.get("/events?dist=fedora&release=34").await.text();
+    assert_eq!(f34.matches(" data-id=").count(), 2, "{f34}");
+    assert!(f34.contains("stable → eol"), "{f34}");
+    assert!(!f34.contains("import-history"), "no provenance column");
+
+    // People's spelling and empty fields are answered with the log's own link.
+    let typed = app.get("/events?dist=Fedora&release=F34&state=Stable&since=&until=").await;
+    assert_eq!(typed.status, StatusCode::FOUND);
+    assert_eq!(typed.headers[axum::http::header::LOCATION], "/events?dist=fedora&release=34&state=stable");
+    let spelled = app.get("/events?release=Fedora+40&order=recorded").await;
+    assert_eq!(spelled.headers[axum::http::header::LOCATION], "/events?release=40&order=recorded");
+    // A value that matches nothing is kept, with the names that exist.
+    let unknown = app.get("/events?dist=fedora&state=frozen").await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(unknown.text().contains("No state is called “frozen”. Known: "), "{}", unknown.text());
+    assert!(unknown.text().contains("<option value=\"stable\">"), "the datalist offers the states");
+
+    // Recording order on request; by when it happened by default.
+    let dates = |html: &str| -> Vec<String> {
+        html.split("<time datetime=\"").skip(1).map(|s| s[..10].to_owned()).collect()
+    };
+    let happened = dates(&app.get("/events?dist=debian").await.text());
+    let mut sorted = happened.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(happened, sorted, "newest first by when it happened");
+    let recorded = app.get("/events?dist=debian&order=recorded").await.text();
+    assert!(recorded.contains("Newest recorded first"));
 }
 
 #[tokio::test]

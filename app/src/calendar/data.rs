@@ -121,6 +121,82 @@ pub fn month_grid(
     MonthGrid { first, weeks }
 }
 
+/// One entry of a day: a release's events at one instant, so that a move
+/// from one state to another reads as one ("Fedora 40: beta → stable").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The first event (its release and instant are the entry's; its id
+    /// is the link's).
+    pub first: CalendarEvent,
+    /// Every event of the entry, by id.
+    pub ids: Vec<i64>,
+    /// States left.
+    pub left: Vec<State>,
+    /// States entered.
+    pub entered: Vec<State>,
+    /// Retracted (a retracted event is never merged).
+    pub retracted: bool,
+}
+
+/// Groups a day's events (in time order) into entries: neighbours of one
+/// release and instant become one, retracted events stay alone.
+pub fn transitions(events: &[CalendarEvent]) -> Vec<Transition> {
+    let mut out: Vec<Transition> = Vec::new();
+    for e in events {
+        let joins = |t: &Transition| {
+            !t.retracted
+                && !e.retracted
+                && t.first.dist == e.dist
+                && t.first.release == e.release
+                && t.first.at == e.at
+        };
+        let side = |t: &mut Transition| {
+            t.ids.push(e.id);
+            if e.reached { t.entered.push(e.state.clone()) } else { t.left.push(e.state.clone()) }
+        };
+        match out.last_mut() {
+            Some(t) if joins(t) => side(t),
+            _ => {
+                let mut t = Transition {
+                    first: e.clone(),
+                    ids: Vec::new(),
+                    left: Vec::new(),
+                    entered: Vec::new(),
+                    retracted: e.retracted,
+                };
+                side(&mut t);
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// The instants of the last event before `from` and of the first at or
+/// after `to` (retracted ones do not count), of `dist` when given: where
+/// "previous event" and "next event" lead from a page showing `from..to`.
+pub fn nearest_events(
+    log: &EventLog,
+    dist: Option<&Dist>,
+    from: Timestamp,
+    to: Timestamp,
+) -> (Option<Timestamp>, Option<Timestamp>) {
+    let mut before: Option<Timestamp> = None;
+    let mut after: Option<Timestamp> = None;
+    for e in log.events().iter().filter(|e| dist.is_none_or(|d| &e.dist == d)) {
+        if log.retraction_of(e.id).is_some() {
+            continue;
+        }
+        if e.at < from && before.is_none_or(|b| e.at > b) {
+            before = Some(e.at);
+        }
+        if e.at >= to && after.is_none_or(|a| e.at < a) {
+            after = Some(e.at);
+        }
+    }
+    (before, after)
+}
+
 /// One row of the year chart: a release's stays in one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YearRow {
@@ -302,6 +378,46 @@ mod tests {
 
     fn t(s: &str) -> Timestamp {
         parse_timestamp("at", s).unwrap()
+    }
+
+    #[test]
+    fn a_move_on_one_day_is_one_entry_and_retractions_stay_apart() {
+        let mut log = fedora_log(&[
+            ("40", "beta", false, "2024-04-23T00:00:00Z"),
+            ("40", "stable", true, "2024-04-23T00:00:00Z"),
+            ("39", "stable", true, "2024-04-23T00:00:00Z"),
+            ("39", "stable", true, "2024-04-23T00:00:00Z"),
+        ]);
+        log.apply_retraction(crate::model::event::Retraction {
+            id: 1,
+            event_id: 4,
+            reason: "twice".into(),
+            recorded_at: t("2024-04-24T00:00:00Z"),
+            recorded_by: std::sync::Arc::from("t"),
+            source: std::sync::Arc::from("api"),
+        })
+        .unwrap();
+        let day = events_between(&log, None, t("2024-04-23T00:00:00Z"), t("2024-04-24T00:00:00Z"));
+        let entries = transitions(&day);
+        let shown: Vec<(&str, Vec<i64>, usize, usize, bool)> = entries
+            .iter()
+            .map(|e| (e.first.release.as_str(), e.ids.clone(), e.left.len(), e.entered.len(), e.retracted))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![("40", vec![1, 2], 1, 1, false), ("39", vec![3], 0, 1, false), ("39", vec![4], 0, 1, true)]
+        );
+    }
+
+    #[test]
+    fn nearest_events_skip_the_shown_range_and_retractions() {
+        let log = log();
+        let (before, after) = nearest_events(&log, None, t("2026-03-01T00:00:00Z"), t("2026-04-01T00:00:00Z"));
+        assert_eq!(before, Some(t("2026-02-10T14:00:00Z")));
+        assert_eq!(after, Some(t("2026-04-28T00:00:00Z")));
+        let (before, after) = nearest_events(&log, None, t("2000-01-01T00:00:00Z"), t("2000-02-01T00:00:00Z"));
+        assert_eq!(before, None);
+        assert_eq!(after, Some(t("2025-10-28T00:00:00Z")), "the earliest, not the first recorded");
     }
 
     fn log() -> EventLog {

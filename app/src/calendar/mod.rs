@@ -12,9 +12,13 @@ use leptos_meta::{Link, Title};
 
 use crate::links::{self, CalendarPage as CalendarLink};
 use crate::model::Dist;
+use crate::matrix::data::state_label;
 use crate::ui::format::{day, dist_title, release_title, verb, when};
 use crate::ui::{query, set_status, ErrorPage, InputError};
-use data::{lifecycle_rows, month_grid, next_month, previous_month, year_rows, LifecycleRow, MonthGrid, YearRow};
+use data::{
+    lifecycle_rows, month_grid, nearest_events, next_month, previous_month, transitions, year_rows, LifecycleRow, MonthGrid,
+    YearRow,
+};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -175,27 +179,64 @@ pub fn CalendarPage() -> impl IntoView {
         }
         .into_any()
     } else {
-        let grid = {
-            let log = log.read();
-            month_grid(&log, q.dist.as_ref(), first, chrono::Utc::now(), crate::server_data::plan_grace())
-        };
         let (prev, next) = (previous_month(first), next_month(first));
+        let (grid, (before, after)) = {
+            let log = log.read();
+            let start = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+            (
+                month_grid(&log, q.dist.as_ref(), first, chrono::Utc::now(), crate::server_data::plan_grace()),
+                nearest_events(&log, q.dist.as_ref(), start(first), start(next)),
+            )
+        };
+        let month_of = |t: chrono::DateTime<Utc>| href(t.year(), Some(t.month()), q.dist.as_ref(), false);
+        let month_name = |t: chrono::DateTime<Utc>| format!("{} {}", MONTHS[t.month0() as usize], t.year());
+        let empty = grid.weeks.iter().flatten().flatten().all(|c| c.events.is_empty() && c.planned.is_empty());
+        let pointers = empty.then(|| {
+            let title = month_name(first.and_time(NaiveTime::MIN).and_utc());
+            view! {
+                <p class="empty nearest">
+                    {format!("Nothing happened in {title}. ")}
+                    {match (before, after) {
+                        (None, None) => view! { "No event is recorded yet." }.into_any(),
+                        _ => view! {
+                            "The nearest events: "
+                            {before.map(|t| view! { <a href=month_of(t)>{format!("{} (before)", month_name(t))}</a> })}
+                            {(before.is_some() && after.is_some()).then_some(" and ")}
+                            {after.map(|t| view! { <a href=month_of(t)>{format!("{} (after)", month_name(t))}</a> })}
+                            "."
+                        }.into_any(),
+                    }}
+                </p>
+            }
+        });
         view! {
             <nav class="pager" aria-label="Months">
+                {before.map(|t| view! { <a href=month_of(t) class="jump">{format!("⇤ Previous event ({})", day(&t))}</a> })}
                 <a href=href(prev.year(), Some(prev.month()), q.dist.as_ref(), false) rel="prev">"← Previous month"</a>
                 <a href=href(next.year(), Some(next.month()), q.dist.as_ref(), false) rel="next">"Next month →"</a>
+                {after.map(|t| view! { <a href=month_of(t) class="jump">{format!("Next event ({}) ⇥", day(&t))}</a> })}
                 <a href=href(today.year(), Some(today.month()), q.dist.as_ref(), false)>"Today"</a>
                 <a href=href(q.year, None, q.dist.as_ref(), true)>"Year view"</a>
                 <a href=links::lifecycle(q.dist.as_ref(), today.year() - 5, today.year() + 2)>"Lifecycle chart"</a>
             </nav>
-            <MonthTable grid today/>
+            <MonthTable grid today dists=dists.clone()/>
+            {pointers}
         }
         .into_any()
     };
     let chosen = q.dist.as_ref().map(ToString::to_string);
     let ics = links::calendar_ics(q.dist.as_ref());
+    let shown = match q.lifecycle {
+        Some((from, to)) => format!("lifecycles {from}–{to}"),
+        None if q.year_view => q.year.to_string(),
+        None => format!("{} {}", MONTHS[first.month0() as usize], first.year()),
+    };
+    let title = match &q.dist {
+        Some(d) => format!("Calendar: {shown}, {} · releasetracker", dist_title(d)),
+        None => format!("Calendar: {shown} · releasetracker"),
+    };
     view! {
-        <Title text="Calendar · releasetracker"/>
+        <Title text=title/>
         <Link rel="alternate" type_="text/calendar" title="releasetracker calendar" href=ics.clone()/>
         <h1>"Release calendar"</h1>
         <p class="feeds">
@@ -204,8 +245,18 @@ pub fn CalendarPage() -> impl IntoView {
         </p>
         {error.map(|e| view! { <InputError message=format!("Could not read the calendar request: {e}")/> })}
         <form class="filters" method="get" action=links::calendar_now()>
-            <input type="hidden" name="year" value=q.year/>
-            {(!q.year_view).then(|| view! { <input type="hidden" name="month" value=q.month/> })}
+            {(q.lifecycle.is_none() && !q.year_view).then(|| view! {
+                <label>"Month "
+                    <select name="month">
+                        {MONTHS.iter().zip(1u32..).map(|(name, m)| view! {
+                            <option value=m selected=m == q.month>{*name}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            })}
+            {q.lifecycle.is_none().then(|| view! {
+                <label>"Year "<input type="number" name="year" min="1900" max="2200" value=q.year inputmode="numeric" class="year"/></label>
+            })}
             {q.year_view.then(|| view! { <input type="hidden" name="view" value="year"/> })}
             {q.lifecycle.map(|(from, to)| view! {
                 <input type="hidden" name="view" value="lifecycle"/>
@@ -215,10 +266,10 @@ pub fn CalendarPage() -> impl IntoView {
             <label>"Dist "
                 <select name="dist">
                     <option value="">"all"</option>
-                    {dists.into_iter().map(|d| {
+                    {dists.iter().map(|d| {
                         let name = d.to_string();
                         let selected = chosen.as_deref() == Some(name.as_str());
-                        view! { <option value=name.clone() selected=selected>{dist_title(&d)}</option> }
+                        view! { <option value=name.clone() selected=selected>{dist_title(d)}</option> }
                     }).collect_view()}
                 </select>
             </label>
@@ -231,10 +282,23 @@ pub fn CalendarPage() -> impl IntoView {
 
 /// The month grid.
 #[component]
-fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
+fn MonthTable(
+    grid: MonthGrid,
+    today: NaiveDate,
+    /// Every dist, in order: an entry's colour chip is its dist's place.
+    dists: Vec<Dist>,
+) -> impl IntoView {
+    let legend: Vec<(String, String)> =
+        dists.iter().enumerate().map(|(i, d)| (format!("chip chip-{}", i % 6), dist_title(d))).collect();
+    let chip = move |dist: &Dist| format!("chip chip-{}", dists.iter().position(|d| d == dist).unwrap_or(0) % 6);
     let title = format!("{} {}", MONTHS[grid.first.month0() as usize], grid.first.year());
     view! {
         <h2 id="month-title">{title.clone()}</h2>
+        <p class="legend">
+            {legend.into_iter().map(|(class, name)| view! {
+                <span class="legend-item"><span class=class aria-hidden="true"></span>" "{name}</span>
+            }).collect_view()}
+        </p>
         <div class="table-scroll" tabindex="0" role="region" aria-labelledby="month-title">
             <table class="month" aria-labelledby="month-title" data-month=grid.first.format("%Y-%m").to_string()>
                 <thead><tr>{WEEKDAYS.iter().map(|d| view! { <th scope="col">{*d}</th> }).collect_view()}</tr></thead>
@@ -245,17 +309,28 @@ fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
                                 None => view! { <td class="pad"></td> }.into_any(),
                                 Some(c) => {
                                     let is_today = c.date == today;
+                                    let quiet = c.events.is_empty() && c.planned.is_empty();
                                     view! {
-                                        <td class:today=is_today data-date=c.date.to_string()>
+                                        <td class:today=is_today data-date=c.date.to_string()
+                                            data-weekday=WEEKDAYS[c.date.weekday().num_days_from_monday() as usize]
+                                            class:quiet=quiet>
                                             <span class="day-number">{c.date.day()}</span>
-                                            {is_today.then(|| view! { <span class="visually-hidden">" (today)"</span> })}
+                                            {is_today.then(|| view! { <span class="today-badge">"today"</span> })}
                                             <ul>
-                                                {c.events.into_iter().map(|e| view! {
-                                                    <li class:retracted=e.retracted>
-                                                        <a href=links::event(e.id) title=when(&e.at)>
-                                                            {format!("{} {} {}", release_title(&e.dist, &e.release), verb(e.reached), e.state)}
-                                                        </a>
-                                                    </li>
+                                                {transitions(&c.events).into_iter().map(|t| {
+                                                    let name = release_title(&t.first.dist, &t.first.release);
+                                                    let label = match (t.left.is_empty(), t.entered.is_empty()) {
+                                                        (false, false) => format!("{name}: {} → {}", join(&t.left), join(&t.entered)),
+                                                        (_, false) => format!("{name} {} {}", verb(true), join(&t.entered)),
+                                                        _ => format!("{name} {} {}", verb(false), join(&t.left)),
+                                                    };
+                                                    let ids = t.ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+                                                    view! {
+                                                        <li class:retracted=t.retracted data-ids=ids>
+                                                            <span class=chip(&t.first.dist) aria-hidden="true"></span>
+                                                            <a href=links::event(t.first.id) title=when(&t.first.at)>{label}</a>
+                                                        </li>
+                                                    }
                                                 }).collect_view()}
                                                 {c.planned.into_iter().map(|p| {
                                                     let overdue = p.status == crate::model::plans::PlanStatus::Overdue;
@@ -268,6 +343,7 @@ fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
                                                     );
                                                     view! {
                                                         <li class="planned" class:overdue=overdue data-status=p.status.as_str()>
+                                                            <span class=chip(&p.plan.dist) aria-hidden="true"></span>
                                                             <a href=links::release(&p.plan.dist, &p.plan.release) title=when(&p.plan.at)>{label}</a>
                                                         </li>
                                                     }
@@ -283,6 +359,23 @@ fn MonthTable(grid: MonthGrid, today: NaiveDate) -> impl IntoView {
             </table>
         </div>
     }
+}
+
+/// A chart's data as a list, for screen readers, touch and small screens
+/// (a bar's own tooltip needs a pointer).
+#[component]
+fn ChartData(items: Vec<String>) -> impl IntoView {
+    view! {
+        <details class="chart-data">
+            <summary>{format!("The chart's {} stays as a list", items.len())}</summary>
+            <ul>{items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}</ul>
+        </details>
+    }
+}
+
+/// State names for people, joined: `beta freeze, stable`.
+fn join(states: &[crate::model::State]) -> String {
+    states.iter().map(state_label).collect::<Vec<_>>().join(", ")
 }
 
 /// Geometry of the year chart (SVG user units).
@@ -303,6 +396,20 @@ fn YearChart(rows: Vec<YearRow>, year: i32, start: NaiveDate, id: &'static str) 
     let x = move |t: chrono::DateTime<Utc>| LABEL_WIDTH + (t - year_start).num_seconds() as f64 / span * CHART_WIDTH;
     let height = TOP + ROW_HEIGHT * rows.len() as f64 + 4.0;
     let width = LABEL_WIDTH + CHART_WIDTH + 10.0;
+    let items: Vec<String> = rows
+        .iter()
+        .flat_map(|row| {
+            let label = format!("{} {}", release_title(&row.dist, &row.release), state_label(&row.state));
+            row.bars.iter().map(move |(from, to, open)| {
+                let end = match (open, *to == year_end) {
+                    (false, _) => day(to),
+                    (true, true) => format!("beyond {year}"),
+                    (true, false) => "now".to_owned(),
+                };
+                format!("{label}: {} → {end}", day(from))
+            })
+        })
+        .collect();
     let months = (1..=12u32).filter_map(move |m| NaiveDate::from_ymd_opt(year, m, 1)).map(move |d| {
         let px = x(d.and_time(NaiveTime::MIN).and_utc());
         view! {
@@ -348,8 +455,9 @@ fn YearChart(rows: Vec<YearRow>, year: i32, start: NaiveDate, id: &'static str) 
                     }
                 }).collect_view()}
             </svg>
-            <figcaption>"Each bar is a stay in a state; hover for its dates."</figcaption>
+            <figcaption>"Each bar is a stay in a state; its dates are listed below."</figcaption>
         </figure>
+        <ChartData items/>
     }
     .into_any()
 }
@@ -403,6 +511,23 @@ fn LifecycleChart(
         }
     });
     let title = format!("Release lifecycles {}–{}", from.year(), to.year() - 1);
+    let items: Vec<String> = placed
+        .iter()
+        .flat_map(|(_, row)| {
+            let name = release_title(&row.dist, &row.release);
+            row.lanes.iter().flat_map(move |lane| {
+                let label = format!("{name} {}", state_label(&lane.state));
+                lane.spans.iter().map(move |s| {
+                    let end = match (s.open, s.planned) {
+                        (true, false) => "now".to_owned(),
+                        (true, true) => "no planned end".to_owned(),
+                        (false, _) => day(&s.to),
+                    };
+                    format!("{label}: {} → {end}{}", day(&s.from), if s.planned { " (planned)" } else { "" })
+                })
+            })
+        })
+        .collect();
     view! {
         <figure class="lifecycle-chart">
             <div class="chart-scroll" tabindex="0" role="region" aria-label="Lifecycle chart, scrolls sideways">
@@ -473,9 +598,10 @@ fn LifecycleChart(
                 "One row per release, one lane per state (hover or focus a bar for its dates). "
                 <span class="legend actual">"Solid: what happened"</span>" · "
                 <span class="legend planned">"light, dashed outline: what is planned"</span>" · "
-                "the vertical line is today. Each release's name leads to its page."
+                "the vertical line is today. Each release's name leads to its page; the dates are listed below."
             </figcaption>
         </figure>
+        <ChartData items/>
     }
     .into_any()
 }

@@ -17,6 +17,10 @@ use crate::ui::format::{dist_title, release_title, when};
 use crate::ui::islands::{AtPicker, LiveUpdates};
 use crate::ui::{param, AsOf, AsOfBanner, ErrorPage, InputError, NotFound};
 
+pub mod lifecycle;
+
+use lifecycle::Lifecycle;
+
 /// Most events listed on a release page.
 const EVENT_LIMIT: usize = 500;
 
@@ -34,8 +38,30 @@ pub fn ReleasePage() -> impl IntoView {
         Ok(log) => log,
         Err(error) => return view! { <ErrorPage error/> }.into_any(),
     };
-    let (found, schedule, cursor) = {
+    let (found, schedule, cursor, order, neighbours) = {
         let log = log.read();
+        // The dist's states in the order its releases go through them.
+        let order = log
+            .detailed(&dist, as_of.at)
+            .map(|detailed| {
+                let mut states: Vec<_> = detailed.values().flat_map(|d| d.keys().cloned()).collect();
+                states.sort();
+                states.dedup();
+                crate::matrix::data::lifecycle_order(&detailed, &states)
+            })
+            .unwrap_or_default();
+        // Rawhide ("0") is nobody's neighbour: it is always the newest.
+        let releases: Vec<Release> = log
+            .dists()
+            .into_iter()
+            .find(|d| d.dist == dist)
+            .map(|d| d.releases.into_iter().filter(|r| r.as_str() != "0").collect())
+            .unwrap_or_default();
+        let neighbours = releases
+            .iter()
+            .position(|r| r == &release)
+            .map(|i| (i.checked_sub(1).and_then(|p| releases.get(p).cloned()), releases.get(i + 1).cloned()))
+            .unwrap_or_default();
         let schedule = release_schedule(&log, &dist, &release, as_of.at, crate::server_data::plan_grace());
         let properties = log.properties().set_at(&dist, Some(&release), as_of.at);
         let dist_properties = log.properties().set_at(&dist, None, as_of.at);
@@ -50,9 +76,9 @@ pub fn ReleasePage() -> impl IntoView {
                 limit: EVENT_LIMIT,
                 ..Default::default()
             };
-            (detail, log.query(&query).events, properties, dist_properties)
+            (detail, log.query_happened(&query).events, properties, dist_properties)
         });
-        (found, schedule, log.end_cursor())
+        (found, schedule, log.end_cursor(), order, neighbours)
     };
     let Some((detail, events, properties, dist_properties)) = found else {
         return view! { <NotFound what=format!("No events were recorded for {}.", release_title(&dist, &release))/> }
@@ -60,6 +86,22 @@ pub fn ReleasePage() -> impl IntoView {
     };
     let title = release_title(&dist, &release);
     let path = links::release(&dist, &release);
+    let life = Lifecycle::of(&detail, &schedule).line(as_of.at);
+    let at_given = as_of.given.clone();
+    let neighbour = {
+        let dist = dist.clone();
+        move |r: Option<Release>, rel: &'static str, text: fn(String) -> String| {
+            r.map(|r| {
+                let href = links::with_at(links::release(&dist, &r), at_given.as_deref());
+                view! { <a href=href rel=rel>{text(release_title(&dist, &r))}</a> }
+            })
+        }
+    };
+    let (previous, next) = neighbours;
+    let previous = neighbour(previous, "prev", |t| format!("← {t}"));
+    let next = neighbour(next, "next", |t| format!("{t} →"));
+    let mut detail: Vec<_> = detail.into_iter().collect();
+    detail.sort_by_key(|(state, _)| order.iter().position(|s| s == state).unwrap_or(usize::MAX));
     // The events listed end at the page's moment: none that counts, then
     // the release had not started.
     let not_started = events.iter().all(|e| e.retraction.is_some());
@@ -77,6 +119,11 @@ pub fn ReleasePage() -> impl IntoView {
         <Title text=format!("{title} · releasetracker")/>
         <p class="breadcrumb"><a href=links::with_at(links::dist(&dist), as_of.given.as_deref())>{dist_title(&dist)}</a></p>
         <h1>{title.clone()}</h1>
+        {life.map(|line| view! { <p class="lifecycle">{line}</p> })}
+        <nav class="neighbours" aria-label="Other releases">
+            {previous}
+            {next}
+        </nav>
         <FlashNotice/>
         {as_of.error.clone().map(|message| view! { <InputError message/> })}
         <AsOfBanner as_of=as_of.label() now_href=path.clone()/>
@@ -104,8 +151,8 @@ pub fn ReleasePage() -> impl IntoView {
         })/>
         {(!properties.is_empty() || !dist_properties.is_empty()).then(|| view! {
             <h2>"Properties"</h2>
-            <PropertyTable caption=title.clone() properties/>
-            <PropertyTable caption=dist_title(&dist) properties=dist_properties/>
+            <PropertyTable caption=format!("Set for {title}") properties/>
+            <PropertyTable caption=format!("Set for every {} release", dist_title(&dist)) properties=dist_properties/>
         })}
         <div data-live="release-history">
             <h2>"History by state"</h2>
@@ -130,7 +177,7 @@ pub fn ReleasePage() -> impl IntoView {
                 </section>
             }).collect_view()}
             <h2>"Events"</h2>
-            <EventTable events/>
+            <EventTable events show_release=false/>
         </div>
     }
     .into_any()

@@ -29,6 +29,8 @@ export class CalendarPage extends BasePage {
   readonly todayLink: Locator;
   readonly yearViewLink: Locator;
   readonly distSelect: Locator;
+  readonly monthSelect: Locator;
+  readonly yearInput: Locator;
   readonly showButton: Locator;
   /** The year chart of the stays that changed during the year. */
   readonly yearChart: Locator;
@@ -46,6 +48,8 @@ export class CalendarPage extends BasePage {
     this.yearViewLink = pager.getByRole('link', { name: 'Year view' });
     const filters = page.locator('form.filters');
     this.distSelect = filters.locator('select[name="dist"]');
+    this.monthSelect = filters.locator('select[name="month"]');
+    this.yearInput = filters.locator('input[name="year"]');
     this.showButton = filters.getByRole('button', { name: 'Show' });
     this.yearChart = page.locator('figure#year-chart');
     this.unchanged = page.locator('details.unchanged');
@@ -94,6 +98,11 @@ export class CalendarPage extends BasePage {
 
   async goToToday(): Promise<void> {
     await this.follow(this.todayLink);
+  }
+
+  /** Follows a "previous / next event" jump of the pager, by its text. */
+  async jump(name: string): Promise<void> {
+    await this.follow(this.page.locator('nav.pager').getByRole('link', { name, exact: true }));
   }
 
   async goToYearView(): Promise<void> {

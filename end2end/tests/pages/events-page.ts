@@ -17,7 +17,7 @@ export interface EventRow {
   id: number;
   when: string;
   release: string;
-  /** "entered stable", without the badges. */
+  /** "entered stable" or "stable → eol", without the badges. */
   change: string;
   /** Badges after the change, e.g. "retracted". */
   badges: string[];
@@ -36,6 +36,8 @@ export class EventsPage extends BasePage {
   readonly rows: Locator;
   readonly olderLink: Locator;
   readonly newestLink: Locator;
+  /** Which order the log is in, with a link to the other. */
+  readonly order: Locator;
 
   constructor(page: Page) {
     super(page);
@@ -50,6 +52,7 @@ export class EventsPage extends BasePage {
     const pager = page.locator('nav.pager');
     this.olderLink = pager.getByRole('link', { name: 'Older events' });
     this.newestLink = pager.getByRole('link', { name: 'Newest' });
+    this.order = page.locator('p.order');
   }
 
   static path(filter: EventFilter = {}): string {
@@ -77,18 +80,17 @@ export class EventsPage extends BasePage {
   async shownRows(): Promise<EventRow[]> {
     return this.rows.evaluateAll((rows) =>
       rows.map((row) => {
-        const cells = Array.from(row.querySelectorAll('td'));
         const clean = (text: string | null | undefined) => text?.replace(/\s+/g, ' ').trim() ?? '';
-        const text = (i: number) => clean(cells[i]?.textContent);
-        const change = cells[2]?.cloneNode(true) as Element | undefined;
+        const text = (name: string) => clean(row.querySelector(`td.${name}`)?.textContent);
+        const change = row.querySelector('td.change')?.cloneNode(true) as Element | undefined;
         const badges = Array.from(change?.querySelectorAll('.badge') ?? []).map((badge) => {
           badge.remove();
           return clean(badge.textContent);
         });
         return {
           id: Number(row.getAttribute('data-id')),
-          when: text(0),
-          release: text(1),
+          when: text('when'),
+          release: text('release'),
           change: clean(change?.textContent),
           badges,
           retracted: row.classList.contains('retracted'),
@@ -103,6 +105,11 @@ export class EventsPage extends BasePage {
 
   async goToOlder(): Promise<void> {
     await this.follow(this.olderLink);
+  }
+
+  /** Follows the link to the other order, named `name`. */
+  async sortBy(name: string): Promise<void> {
+    await this.follow(this.order.getByRole('link', { name }));
   }
 
   async goToNewest(): Promise<void> {

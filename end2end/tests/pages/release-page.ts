@@ -12,6 +12,10 @@ export class ReleasePage extends BasePage {
   readonly current: Locator;
   readonly histories: Locator;
   readonly eventRows: Locator;
+  /** "Released 2021-04-27 · End of life 2022-06-07 · supported 13.4 months" */
+  readonly lifecycle: Locator;
+  /** Links to the previous and next release. */
+  readonly neighbours: Locator;
 
   constructor(page: Page) {
     super(page);
@@ -19,6 +23,8 @@ export class ReleasePage extends BasePage {
     this.current = page.locator('p.current');
     this.histories = page.locator('section.state-history');
     this.eventRows = page.locator('table.events tbody tr[data-id]');
+    this.lifecycle = page.locator('p.lifecycle');
+    this.neighbours = page.locator('nav.neighbours');
   }
 
   static path(dist: string, release: string, at?: string): string {
@@ -47,7 +53,7 @@ export class ReleasePage extends BasePage {
   /** The "Change" column of the events table, top to bottom. */
   async eventChanges(): Promise<string[]> {
     return this.eventRows.evaluateAll((rows) =>
-      rows.map((row) => row.querySelectorAll('td')[2]?.textContent?.trim() ?? ''),
+      rows.map((row) => row.querySelector('td.change')?.textContent?.trim() ?? ''),
     );
   }
 

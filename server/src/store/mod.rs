@@ -276,12 +276,13 @@ impl Store {
             Store::Postgres(pool)
         } else {
             let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
-            // NORMAL in WAL mode survives a process crash (kill -9) without
-            // losing commits; only an OS crash may drop the last ones.
+            // FULL in WAL mode syncs the log at every commit, so a `201`
+            // survives power loss as well as a crash; the group commit of
+            // new events keeps that to one sync per batch of writes.
             let options = SqliteConnectOptions::from_str(&url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
             let pool = SqlitePoolOptions::new()
