@@ -148,9 +148,8 @@ async fn event_log_filters_and_pages() {
     assert!(unknown.text().contains("<option value=\"stable\">"), "the datalist offers the states");
 
     // Recording order on request; by when it happened by default.
-    let dates = |html: &str| -> Vec<String> {
-        html.split("<time datetime=\"").skip(1).map(|s| s[..10].to_owned()).collect()
-    };
+    let dates =
+        |html: &str| -> Vec<String> { html.split("<time datetime=\"").skip(1).map(|s| s[..10].to_owned()).collect() };
     let happened = dates(&app.get("/events?dist=debian").await.text());
     let mut sorted = happened.clone();
     sorted.sort_by(|a, b| b.cmp(a));

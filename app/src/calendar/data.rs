@@ -144,15 +144,15 @@ pub fn transitions(events: &[CalendarEvent]) -> Vec<Transition> {
     let mut out: Vec<Transition> = Vec::new();
     for e in events {
         let joins = |t: &Transition| {
-            !t.retracted
-                && !e.retracted
-                && t.first.dist == e.dist
-                && t.first.release == e.release
-                && t.first.at == e.at
+            !t.retracted && !e.retracted && t.first.dist == e.dist && t.first.release == e.release && t.first.at == e.at
         };
         let side = |t: &mut Transition| {
             t.ids.push(e.id);
-            if e.reached { t.entered.push(e.state.clone()) } else { t.left.push(e.state.clone()) }
+            if e.reached {
+                t.entered.push(e.state.clone())
+            } else {
+                t.left.push(e.state.clone())
+            }
         };
         match out.last_mut() {
             Some(t) if joins(t) => side(t),

@@ -11,13 +11,13 @@ use leptos::prelude::*;
 use leptos_meta::{Link, Title};
 
 use crate::links::{self, CalendarPage as CalendarLink};
-use crate::model::Dist;
 use crate::matrix::data::state_label;
+use crate::model::Dist;
 use crate::ui::format::{day, dist_title, release_title, verb, when};
 use crate::ui::{query, set_status, ErrorPage, InputError};
 use data::{
-    lifecycle_rows, month_grid, nearest_events, next_month, previous_month, transitions, year_rows, LifecycleRow, MonthGrid,
-    YearRow,
+    lifecycle_rows, month_grid, nearest_events, next_month, previous_month, transitions, year_rows, LifecycleRow,
+    MonthGrid, YearRow,
 };
 
 const MONTHS: [&str; 12] = [

@@ -103,7 +103,9 @@ pub fn respell<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, dists: &
     });
     let mut states: Vec<String> = scope.iter().flat_map(|d| d.states.iter().map(ToString::to_string)).collect();
     states.sort();
-    names("state", state, states, &|s: &str| crate::model::State::parse(s).map(|s| state_label(&s)).unwrap_or_default());
+    names("state", state, states, &|s: &str| {
+        crate::model::State::parse(s).map(|s| state_label(&s)).unwrap_or_default()
+    });
     out.pairs.extend(since.map(|v| ("since", v.to_owned())));
     out.pairs.extend(until.map(|v| ("until", v.to_owned())));
     out

@@ -388,8 +388,13 @@ impl EventLog {
         }
         let more = heap.len() > limit;
         // `into_sorted_vec` of `Reverse` keys is greatest key first.
-        let events: Vec<EventRecord> =
-            heap.into_sorted_vec().into_iter().take(limit).filter_map(|Reverse((_, _, i))| self.events.get(i)).map(|e| self.record(e)).collect();
+        let events: Vec<EventRecord> = heap
+            .into_sorted_vec()
+            .into_iter()
+            .take(limit)
+            .filter_map(|Reverse((_, _, i))| self.events.get(i))
+            .map(|e| self.record(e))
+            .collect();
         let next = if more { events.last().map(|e| e.id) } else { None };
         LogPage { events, next_before_id: next, next_after_id: None }
     }
@@ -483,8 +488,11 @@ mod tests {
             }
         }
         assert_eq!(seen, vec![4, 3, 5, 1, 2]);
-        let only_stable =
-            log.query_happened(&LogQuery { state: Some(State::parse("stable").unwrap()), limit: 10, ..Default::default() });
+        let only_stable = log.query_happened(&LogQuery {
+            state: Some(State::parse("stable").unwrap()),
+            limit: 10,
+            ..Default::default()
+        });
         assert_eq!(only_stable.events.iter().map(|e| e.id).collect::<Vec<_>>(), vec![3, 5, 1, 2]);
         assert_eq!(only_stable.next_before_id, None);
         let unknown = log.query_happened(&LogQuery { before_id: Some(99), limit: 10, ..Default::default() });

@@ -84,7 +84,11 @@ impl Lifecycle {
         match (self.released, self.ended, self.planned_end) {
             (Some(r), Some(e), _) if e >= r => parts.push(format!("supported {:.1} months", months(r, e))),
             (Some(r), None, Some(p)) if p >= r => {
-                parts.push(format!("supported {:.1} months so far of {:.1} planned", months(r, at.max(r)), months(r, p)));
+                parts.push(format!(
+                    "supported {:.1} months so far of {:.1} planned",
+                    months(r, at.max(r)),
+                    months(r, p)
+                ));
             }
             (Some(r), None, None) => parts.push(format!("supported {:.1} months so far", months(r, at.max(r)))),
             _ => {}
