@@ -430,3 +430,24 @@ async fn lifecycle_chart_shows_facts_plans_and_today() {
     // Linked from the main navigation and the calendar.
     assert!(app.get("/").await.text().contains("href=\"/calendar?view=lifecycle\""));
 }
+
+#[tokio::test]
+async fn a_dist_property_orders_the_matrix_columns() {
+    let db = sqlite_db();
+    let app = TestApp::start(&db).await;
+    let t = app.token("t").await;
+    for (release, state, at) in [("40", "branched", "2024-02-13T00:00:00Z"), ("40", "stable", "2024-04-23T00:00:00Z")] {
+        let r = app.post_json("/api/v1/events", Some(&t), &event_body(release, state, true, at)).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let columns = |html: String| -> Vec<String> {
+        let head = html.split("<thead>").nth(1).unwrap().split("</thead>").next().unwrap().to_owned();
+        head.split("<th scope=\"col\"").skip(2).map(|c| c.split('>').nth(1).unwrap().split('<').next().unwrap().to_owned()).collect()
+    };
+    assert_eq!(columns(app.get("/dists/fedora").await.text()), vec!["branched", "stable"], "lifecycle order");
+    let r = app.put_json("/api/v1/dists/fedora/properties", Some(&t), r#"{"state_order": "stable, branched"}"#).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(columns(app.get("/dists/fedora").await.text()), vec!["stable", "branched"], "as the dist says");
+    let release = app.get("/dists/fedora/releases/40").await.text();
+    assert!(release.find("data-state=\"stable\"").unwrap() < release.find("data-state=\"branched\"").unwrap());
+}

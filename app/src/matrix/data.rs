@@ -160,13 +160,43 @@ pub fn lifecycle_order(detailed: &crate::model::views::Detailed, states: &[State
     out
 }
 
-/// Builds the matrix of `dist` at `at`; `None` for an unknown dist.
-pub fn matrix(log: &EventLog, dist: &Dist, at: Timestamp) -> Option<Matrix> {
-    let detailed = log.detailed(dist, at)?;
+/// The dist property that sets its states' order by hand: names
+/// separated by commas (`rawhide, branched, beta-freeze, stable, eol`).
+pub const STATE_ORDER_KEY: &str = "state_order";
+
+/// `states` (in lifecycle order) with those named in `order` first, in
+/// its order; names the dist does not have are ignored, states it leaves
+/// out follow in lifecycle order.
+pub fn configured_order(order: &str, states: Vec<State>) -> Vec<State> {
+    let mut out: Vec<State> = Vec::with_capacity(states.len());
+    for name in order.split(',').map(str::trim) {
+        if let Some(s) = states.iter().find(|s| s.as_str() == name) {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+    }
+    out.extend(states.into_iter().filter(|s| !out.contains(s)).collect::<Vec<_>>());
+    out
+}
+
+/// The states of `dist` at `at` (every state its releases had, from
+/// `detailed`), in lifecycle order or as its `state_order` property sets.
+pub fn state_order(log: &EventLog, dist: &Dist, detailed: &crate::model::views::Detailed, at: Timestamp) -> Vec<State> {
     let mut states: Vec<State> = detailed.values().flat_map(|d| d.keys().cloned()).collect();
     states.sort();
     states.dedup();
-    let states = lifecycle_order(&detailed, &states);
+    let states = lifecycle_order(detailed, &states);
+    match log.properties().set_at(dist, None, at).get(STATE_ORDER_KEY) {
+        Some(order) => configured_order(order, states),
+        None => states,
+    }
+}
+
+/// Builds the matrix of `dist` at `at`; `None` for an unknown dist.
+pub fn matrix(log: &EventLog, dist: &Dist, at: Timestamp) -> Option<Matrix> {
+    let detailed = log.detailed(dist, at)?;
+    let states = state_order(log, dist, &detailed, at);
     let properties = log.properties();
     let mut rows: Vec<MatrixRow> = detailed
         .iter()
@@ -274,6 +304,14 @@ mod tests {
         let m = matrix(&log, &Dist::parse("fedora").unwrap(), at("2030-01-01T00:00:00Z")).unwrap();
         let states: Vec<&str> = m.states.iter().map(State::as_str).collect();
         assert_eq!(states, vec!["branched", "beta", "stable", "eol"], "not alphabetical");
+    }
+
+    #[test]
+    fn a_dist_property_sets_the_order_by_hand() {
+        let names = |v: &[State]| v.iter().map(State::as_str).map(str::to_owned).collect::<Vec<_>>();
+        let states: Vec<State> = ["branched", "beta", "stable", "eol"].iter().map(|s| State::parse(s).unwrap()).collect();
+        let ordered = configured_order(" stable , nosuch, branched", states);
+        assert_eq!(names(&ordered), vec!["stable", "branched", "beta", "eol"]);
     }
 
     #[test]

@@ -43,12 +43,7 @@ pub fn ReleasePage() -> impl IntoView {
         // The dist's states in the order its releases go through them.
         let order = log
             .detailed(&dist, as_of.at)
-            .map(|detailed| {
-                let mut states: Vec<_> = detailed.values().flat_map(|d| d.keys().cloned()).collect();
-                states.sort();
-                states.dedup();
-                crate::matrix::data::lifecycle_order(&detailed, &states)
-            })
+            .map(|detailed| crate::matrix::data::state_order(&log, &dist, &detailed, as_of.at))
             .unwrap_or_default();
         // Rawhide ("0") is nobody's neighbour: it is always the newest.
         let releases: Vec<Release> = log
