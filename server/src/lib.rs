@@ -178,7 +178,9 @@ pub fn router(state: AppState) -> Router {
     };
     // Outside the global concurrency limit: a client over its share is
     // refused before it can take a global slot.
-    let router = match limits::ClientSlots::new(&limits) {
+    // One table of requests in progress per client, for reads and the rest.
+    let slots = limits::ClientSlots::new(&limits);
+    let router = match slots.clone() {
         Some(slots) => router.layer(middleware::from_fn_with_state(slots, limits::limit_per_client)),
         None => router,
     };
@@ -186,6 +188,16 @@ pub fn router(state: AppState) -> Router {
     // and the concurrency limits, which would count it for its lifetime
     // (`--max-streams` limits streams instead).
     let router = router.merge(api::stream_router());
+    // Public reads from memory (the views) pass only
+    // the per-client limit on requests in progress, so that no one client
+    // can take the machine, and the layers below (security headers,
+    // compression, tracing, metrics): no session, CSRF, outage check or
+    // body limit, none of which a read uses.
+    let reads = match slots {
+        Some(slots) => api::read_router().layer(middleware::from_fn_with_state(slots, limits::limit_per_client)),
+        None => api::read_router(),
+    };
+    let router = router.merge(reads);
     let headers = security_headers::SecurityHeaders { https: state.auth.public_url.scheme() == "https" };
     // Outside every limit: their refusals carry the headers too.
     let router = router.layer(middleware::from_fn_with_state(headers, security_headers::add));

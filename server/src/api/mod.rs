@@ -46,7 +46,7 @@ use error::{error_response, ApiError};
 
 /// Every route of the API with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
-    let mut api = served_routes().merge(streamed_routes());
+    let mut api = served_routes().merge(streamed_routes()).merge(read_routes());
     properties::describe_as_published(api.get_openapi_mut());
     compat::describe_as_published(api.get_openapi_mut());
     openapi::describe_rules(api.get_openapi_mut());
@@ -61,6 +61,20 @@ fn streamed_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(stream::stream))
 }
 
+/// The public reads answered from memory: the views and the list of
+/// dists. Served apart ([`read_router`]) past the
+/// layers they never use — sessions, CSRF, the outage check, body limits,
+/// write rate limits — so that they cost what a static file costs.
+fn read_routes() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(views::dists))
+        .routes(routes!(views::states_by_release))
+        .routes(routes!(views::releases_by_state))
+        .routes(routes!(views::detailed))
+        .routes(routes!(views::release_view));
+    OpenApiRouter::new().nest("/api/v1", v1)
+}
+
 /// Every other route. Paths in `v1` are relative to `/api/v1`; one
 /// `routes!` per path (it registers all the handlers it is given under
 /// each of their paths).
@@ -70,11 +84,6 @@ fn served_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stream::activity))
         .routes(routes!(events::one))
         .routes(routes!(events::retract))
-        .routes(routes!(views::dists))
-        .routes(routes!(views::states_by_release))
-        .routes(routes!(views::releases_by_state))
-        .routes(routes!(views::detailed))
-        .routes(routes!(views::release_view))
         .routes(routes!(properties::release_properties, properties::replace_release_properties))
         .routes(routes!(properties::release_history))
         .routes(routes!(properties::dist_properties, properties::replace_dist_properties))
@@ -124,6 +133,12 @@ pub fn router() -> Router<AppState> {
     // Our own types always encode; the tests fetch the document.
     let description = openapi::Description::new(&openapi()).expect("the OpenAPI document encodes as JSON");
     router.layer(Extension(description)).layer(middleware::from_fn(errors_as_json))
+}
+
+/// The routes of [`read_routes`], with the API's error shape.
+pub fn read_router() -> Router<AppState> {
+    let (router, _) = read_routes().split_for_parts();
+    router.layer(middleware::from_fn(errors_as_json))
 }
 
 /// The routes of [`streamed_routes`], with the API's error shape.
