@@ -442,7 +442,10 @@ async fn a_dist_property_orders_the_matrix_columns() {
     }
     let columns = |html: String| -> Vec<String> {
         let head = html.split("<thead>").nth(1).unwrap().split("</thead>").next().unwrap().to_owned();
-        head.split("<th scope=\"col\"").skip(2).map(|c| c.split('>').nth(1).unwrap().split('<').next().unwrap().to_owned()).collect()
+        head.split("<th scope=\"col\"")
+            .skip(2)
+            .map(|c| c.split('>').nth(1).unwrap().split('<').next().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(columns(app.get("/dists/fedora").await.text()), vec!["branched", "stable"], "lifecycle order");
     let r = app.put_json("/api/v1/dists/fedora/properties", Some(&t), r#"{"state_order": "stable, branched"}"#).await;

@@ -309,7 +309,8 @@ mod tests {
     #[test]
     fn a_dist_property_sets_the_order_by_hand() {
         let names = |v: &[State]| v.iter().map(State::as_str).map(str::to_owned).collect::<Vec<_>>();
-        let states: Vec<State> = ["branched", "beta", "stable", "eol"].iter().map(|s| State::parse(s).unwrap()).collect();
+        let states: Vec<State> =
+            ["branched", "beta", "stable", "eol"].iter().map(|s| State::parse(s).unwrap()).collect();
         let ordered = configured_order(" stable , nosuch, branched", states);
         assert_eq!(names(&ordered), vec!["stable", "branched", "beta", "eol"]);
     }
