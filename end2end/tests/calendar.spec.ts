@@ -100,11 +100,11 @@ test.describe('calendar', () => {
     await calendar.goto({ year: 2021, view: 'year', dist: 'fedora' });
 
     await expect(calendar.unchanged).not.toHaveAttribute('open');
-    await expect(calendar.unchanged.locator('summary')).toHaveText(/^\d+ more stays that lasted the whole year$/);
+    await expect(calendar.unchanged.locator(':scope > summary')).toHaveText(/^\d+ more stays that lasted the whole year$/);
     const folded = calendar.bars('31', 'eol', calendar.unchanged);
     await expect(folded).toBeHidden();
 
-    await calendar.unchanged.locator('summary').click();
+    await calendar.unchanged.locator(':scope > summary').click();
 
     await expect(folded).toBeVisible();
     await expect(calendar.chartRow('34', 'stable', calendar.unchanged)).toHaveCount(0);
@@ -118,13 +118,13 @@ test.describe('calendar', () => {
 
     await calendar.expectMonth(2021, 4);
     await expect(calendar.distSelect).toHaveValue('ubuntu');
-    await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04 entered stable' })).toBeVisible();
+    await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04: development → stable' })).toBeVisible();
     await expect(calendar.eventLinks.filter({ hasNotText: /^Ubuntu / })).toHaveCount(0);
 
     await calendar.showDist('');
 
     await calendar.expectMonth(2021, 4);
-    await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04 entered stable' })).toBeVisible();
+    await expect(calendar.day('2021-04-22').getByRole('link', { name: 'Ubuntu 21.04: development → stable' })).toBeVisible();
     await expect(calendar.day('2021-04-27').getByRole('link', { name: 'Fedora 34 entered stable' })).toBeVisible();
   });
 

@@ -100,7 +100,10 @@ test.describe('event log', () => {
     await events.settle();
 
     const rows = await events.shownRows();
-    expect(rows.map((r) => `${r.when} ${r.release} ${r.change}`)).toEqual(['2021-04-27 Fedora 34 entered stable']);
+    expect(rows.map((r) => `${r.when} ${r.release} ${r.change}`)).toEqual([
+      '2022-06-07 Fedora 34 left stable',
+      '2021-04-27 Fedora 34 entered stable',
+    ]);
     await expect(events.releaseInput).toHaveValue('34');
     await expect(events.stateInput).toHaveValue('stable');
     await expect(page).toHaveTitle('Event log: Fedora 34, stable · releasetracker');
