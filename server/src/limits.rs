@@ -341,22 +341,24 @@ enum Budget<'a> {
 /// not valid) the address's. Reads pass untouched: the projection answers
 /// them from memory.
 pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
     let inner = &*limits.0;
-    let budget = if classify(request.method(), path) == RouteClass::Login {
-        inner.logins.as_ref().map(|l| (l, "too many requests from your address"))
+    let class = classify(request.method(), request.uri().path());
+    let (budget, request) = if class == RouteClass::Login {
+        (inner.logins.as_ref().map(|l| (l, "too many requests from your address")), request)
     } else if is_write(request.method()) {
         // A database that is down (or slow to hand out a connection) must
         // not make every write wait here first: then the write is limited
         // per address, and refused inside by the outage check.
+        let (mut parts, body) = request.into_parts();
         let identity = if inner.health.is_down() {
             None
         } else {
-            tokio::time::timeout(PROBE_TIMEOUT, crate::auth::token_identity(request.headers(), &inner.store))
+            tokio::time::timeout(PROBE_TIMEOUT, crate::auth::token_identity(&mut parts, &inner.store))
                 .await
                 .ok()
                 .flatten()
         };
+        let request = Request::from_parts(parts, body);
         match identity {
             Some(identity) => match &inner.token_writes {
                 Some(limiter) => {
@@ -364,10 +366,10 @@ pub async fn rate_limit(State(limits): State<RateLimits>, request: Request, next
                 }
                 None => return next.run(request).await,
             },
-            None => inner.writes.as_ref().map(|l| (l, "too many requests from your address")),
+            None => (inner.writes.as_ref().map(|l| (l, "too many requests from your address")), request),
         }
     } else {
-        None
+        (None, request)
     };
     let Some((limiter, message)) = budget else { return next.run(request).await };
     let Some(client) = limits.client(&request) else { return next.run(request).await };

@@ -38,10 +38,17 @@ pub async fn protect(
     // A script with a token of its own needs no CSRF token. A header that
     // names no valid token must not switch the check off: handlers that
     // act for the session (the forms' server functions) ignore it.
-    if request.headers().contains_key(header::AUTHORIZATION) && super::bearer_is_valid(request.headers(), &store).await
-    {
-        return next.run(request).await;
-    }
+    let request = if request.headers().contains_key(header::AUTHORIZATION) {
+        let (mut parts, body) = request.into_parts();
+        let valid = super::bearer_is_valid(&mut parts, &store).await;
+        let request = Request::from_parts(parts, body);
+        if valid {
+            return next.run(request).await;
+        }
+        request
+    } else {
+        request
+    };
     if let Err(why) = same_site(request.headers(), &auth.origin()) {
         tracing::warn!(path = %request.uri().path(), why, "cross-site request refused");
         return refuse(&request, "This request came from another site and was refused.");

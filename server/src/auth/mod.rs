@@ -16,7 +16,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::api::error::ApiError;
-use crate::store::{Actor, Store, UserKey};
+use crate::store::{Actor, Store, StoreError, TokenRow, UserKey};
 use session::CurrentUser;
 /// Prefix of every token, so leaked ones are easy to grep for.
 const TOKEN_PREFIX: &str = "rt_";
@@ -111,30 +111,51 @@ pub fn session_editor(parts: &Parts) -> Result<Identity, ApiError> {
     }
 }
 
-/// Whether `headers` carry `Authorization: Bearer` with a token that is
-/// known, not revoked and not expired (whoever owns it). A database that
-/// cannot answer counts as "no".
-pub async fn bearer_is_valid(headers: &axum::http::HeaderMap, store: &Store) -> bool {
-    token_identity(headers, store).await.is_some()
+/// The API token row a request's bearer names, as looked up the first
+/// time someone asked: the rate limiter, the CSRF check and the [`Editor`]
+/// extractor all need it, and one write should cost one query for it, not
+/// three. `None`: no bearer, not in the form of a token, or unknown.
+#[derive(Debug, Clone)]
+struct LookedUp(Option<TokenRow>);
+
+/// The token row named by the request's `Authorization: Bearer` header,
+/// revoked or not, looked up once per request (kept in its extensions). A
+/// database error is not kept, so a later caller asks again.
+pub async fn request_token(parts: &mut Parts, store: &Store) -> Result<Option<TokenRow>, StoreError> {
+    if let Some(LookedUp(row)) = parts.extensions.get::<LookedUp>() {
+        return Ok(row.clone());
+    }
+    let row = match bearer(&parts.headers) {
+        Some(token) if looks_like_token(token) => store.token_by_hash(&hash_token(token)).await?,
+        _ => None,
+    };
+    parts.extensions.insert(LookedUp(row.clone()));
+    Ok(row)
 }
 
-/// Who writes with the API token in `headers`, for the per-identity write
+/// Whether the token may be used now: not revoked, not expired.
+fn usable(row: &TokenRow, now: app::model::Timestamp) -> bool {
+    row.revoked_at.is_none() && row.expires_at.is_none_or(|t| t > now)
+}
+
+/// Whether the request carries `Authorization: Bearer` with a token that
+/// is known, not revoked and not expired (whoever owns it). A database
+/// that cannot answer counts as "no".
+pub async fn bearer_is_valid(parts: &mut Parts, store: &Store) -> bool {
+    token_identity(parts, store).await.is_some()
+}
+
+/// Who writes with the request's API token, for the per-identity write
 /// limit: the person who owns a personal token (all their tokens share one
 /// budget), or the service token by name. `None` without a valid token
 /// (or when the database cannot say; the stricter per-address limit then
 /// applies).
-pub async fn token_identity(headers: &axum::http::HeaderMap, store: &Store) -> Option<String> {
-    let token = bearer(headers)?;
-    if !looks_like_token(token) {
-        return None;
-    }
-    match store.token_by_hash(&hash_token(token)).await {
-        Ok(Some(row)) if row.revoked_at.is_none() && row.expires_at.is_none_or(|t| t > Utc::now()) => {
-            Some(match (&row.owner_issuer, &row.owner_subject) {
-                (Some(issuer), Some(subject)) => format!("person {subject} at {issuer}"),
-                _ => format!("token {}", row.name),
-            })
-        }
+pub async fn token_identity(parts: &mut Parts, store: &Store) -> Option<String> {
+    match request_token(parts, store).await {
+        Ok(Some(row)) if usable(&row, Utc::now()) => Some(match (&row.owner_issuer, &row.owner_subject) {
+            (Some(issuer), Some(subject)) => format!("person {subject} at {issuer}"),
+            _ => format!("token {}", row.name),
+        }),
         Ok(_) => None,
         Err(e) => {
             tracing::warn!(error = %e, "cannot check an API token");
@@ -152,11 +173,11 @@ fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn token_editor(parts: &Parts, store: &Store, settings: &config::AuthSettings) -> Result<Identity, ApiError> {
-    let token = bearer(&parts.headers)
-        .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into()))?;
-    let row = store
-        .token_by_hash(&hash_token(token))
+async fn token_editor(parts: &mut Parts, store: &Store, settings: &config::AuthSettings) -> Result<Identity, ApiError> {
+    if bearer(&parts.headers).is_none() {
+        return Err(ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into()));
+    }
+    let row = request_token(parts, store)
         .await?
         .ok_or_else(|| ApiError::Unauthenticated("unknown API token".into()))?;
     let now = Utc::now();

@@ -3,7 +3,8 @@
 //! transaction (one disk sync for the lot, outbox rows included), wakes
 //! the bus publisher, brings the projection up to date, and answers each
 //! request. Under load this turns many small commits into a few large
-//! ones; alone, a write goes straight through. A batch whose commit got no
+//! ones; alone, a write goes straight through. The read-back of one batch
+//! overlaps the commit of the next. A batch whose commit got no
 //! answer is settled aside (`super::in_doubt`) before its requests are
 //! answered.
 
@@ -147,7 +148,12 @@ async fn run(store: Store, projection: Arc<Projection>, bus: Arc<Bus>, mut jobs:
                 let stored = appended.iter().filter(|a| matches!(a, Appended::Stored(_))).count();
                 crate::metrics::batch(rows.len());
                 crate::metrics::committed(crate::metrics::WriteKind::Event, stored, started.elapsed());
-                committed(&store, &projection, &bus, appended, replies).await
+                // Reading the batch back runs beside the next batch's
+                // commit rather than before it: the writer's loop holds the
+                // database's write lock, so everything it waits for outside
+                // a transaction is time no write can commit.
+                let (store, projection, bus) = (store.clone(), projection.clone(), bus.clone());
+                tokio::spawn(async move { committed(&store, &projection, &bus, appended, replies).await });
             }
             // Settled aside, so that the batches behind it are not held up
             // (while the database is away they fail at once anyway).
