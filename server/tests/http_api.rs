@@ -64,8 +64,23 @@ async fn record_then_read_every_view() {
     assert_eq!(d["44"]["branched"]["in"], true);
     assert_eq!(d["44"]["branched"]["entered"], "2026-02-10T14:00:00Z");
     assert_eq!(d["44"]["branched"]["history"].as_array().unwrap().len(), 1);
+    // Narrowed to one state: the same entries, only those.
+    let r = app.get("/api/v1/views/fedora/detailed?state=branched").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let narrowed = r.json();
+    assert_eq!(narrowed.as_object().unwrap().keys().collect::<Vec<_>>(), ["10", "44"]);
+    assert_eq!(narrowed["44"], serde_json::json!({"branched": d["44"]["branched"]}));
+    let r = app.get("/api/v1/views/fedora/detailed?state=branched&at=2026-02-09&with=properties").await;
+    assert_eq!(r.json().as_object().unwrap().keys().collect::<Vec<_>>(), ["10"]);
+    assert!(r.json()["10"]["states"]["branched"].is_object(), "{}", r.text());
+    assert_eq!(app.get("/api/v1/views/fedora/detailed?state=nosuch").await.text(), "{}");
+    let r = app.get("/api/v1/views/fedora/detailed?state=%20branched").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["field"], "state", "{}", r.text());
     let r = app.get("/api/v1/views/fedora/releases/44").await;
     assert_eq!(r.json()["branched"]["history"][0]["entered_by"], e["id"]);
+    let r = app.get("/api/v1/views/fedora/releases/10?state=eol").await;
+    assert_eq!(r.text(), "{}");
     assert_eq!(app.get("/api/v1/views/fedora/releases/45").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/views/debian/detailed").await.error_code(), "not_found");
     assert_eq!(app.get("/api/v1/views/fedora/nonsense").await.status, StatusCode::NOT_FOUND);

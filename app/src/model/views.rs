@@ -92,6 +92,23 @@ impl EventLog {
         )
     }
 
+    /// As [`Self::detailed`], narrowed to one state: every release of
+    /// `dist` that had an event for `state` by `at`, with that state alone.
+    /// Costs only what it answers, so a script asking for, say, every
+    /// release's `eol` need not have the whole view built.
+    pub fn detailed_in(&self, dist: &Dist, state: &State, at: Timestamp) -> Option<Detailed> {
+        let index = self.dists.get(dist)?;
+        Some(
+            index
+                .iter()
+                .filter_map(|(release, states)| {
+                    let timeline = states.get(state).filter(|tl| tl.known_at(at))?;
+                    Some((release.clone(), ReleaseDetail::from([(state.clone(), StateDetail::of(timeline, at))])))
+                })
+                .collect(),
+        )
+    }
+
     /// The detail of every release of `dist` that had an event by `at`.
     pub fn detailed(&self, dist: &Dist, at: Timestamp) -> Option<Detailed> {
         let index = self.dists.get(dist)?;

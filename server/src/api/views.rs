@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use app::model::log::DistSummary;
 use app::model::views::StateDetail;
-use app::model::{parse_at, Dist, Release, Timestamp};
+use app::model::{parse_at, Dist, Release, State, Timestamp};
 use axum::extract::{Path, State as AxumState};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -54,8 +54,8 @@ pub enum With {
     Properties,
 }
 
-/// `?at=&with=` of `detailed` and `releases/{release}`, the views that can
-/// carry properties. The other views take [`AtParam`], so `with` there is
+/// `?at=&with=&state=` of `detailed` and `releases/{release}`, the views
+/// that can carry properties and be narrowed to a state. The other views take [`AtParam`], so `with` there is
 /// an unknown parameter (422, `field: "with"`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -70,12 +70,29 @@ pub struct DetailParams {
     /// stays as it is.
     #[param(inline)]
     with: Option<With>,
+    /// Only this state: each release with this state alone, and only the
+    /// releases that had an event for it (e.g. `eol` for every release's
+    /// end of life). Answers the same shape, smaller.
+    #[param(example = "eol")]
+    state: Option<String>,
+}
+
+/// What [`DetailParams`] ask for, checked.
+struct DetailAsked {
+    at: AtParam,
+    with_properties: bool,
+    state: Option<State>,
 }
 
 impl DetailParams {
-    /// The `?at=` part, and whether properties were asked for.
-    fn split(self) -> (AtParam, bool) {
-        (AtParam { at: self.at }, self.with == Some(With::Properties))
+    /// The `?at=` part, whether properties were asked for, and the state to
+    /// narrow to (422 when unreadable).
+    fn split(self) -> Result<DetailAsked, ApiError> {
+        Ok(DetailAsked {
+            at: AtParam { at: self.at },
+            with_properties: self.with == Some(With::Properties),
+            state: self.state.as_deref().map(State::parse).transpose()?,
+        })
     }
 }
 
@@ -131,18 +148,21 @@ fn dist_view(
     Ok(encoded.respond(headers))
 }
 
-/// `detailed?with=properties`: each release's states with its properties.
-/// Not cached: it is asked for rarely, and the cache keys only the views.
-fn detailed_with_properties(
-    state: &AppState,
-    headers: &HeaderMap,
-    dist: &str,
-    params: &AtParam,
-) -> Result<Response, ApiError> {
+/// `detailed` with `?state=` or `?with=properties`: narrowed to one state,
+/// and each release's states with its properties. Not cached: the cache
+/// keys only the plain views.
+fn detailed_narrowed(state: &AppState, headers: &HeaderMap, dist: &str, asked: &DetailAsked) -> Result<Response, ApiError> {
     let dist = Dist::parse(dist)?;
-    let at = params.instant()?;
+    let at = asked.at.instant()?;
     let log = state.projection.read();
-    let detailed = log.detailed(&dist, at).ok_or_else(|| unknown_dist(&dist))?;
+    let detailed = match &asked.state {
+        Some(only) => log.detailed_in(&dist, only, at),
+        None => log.detailed(&dist, at),
+    }
+    .ok_or_else(|| unknown_dist(&dist))?;
+    if !asked.with_properties {
+        return json_response(headers, &detailed);
+    }
     let properties = log.properties();
     let combined: BTreeMap<Release, ReleaseWithProperties> = detailed
         .into_iter()
@@ -213,11 +233,12 @@ pub async fn releases_by_state(
     params(("dist" = String, Path, description = "The dist, e.g. `fedora`"), DetailParams),
     responses(
         (status = 200, description = "Per release, per state it had an event for by `at`: `in`, `entered`, `left` and every stay. \
+            With `?state=`, only that state, and only the releases that had an event for it. \
             With `?with=properties`, per release a `ReleaseWithProperties`: `{\"properties\": {...}, \"states\": {...}}`",
             body = BTreeMap<String, BTreeMap<String, StateDetail>>),
         (status = 304, description = answers::NOT_MODIFIED),
         (status = 404, description = answers::UNKNOWN_DIST, body = ErrorBody),
-        (status = 422, description = "`at`, `with` or the dist is unreadable", body = ErrorBody),
+        (status = 422, description = "`at`, `with`, `state` or the dist is unreadable", body = ErrorBody),
     )
 )]
 pub async fn detailed(
@@ -226,10 +247,11 @@ pub async fn detailed(
     Path(dist): Path<String>,
     ApiQuery(params): ApiQuery<DetailParams>,
 ) -> Result<Response, ApiError> {
-    match params.split() {
-        (at, true) => detailed_with_properties(&state, &headers, &dist, &at),
-        (at, false) => dist_view(&state, &headers, &dist, View::Detailed, &at),
+    let asked = params.split()?;
+    if asked.with_properties || asked.state.is_some() {
+        return detailed_narrowed(&state, &headers, &dist, &asked);
     }
+    dist_view(&state, &headers, &dist, View::Detailed, &asked.at)
 }
 
 /// `GET /api/v1/views/{dist}/releases/{release}`: the detailed view of one
@@ -245,12 +267,12 @@ pub async fn detailed(
         DetailParams,
     ),
     responses(
-        (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay. \
-            With `?with=properties` a `ReleaseWithProperties` instead: `{\"properties\": {...}, \"states\": {...}}`",
+        (status = 200, description = "Per state the release had an event for by `at`: `in`, `entered`, `left` and every stay \
+            (with `?state=`, that state alone). With `?with=properties` a `ReleaseWithProperties` instead: `{\"properties\": {...}, \"states\": {...}}`",
             body = BTreeMap<String, StateDetail>),
         (status = 304, description = answers::NOT_MODIFIED),
         (status = 404, description = "No events for this dist or release", body = ErrorBody),
-        (status = 422, description = "`at`, `with`, the dist or the release is unreadable", body = ErrorBody),
+        (status = 422, description = "`at`, `with`, `state`, the dist or the release is unreadable", body = ErrorBody),
     )
 )]
 pub async fn release_view(
@@ -261,16 +283,19 @@ pub async fn release_view(
 ) -> Result<Response, ApiError> {
     let dist = Dist::parse(&dist)?;
     let release = Release::parse(&release)?;
-    let (params, with_properties) = params.split();
-    let at = params.instant()?;
+    let asked = params.split()?;
+    let at = asked.at.instant()?;
     let log = state.projection.read();
     if !log.has_dist(&dist) {
         return Err(unknown_dist(&dist));
     }
-    let v = log
+    let mut v = log
         .release_detail(&dist, &release, at)
         .ok_or_else(|| ApiError::NotFound(format!("no events for release `{release}` of `{dist}`")))?;
-    if with_properties {
+    if let Some(only) = &asked.state {
+        v.retain(|state, _| state == only);
+    }
+    if asked.with_properties {
         let properties = log.properties().set_at(&dist, Some(&release), at);
         return json_response(&headers, &ReleaseWithProperties { properties, states: v });
     }

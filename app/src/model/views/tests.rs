@@ -197,6 +197,16 @@ proptest! {
                         }
                     }
                 }
+                // Narrowed to a state: the full view's entries of that state.
+                for s in STATES {
+                    let state = State::parse(s).unwrap();
+                    let narrowed = log.detailed_in(&dist, &state, t).unwrap();
+                    let expected: Detailed = detailed
+                        .iter()
+                        .filter_map(|(r, d)| Some((r.clone(), ReleaseDetail::from([(state.clone(), d.get(&state)?.clone())]))))
+                        .collect();
+                    prop_assert_eq!(narrowed, expected);
+                }
             }
         }
         for e in &naive.events {
