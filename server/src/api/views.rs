@@ -151,7 +151,12 @@ fn dist_view(
 /// `detailed` with `?state=` or `?with=properties`: narrowed to one state,
 /// and each release's states with its properties. Not cached: the cache
 /// keys only the plain views.
-fn detailed_narrowed(state: &AppState, headers: &HeaderMap, dist: &str, asked: &DetailAsked) -> Result<Response, ApiError> {
+fn detailed_narrowed(
+    state: &AppState,
+    headers: &HeaderMap,
+    dist: &str,
+    asked: &DetailAsked,
+) -> Result<Response, ApiError> {
     let dist = Dist::parse(dist)?;
     let at = asked.at.instant()?;
     let log = state.projection.read();

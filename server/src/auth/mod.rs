@@ -177,9 +177,8 @@ async fn token_editor(parts: &mut Parts, store: &Store, settings: &config::AuthS
     if bearer(&parts.headers).is_none() {
         return Err(ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into()));
     }
-    let row = request_token(parts, store)
-        .await?
-        .ok_or_else(|| ApiError::Unauthenticated("unknown API token".into()))?;
+    let row =
+        request_token(parts, store).await?.ok_or_else(|| ApiError::Unauthenticated("unknown API token".into()))?;
     let now = Utc::now();
     if row.revoked_at.is_some() {
         return Err(ApiError::Unauthenticated("this API token was revoked".into()));
