@@ -55,8 +55,9 @@ pub enum With {
 }
 
 /// `?at=&with=&state=` of `detailed` and `releases/{release}`, the views
-/// that can carry properties and be narrowed to a state. The other views take [`AtParam`], so `with` there is
-/// an unknown parameter (422, `field: "with"`).
+/// that can carry properties and be narrowed to a state. The other views
+/// take [`AtParam`], so `with` there is an unknown parameter (422,
+/// `field: "with"`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
